@@ -1,0 +1,68 @@
+// What a check is and what it returns.
+//
+// A check is a pure function of a Context (what to read, how to judge) that
+// returns a CheckOutcome. It never prints, exits, touches "/" directly or
+// throws; the runner adds the id, title and duration and turns anything
+// unexpected into an `error` result.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/environment.h"
+#include "agent/rootfs.h"
+
+namespace pycheck {
+
+using json = nlohmann::ordered_json;
+
+enum class CheckStatus { pass, warn, fail, skip, error };
+std::string_view to_string(CheckStatus status);
+// Parses "pass", "warn", ... ; nullopt for anything else.
+std::optional<CheckStatus> parse_check_status(std::string_view text);
+
+struct Context {
+  const RootFs& fs;                             // the inspected root: every file goes through it
+  const Environment& env;                       // the environment being judged
+  const json& params;                           // this check's parameters (defaults + config)
+  std::chrono::system_clock::time_point now;    // the wall clock, injectable for tests
+  bool online = false;                          // network allowed (issue: HTTP client)
+};
+
+struct CheckOutcome {
+  CheckStatus status = CheckStatus::error;
+  std::string summary;                    // one line, no trailing period
+  json details = json::object();          // structured facts for machines
+  std::string remediation;                // what to do; empty for pass/skip
+};
+
+// A parameter a check accepts in the config file, with its default value.
+struct CheckParam {
+  std::string_view name;
+  std::string_view default_json;  // JSON text of the default; its type is the accepted type
+  std::string_view description;
+};
+
+struct CheckInfo {
+  std::string_view id;        // stable: "python.path"
+  std::string_view title;     // short: "python3, python and pip on PATH"
+  std::string_view explain;   // why it matters, how it is checked, how to fix
+  CheckOutcome (*run)(const Context&) = nullptr;
+  std::vector<CheckParam> params;
+};
+
+struct CheckResult {
+  std::string id;
+  std::string title;
+  CheckStatus status = CheckStatus::error;
+  std::string summary;
+  json details = json::object();
+  std::string remediation;
+  double duration_ms = 0;
+};
+
+}  // namespace pycheck

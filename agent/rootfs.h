@@ -1,0 +1,119 @@
+// RootFs: the one reader through which every check reads the inspected system.
+//
+// It is bound to a root directory (default "/", or a mounted image, or
+// /proc/PID/root) and treats it as "/": it resolves symlinks itself, one path
+// component at a time with openat(O_NOFOLLOW), re-anchoring absolute targets at
+// the root and clamping ".." at the root, so nothing the inspected system
+// contains can make pycheck read outside it. It never opens FIFOs, devices or
+// sockets (a FIFO must not hang a probe), caps how much it reads, stops when the
+// run's deadline has passed, and never writes. Errors are values.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/result.h"
+
+namespace pycheck {
+
+enum class FileType { regular, directory, symlink, fifo, socket, char_device, block_device, other };
+std::string_view to_string(FileType type);
+
+struct FileInfo {
+  FileType type = FileType::other;
+  mode_t mode = 0;  // permission bits (st_mode & 07777)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;  // seconds since the epoch
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool executable() const { return type == FileType::regular && (mode & 0111) != 0; }
+};
+
+// One step of a resolution: the link that was met and what it pointed to.
+struct LinkStep {
+  std::string link;    // absolute path (inside the root) of the symlink
+  std::string target;  // its target, as written in the link
+};
+
+struct Resolved {
+  std::string path;              // canonical absolute path inside the root (no links, no ..)
+  std::vector<LinkStep> chain;   // symlinks followed, in order
+  FileInfo info;                 // of the final object (not followed if it is a dangling end)
+};
+
+struct DirEntry {
+  std::string name;
+  FileType type = FileType::other;  // from d_type; `other` when the filesystem does not say
+};
+
+class RootFs {
+ public:
+  static constexpr std::size_t kDefaultMaxRead = 64u << 20;  // 64 MiB
+  static constexpr int kMaxSymlinks = 40;                      // as Linux's MAXSYMLINKS
+  static constexpr std::size_t kMaxDirEntries = 100000;
+
+  // Opens the root directory. Fails when it is not a readable directory.
+  static Result<RootFs> open(const std::string& root_dir);
+
+  RootFs(RootFs&& other) noexcept;
+  RootFs& operator=(RootFs&& other) noexcept;
+  RootFs(const RootFs&) = delete;
+  RootFs& operator=(const RootFs&) = delete;
+  ~RootFs();
+
+  const std::string& root_dir() const { return root_dir_; }
+
+  // Every operation fails with "timed out" once this point has passed.
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+
+  // Resolves `path` (absolute inside the root; relative is taken from "/"),
+  // following every symlink including the last one.
+  Result<Resolved> resolve(std::string_view path) const;
+  // Like resolve, but does not follow a symlink in the last component.
+  Result<Resolved> resolve_parent(std::string_view path) const;
+
+  Result<FileInfo> stat(std::string_view path) const;   // follows links
+  Result<FileInfo> lstat(std::string_view path) const;  // does not follow the last one
+  bool exists(std::string_view path) const { return stat(path).ok(); }
+  bool is_directory(std::string_view path) const;
+  bool is_regular(std::string_view path) const;
+  Result<std::string> read_link(std::string_view path) const;
+
+  // Reads a whole regular file (following links). Refuses anything that is not
+  // a regular file and anything larger than `max_bytes`.
+  Result<std::string> read_file(std::string_view path, std::size_t max_bytes = kDefaultMaxRead) const;
+  // Reads at most `max_bytes` from the start of a regular file (shebangs, ELF headers).
+  Result<std::string> read_head(std::string_view path, std::size_t max_bytes) const;
+
+  // Entries of a directory (following links), sorted by name, without "." and "..".
+  Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
+
+ private:
+  RootFs(std::string root_dir, int root_fd) : root_dir_(std::move(root_dir)), root_fd_(root_fd) {}
+  Result<Resolved> walk(std::string_view path, bool follow_last, int* parent_out,
+                        std::string* last_out) const;
+  Result<int> open_checked(std::string_view path, bool want_directory) const;
+  Result<std::string> read_fd(int fd, std::string_view path, std::size_t max_bytes,
+                              bool whole) const;
+  bool past_deadline() const;
+
+  std::string root_dir_;
+  int root_fd_ = -1;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+};
+
+// Path helpers for absolute, root-relative paths (pure string work).
+std::string path_join(std::string_view dir, std::string_view name);
+std::string_view path_dirname(std::string_view path);   // "/usr/bin/x" -> "/usr/bin", "/x" -> "/"
+std::string_view path_basename(std::string_view path);  // "/usr/bin/x" -> "x"
+// Lexically normalises an absolute path: collapses "//", ".", and ".." (clamped at "/").
+std::string path_normalize(std::string_view path);
+
+}  // namespace pycheck

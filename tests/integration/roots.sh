@@ -1,0 +1,17 @@
+# Sourced helper: where tests/integration/build-roots.sh keeps its root folders.
+#   source tests/integration/roots.sh
+#   root_path base        -> /var/cache/pycheck/roots/base
+#   root_env  no-netbase  -> /var/cache/pycheck/roots/no-netbase.env  (the image's ENV)
+#   root_ready venv && echo built
+# shellcheck shell=bash
+
+export ROOTS_DIR="${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots}"
+
+# "base" stands in for python:3.11-slim-bookworm; the others are variants of it.
+ROOT_NAMES=(base debian-python3 no-ca-certificates no-netbase missing-locale
+            with-locales venv no-sqlite apt-lists)
+
+root_path() { printf '%s/%s\n' "$ROOTS_DIR" "$1"; }
+root_env()  { printf '%s/%s.env\n' "$ROOTS_DIR" "$1"; }
+# A root is complete only once its .key is written (build-roots.sh writes it last).
+root_ready() { [ -d "$ROOTS_DIR/$1" ] && [ -s "$ROOTS_DIR/$1.key" ] && [ -s "$ROOTS_DIR/$1.env" ]; }
