@@ -20,6 +20,8 @@ namespace pycheck {
 
 using json = nlohmann::ordered_json;
 
+class HttpClient;  // agent/http_client.h
+
 enum class CheckStatus { pass, warn, fail, skip, error };
 std::string_view to_string(CheckStatus status);
 // Parses "pass", "warn", ... ; nullopt for anything else.
@@ -30,7 +32,8 @@ struct Context {
   const Environment& env;                       // the environment being judged
   const json& params;                           // this check's parameters (defaults + config)
   std::chrono::system_clock::time_point now;    // the wall clock, injectable for tests
-  bool online = false;                          // network allowed (issue: HTTP client)
+  bool online = false;                          // network allowed (--online)
+  const HttpClient* http = nullptr;             // the one HTTP client; null when offline
 };
 
 struct CheckOutcome {

@@ -1,5 +1,262 @@
 #include "agent/cli.h"
 
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <set>
+
+#include "agent/config.h"
+#include "agent/duration.h"
+#include "agent/file_output.h"
+#include "agent/runner.h"
+#include "checks/check_table.h"
+
 namespace pycheck {
-int run_cli(int, char**) { return 0; }
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr std::string_view kDefaultTimeout = "800ms";  // under Kubernetes' default 1 s probe timeout
+
+struct RunArgs {
+  std::string root = "/";
+  int pid = 0;
+  std::string env_file;
+  std::string format = "text";
+  std::string output;
+  std::vector<std::string> only;
+  std::vector<std::string> skip;
+  std::string timeout;
+  std::string config_file;
+  std::string fail_on;
+  std::string now;
+  bool no_color = false;
+  bool online = false;
+};
+
+struct UsageError {
+  std::string message;
+};
+
+std::string known_ids() {
+  std::string out;
+  for (const CheckInfo& c : check_table()) out += "\n  " + std::string(c.id);
+  return out;
+}
+
+// "2026-11-28" or "2026-11-28T12:00:00Z": the moment dates are judged against.
+Result<std::chrono::system_clock::time_point> parse_now(const std::string& text) {
+  std::tm tm{};
+  int n = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3) {
+    return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
+  }
+  std::string rest = text.substr(static_cast<std::size_t>(n));
+  if (!rest.empty() && std::sscanf(rest.c_str(), "T%2d:%2d:%2dZ", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3) {
+    return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+Result<Environment> judged_environment(const RunArgs& args) {
+  if (!args.env_file.empty()) {
+    auto text = read_host_file(args.env_file);
+    if (!text) return Error{"--env-file: " + text.error().message};
+    auto env = Environment::parse_env_file(*text);
+    if (!env) return Error{"--env-file " + args.env_file + ": " + env.error().message};
+    return env;
+  }
+  if (args.pid > 0) {
+    std::string path = "/proc/" + std::to_string(args.pid) + "/environ";
+    auto block = read_host_file(path);
+    if (!block) return Error{"--pid: " + block.error().message};
+    return Environment::parse_environ_block(*block);
+  }
+  return Environment::from_process();
+}
+
+// Which checks run: the table, minus config-disabled ones, narrowed by
+// --check, minus --skip. Unknown ids are a usage error listing the known ones.
+Result<std::vector<PlannedCheck>> plan_checks(const RunArgs& args, const Config& config) {
+  for (const auto* list : {&args.only, &args.skip}) {
+    for (const std::string& id : *list) {
+      if (find_check(id) == nullptr) return Error{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
+    }
+  }
+  std::set<std::string, std::less<>> only(args.only.begin(), args.only.end());
+  std::set<std::string, std::less<>> skip(args.skip.begin(), args.skip.end());
+  std::vector<PlannedCheck> planned;
+  for (const CheckInfo& check : check_table()) {
+    auto cc = config.checks.find(check.id);
+    bool enabled = cc == config.checks.end() || cc->second.enabled;
+    if (!only.empty()) enabled = only.contains(check.id);  // an explicit --check wins over config
+    if (skip.contains(check.id)) enabled = false;
+    if (!enabled) continue;
+    PlannedCheck p;
+    p.info = &check;
+    p.params = effective_params(check, config);
+    if (cc != config.checks.end()) p.severity = cc->second.severity;
+    planned.push_back(std::move(p));
+  }
+  return planned;
+}
+
+int run_command(const RunArgs& args) {
+  Config config;
+  if (!args.config_file.empty()) {
+    auto text = read_host_file(args.config_file);
+    if (!text) throw UsageError{"--config: " + text.error().message};
+    auto parsed = parse_config(*text, check_table());
+    if (!parsed) throw UsageError{args.config_file + ": " + parsed.error().message};
+    config = std::move(parsed).value();
+  }
+  std::chrono::milliseconds timeout = config.timeout.value_or(*parse_duration(kDefaultTimeout));
+  if (!args.timeout.empty()) {
+    auto t = parse_duration(args.timeout);
+    if (!t) throw UsageError{"--timeout: " + t.error().message};
+    timeout = *t;
+  }
+  CheckStatus fail_on = config.fail_on.value_or(CheckStatus::fail);
+  if (!args.fail_on.empty()) fail_on = args.fail_on == "warn" ? CheckStatus::warn : CheckStatus::fail;
+
+  std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
+  auto fs = RootFs::open(root);
+  if (!fs) throw UsageError{"--root: " + fs.error().message};
+  auto env = judged_environment(args);
+  if (!env) throw UsageError{env.error().message};
+  auto planned = plan_checks(args, config);
+  if (!planned) throw UsageError{planned.error().message};
+
+  auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
+  setup->checks = std::move(planned).value();
+  setup->online = args.online || config.online.value_or(false);
+  const auto started = std::chrono::system_clock::now();
+  setup->now = started;
+  if (!args.now.empty()) {
+    auto now = parse_now(args.now);
+    if (!now) throw UsageError{now.error().message};
+    setup->now = *now;
+  }
+
+  RunOutcome outcome = run_checks(setup, timeout);
+  Report& report = outcome.report;
+  report.pycheck_version = PYCHECK_VERSION;
+  report.root = root;
+  report.started_at = format_rfc3339(started);
+
+  std::string rendered;
+  if (args.format == "json") {
+    rendered = render_json(report);
+  } else {
+    const char* no_color_env = std::getenv("NO_COLOR");
+    bool color = !args.no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
+                 args.output.empty() && ::isatty(STDOUT_FILENO);
+    rendered = render_text(report, color);
+  }
+  int code = report.exit_code(fail_on);
+  if (!args.output.empty()) {
+    auto written = write_file_atomically(args.output, rendered);
+    if (!written) {
+      std::cerr << "pycheck: --output: " << written.error().message << "\n";
+      code = kExitUsage;
+    } else {
+      std::cout << verdict_line(report) << "\n";
+    }
+  } else {
+    std::cout << rendered;
+  }
+  std::cout.flush();
+  if (outcome.abandoned_checks > 0) {
+    // A check thread is stuck in a read; do not wait for it, do not run
+    // destructors under it.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
+}
+
+void print_list() {
+  std::size_t width = 0;
+  for (const CheckInfo& c : check_table()) width = std::max(width, c.id.size());
+  for (const CheckInfo& c : check_table()) {
+    std::cout << c.id << std::string(width - c.id.size() + 2, ' ') << c.title << "\n";
+  }
+}
+
+int print_explain(const std::string& id) {
+  const CheckInfo* c = find_check(id);
+  if (c == nullptr) throw UsageError{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
+  std::cout << c->id << " — " << c->title << "\n\n" << c->explain << "\n";
+  if (!c->params.empty()) {
+    std::cout << "\nParameters (config file: checks.\"" << c->id << "\".params):\n";
+    for (const CheckParam& p : c->params) {
+      std::cout << "  " << p.name << " (default " << p.default_json << "): " << p.description << "\n";
+    }
+  }
+  return 0;
+}
+
+void add_run_options(CLI::App& app, RunArgs& args) {
+  app.add_option("--root", args.root, "Root filesystem to inspect (a mounted image, /proc/PID/root)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--pid", args.pid, "Inspect process PID's container: root /proc/PID/root, environment /proc/PID/environ")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--env-file", args.env_file, "Judge the environment in FILE (KEY=VALUE lines) instead of pycheck's own");
+  app.add_option("--format", args.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--output", args.output, "Write the report to FILE atomically (the verdict line still goes to stdout)");
+  app.add_option("--check", args.only, "Run only this check (repeatable)");
+  app.add_option("--skip", args.skip, "Do not run this check (repeatable)");
+  app.add_option("--timeout", args.timeout, "Deadline for the whole run, e.g. 800ms, 2s (default 800ms)");
+  app.add_option("--config", args.config_file, "JSON config: per-check enabled, severity, params");
+  app.add_option("--fail-on", args.fail_on, "Exit 1 on failures only (fail, default) or on warnings too (warn)")
+      ->check(CLI::IsMember({"warn", "fail"}));
+  app.add_option("--now", args.now, "Judge dates (certificate expiry, end of life) as of this day, YYYY-MM-DD");
+  app.add_flag("--no-color", args.no_color, "No colour in text output (also: NO_COLOR=1)");
+  app.add_flag("--online", args.online, "Allow checks to use the network");
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"pycheck: is this container what the official python image promises?", "pycheck"};
+  app.set_version_flag("--version", std::string("pycheck ") + PYCHECK_VERSION);
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  RunArgs args;
+  add_run_options(app, args);
+  auto* run = app.add_subcommand("run", "Run the checks and print the report (the default)");
+  auto* list = app.add_subcommand("list", "List the checks: id and title");
+  std::string explain_id;
+  auto* explain = app.add_subcommand("explain", "Why a check matters, how it is checked, how to fix it");
+  explain->add_option("id", explain_id, "Check id")->required();
+  (void)run;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    if (list->parsed()) {
+      print_list();
+      return 0;
+    }
+    if (explain->parsed()) return print_explain(explain_id);
+    return run_command(args);
+  } catch (const UsageError& e) {
+    std::cerr << "pycheck: " << e.message << "\n";
+    return kExitUsage;
+  }
+}
+
 }  // namespace pycheck

@@ -7,6 +7,7 @@
 
 export ROOTS_DIR="${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots}"
 
+# shellcheck disable=SC2034  # used by scripts that source this file
 # "base" stands in for python:3.11-slim-bookworm; the others are variants of it.
 ROOT_NAMES=(base debian-python3 no-ca-certificates no-netbase missing-locale
             with-locales venv no-sqlite apt-lists)

@@ -1,0 +1,19 @@
+// Files pycheck itself writes (--output): never in the inspected root.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "agent/result.h"
+
+namespace pycheck {
+
+// Writes `content` to `path` atomically: a temporary file in the same folder,
+// fsync, then rename, so a reader (node_exporter's textfile collector, a
+// script) never sees half a report. The temporary file is removed on failure.
+Result<bool> write_file_atomically(const std::string& path, std::string_view content);
+
+// Reads a file given on pycheck's own command line (config, env file), capped.
+Result<std::string> read_host_file(const std::string& path, std::size_t max_bytes = 4u << 20);
+
+}  // namespace pycheck

@@ -1,0 +1,42 @@
+// The report: what one run found, independent of how it is rendered.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/check.h"
+
+namespace pycheck {
+
+inline constexpr std::string_view kReportSchema = "pycheck.report/v1";
+
+struct StatusCounts {
+  int pass = 0, warn = 0, fail = 0, skip = 0, error = 0;
+};
+
+struct Report {
+  std::string pycheck_version;
+  std::string root;
+  std::string started_at;  // RFC 3339, UTC
+  double duration_ms = 0;
+  std::vector<CheckResult> checks;
+
+  StatusCounts counts() const;
+  // The overall verdict: fail if any check failed, else error if any could
+  // not tell, else warn if any warned, else pass (skips do not count).
+  CheckStatus overall() const;
+  // 0 when nothing failed (and, with fail_on=warn, nothing warned), else 1.
+  // An error is a failure: a probe must not say healthy when it could not tell.
+  int exit_code(CheckStatus fail_on) const;
+};
+
+// Renderers. The first line of text output is always the one-line verdict
+// (Docker keeps only the first 4096 bytes of a health check's output).
+std::string verdict_line(const Report& report);
+std::string render_text(const Report& report, bool color);
+json report_to_json(const Report& report);
+std::string render_json(const Report& report);
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t);
+
+}  // namespace pycheck

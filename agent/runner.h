@@ -1,0 +1,46 @@
+// The runner: runs the selected checks, each on its own thread, and returns
+// by the deadline whatever happens. A check still running then is reported as
+// `error` ("timed out") and left behind; the caller must then exit without
+// waiting for it (see RunOutcome::abandoned_checks).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "agent/check.h"
+#include "agent/report.h"
+
+namespace pycheck {
+
+struct PlannedCheck {
+  const CheckInfo* info = nullptr;
+  json params = json::object();
+  std::optional<CheckStatus> severity;  // from config: report problems as this status
+};
+
+// Everything a run reads. Shared with the check threads, so a thread that
+// outlives the deadline never touches freed memory.
+struct RunSetup {
+  RunSetup(RootFs root_fs, Environment environment)
+      : fs(std::move(root_fs)), env(std::move(environment)) {}
+  RootFs fs;
+  Environment env;
+  std::vector<PlannedCheck> checks;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  bool online = false;
+  std::shared_ptr<const HttpClient> http;
+};
+
+struct RunOutcome {
+  Report report;
+  int abandoned_checks = 0;  // still running at the deadline
+};
+
+RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds timeout);
+
+// Applies a severity override to a finished result (pure; exposed for tests).
+void apply_severity(CheckResult& result, std::optional<CheckStatus> severity);
+
+}  // namespace pycheck
