@@ -1,0 +1,24 @@
+// Reads the dpkg database of the inspected root through RootFs.
+#pragma once
+
+#include <string_view>
+
+#include "agent/result.h"
+#include "agent/rootfs.h"
+#include "checks/dpkg_status.h"
+
+namespace pycheck {
+
+inline constexpr std::string_view kDpkgStatusPath = "/var/lib/dpkg/status";
+inline constexpr std::string_view kDpkgStatusDirPath = "/var/lib/dpkg/status.d";
+
+// Reads /var/lib/dpkg/status and, when present, the distroless-style
+// /var/lib/dpkg/status.d/ (every file but *.md5sums; its records are added
+// when status has no record for the same package:architecture, as Trivy
+// does). Fails with errno ENOENT (Result::missing()) when neither exists, and
+// with the RootFs error when status exists but cannot be read (FIFO, too
+// large, permissions). An unreadable file inside status.d is a problem of the
+// database, not a failure.
+Result<DpkgDatabase> read_dpkg_database(const RootFs& fs);
+
+}  // namespace pycheck

@@ -1,0 +1,72 @@
+// Reader of PEM certificate bundles (pure: bytes in, certificates out).
+//
+// A CA bundle (/etc/ssl/certs/ca-certificates.crt and its kin) is a list of
+// "-----BEGIN CERTIFICATE-----" ... "-----END CERTIFICATE-----" blocks; text
+// outside blocks is ignored, as OpenSSL ignores it. Each block is
+// base64-decoded and parsed with mbedTLS. A certificate block that cannot be
+// decoded or parsed, or that never ends, is "garbage": OpenSSL 3 (and so
+// Python's ssl.create_default_context()) then loads no certificate at all
+// from the file, not just skips the block.
+//
+// "TRUSTED CERTIFICATE" and "X509 CERTIFICATE" blocks count as certificates
+// (OpenSSL reads them too); blocks of other types (CRLs, keys) are counted and
+// otherwise ignored.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pycheck {
+
+// Second precision: a system_clock time_point in nanoseconds cannot hold the
+// year 9999 used by "no well-defined expiration" certificates (RFC 5280).
+using UtcSeconds = std::chrono::sys_seconds;
+
+struct Certificate {
+  std::size_t block = 0;  // 0-based index among the certificate blocks of the bundle
+  std::size_t line = 0;   // 1-based line of its BEGIN line
+  std::string subject;    // "C=US, O=Example, CN=Example Root", as mbedtls_x509_dn_gets writes it
+  std::string issuer;
+  UtcSeconds not_before{};
+  UtcSeconds not_after{};
+  std::string sha256;  // lowercase hex SHA-256 of the DER certificate (the fingerprint)
+  // Empty when mbedTLS parsed the certificate fully. Otherwise the mbedTLS
+  // error (an algorithm or extension it does not support) after which only
+  // the names and dates were read from a well-formed DER structure.
+  std::string partial_parse_reason;
+};
+
+struct GarbageBlock {
+  std::size_t block = 0;  // 0-based index among the certificate blocks
+  std::size_t line = 0;   // 1-based line of its BEGIN line
+  std::string reason;     // "invalid base64", "no END line", or the DER parse error
+};
+
+struct PemBundle {
+  std::size_t certificate_blocks = 0;  // BEGIN lines of certificate blocks
+  std::vector<Certificate> certificates;
+  std::vector<GarbageBlock> garbage;
+  std::size_t other_blocks = 0;  // complete PEM blocks of other types
+};
+
+// Splits `text` into PEM blocks and parses every certificate block.
+// Never throws; certificate_blocks == certificates.size() + garbage.size().
+PemBundle parse_pem_bundle(std::string_view text);
+
+// Parses one DER certificate (as found in a certificate block); `out` gets
+// the names, dates and fingerprint. Returns an empty string on success, the
+// reason otherwise.
+std::string parse_der_certificate(std::string_view der, Certificate& out);
+
+// A certificate is expired when its notAfter is before `now`, and not yet
+// valid when its notBefore is after `now`.
+bool is_expired(const Certificate& cert, std::chrono::system_clock::time_point now);
+bool is_not_yet_valid(const Certificate& cert, std::chrono::system_clock::time_point now);
+
+// "2020-01-01T00:00:00Z".
+std::string format_utc(UtcSeconds time);
+
+}  // namespace pycheck

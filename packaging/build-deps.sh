@@ -1,0 +1,298 @@
+#!/usr/bin/env bash
+# Builds the static libcurl that the release pycheck links, from Debian's curl
+# source package (so Debian's patches, security fixes included, apply).
+#
+#   packaging/build-deps.sh            -> prints the prefix on the last stdout line
+#
+# Environment:
+#   PYCHECK_DEPS_DIR  cache root (default /var/cache/pycheck/deps); the build goes
+#                     to $PYCHECK_DEPS_DIR/<key>, key = hash(this script, Debian
+#                     source version, TLS backend, arch), so a cached build is reused.
+#   PYCHECK_TLS       mbedtls (default, the release choice) or openssl (kept so the
+#                     size comparison can be repeated).
+#   PYCHECK_JOBS      parallel make jobs (default: nproc).
+#
+# libcurl is cut down to HTTP/HTTPS: c-ares resolver (no getaddrinfo, so no NSS at
+# run time), no threaded resolver, no netrc (getpwuid), no cookies/IDN/PSL/alt-svc/
+# HSTS/DoH/MIME/NTLM/Kerberos, no HTTP/2, brotli, zstd or SSH; zlib for gzip bodies.
+# No CA bundle or path is compiled in: pycheck finds the CAs at run time.
+#
+# Needs root on a machine that lacks the build packages (it installs them with
+# apt-get). It never edits the machine's apt configuration: the deb-src entries
+# live in a private, temporary apt configuration derived from the machine's own
+# sources.
+set -euo pipefail
+
+TLS="${PYCHECK_TLS:-mbedtls}"
+DEPS_DIR="${PYCHECK_DEPS_DIR:-/var/cache/pycheck/deps}"
+JOBS="${PYCHECK_JOBS:-$(nproc)}"
+SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
+
+log() { echo "build-deps: $*" >&2; }
+die() {
+  echo "build-deps: error: $*" >&2
+  exit 1
+}
+
+case "$TLS" in
+  mbedtls) TLS_PACKAGES=(libmbedtls-dev) ;;
+  openssl) TLS_PACKAGES=(libssl-dev) ;;
+  *) die "PYCHECK_TLS must be mbedtls or openssl, not '$TLS'" ;;
+esac
+PACKAGES=(build-essential dpkg-dev pkg-config libc-ares-dev zlib1g-dev "${TLS_PACKAGES[@]}")
+
+# ---------------------------------------------------------------------------
+# Build packages: install only what is missing.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  ((${#missing[@]} == 0)) && return 0
+  [[ $EUID -eq 0 ]] || die "missing packages (${missing[*]}); run as root to install them"
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# The Debian version of the curl source package, from the machine's binary package
+# index (offline, so a cached build is found without touching the network).
+candidate_source_version() {
+  local candidate source_version
+  candidate="$(apt-cache policy curl 2>/dev/null | awk '/Candidate:/ {print $2}')"
+  if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+    [[ $EUID -eq 0 ]] || return 0
+    apt-get update -qq >&2 || return 0
+    candidate="$(apt-cache policy curl 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    [[ -z "$candidate" || "$candidate" == "(none)" ]] && return 0
+  fi
+  # "Source: curl (x.y)" names the source version when it differs from the binary's.
+  source_version="$(apt-cache show "curl=$candidate" 2>/dev/null |
+    awk '/^Source:/ { if ($3 ~ /^\(/) { gsub(/[()]/, "", $3); print $3 } exit }')"
+  echo "${source_version:-$candidate}"
+}
+
+cache_key() {
+  {
+    cat "$SCRIPT_PATH"
+    echo "debian-source-version=$1 tls=$TLS arch=$(dpkg --print-architecture)"
+  } | sha256sum | cut -c1-16
+}
+
+# ---------------------------------------------------------------------------
+# Private apt configuration with deb-src entries derived from the machine's own
+# deb entries (deb822 *.sources and one-line *.list / sources.list). Only suites
+# of this release (bookworm, bookworm-updates, bookworm-security, ...) are kept,
+# which leaves third-party repositories out.
+APT_TMP=""
+APT_OPTS=()
+cleanup() { [[ -n "$APT_TMP" ]] && rm -rf "$APT_TMP"; }
+trap cleanup EXIT
+
+derive_deb822_sources() {  # $1 = codename; files on stdin order
+  awk -v codename="$1" '
+    function flush(   i, n, suites, kept, parts) {
+      if (nlines == 0) return
+      if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no" && uris !~ /^(cdrom|file):/) {
+        n = split(suites_value, parts, /[ \t]+/)
+        kept = ""
+        for (i = 1; i <= n; i++)
+          if (parts[i] == codename || index(parts[i], codename "-") == 1 || index(parts[i], codename "/") == 1)
+            kept = kept (kept == "" ? "" : " ") parts[i]
+        if (kept != "") {
+          print "Types: deb-src"
+          for (i = 1; i <= nlines; i++) {
+            if (lines[i] ~ /^[Tt]ypes:/ || lines[i] ~ /^[Aa]rchitectures:/) continue
+            if (lines[i] ~ /^[Ss]uites:/) { print "Suites: " kept; continue }
+            print lines[i]
+          }
+          print ""
+        }
+      }
+      nlines = 0; types = ""; suites_value = ""; enabled = ""; uris = ""
+    }
+    /^#/ { next }
+    /^[ \t]*$/ { flush(); next }
+    {
+      lines[++nlines] = $0
+      if (tolower($0) ~ /^types:/) { types = $0; sub(/^[^:]*:[ \t]*/, "", types) }
+      if (tolower($0) ~ /^suites:/) { suites_value = $0; sub(/^[^:]*:[ \t]*/, "", suites_value) }
+      if (tolower($0) ~ /^enabled:/) { enabled = tolower($0); sub(/^[^:]*:[ \t]*/, "", enabled) }
+      if (tolower($0) ~ /^uris:/) { uris = $0; sub(/^[^:]*:[ \t]*/, "", uris) }
+    }
+    END { flush() }
+  '
+}
+
+derive_one_line_sources() {  # $1 = codename
+  awk -v codename="$1" '
+    /^[ \t]*deb[ \t]/ {
+      line = $0; sub(/#.*/, "", line)
+      n = split(line, f, /[ \t]+/)
+      i = 2
+      if (f[i] ~ /^\[/) { while (i <= n && f[i] !~ /\]$/) i++; i++ }
+      uri = f[i]; suite = f[i + 1]
+      if (uri ~ /^(cdrom|file):/) next
+      if (suite != codename && index(suite, codename "-") != 1 && index(suite, codename "/") != 1) next
+      sub(/^[ \t]*deb/, "deb-src", line)
+      print line
+    }
+  '
+}
+
+setup_private_apt() {
+  local codename file
+  codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+  [[ -n "$codename" ]] || die "cannot tell the release codename from /etc/os-release"
+  APT_TMP="$(mktemp -d /tmp/pycheck-apt.XXXXXX)"
+  chmod 0755 "$APT_TMP"
+  mkdir -p "$APT_TMP/sources.list.d" "$APT_TMP/state/lists/partial" \
+    "$APT_TMP/cache/archives/partial" "$APT_TMP/src"
+  : >"$APT_TMP/sources.list"
+  for file in /etc/apt/sources.list.d/*.sources; do
+    [[ -f "$file" ]] || continue
+    derive_deb822_sources "$codename" <"$file" >>"$APT_TMP/sources.list.d/pycheck-src.sources"
+  done
+  for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f "$file" ]] || continue
+    derive_one_line_sources "$codename" <"$file" >>"$APT_TMP/sources.list"
+  done
+  if [[ ! -s "$APT_TMP/sources.list" && ! -s "$APT_TMP/sources.list.d/pycheck-src.sources" ]]; then
+    die "no Debian '$codename' entries found in /etc/apt/sources.list{,.d/*} to derive deb-src from"
+  fi
+  # apt downloads as the unprivileged _apt user when it can write the target dirs.
+  if id _apt >/dev/null 2>&1; then
+    chown -R _apt "$APT_TMP/state/lists/partial" "$APT_TMP/cache/archives/partial" "$APT_TMP/src"
+  fi
+  APT_OPTS=(-o "Dir::Etc::SourceList=$APT_TMP/sources.list"
+    -o "Dir::Etc::SourceParts=$APT_TMP/sources.list.d"
+    -o "Dir::State=$APT_TMP/state" -o "Dir::Cache=$APT_TMP/cache"
+    -o "Dir::State::status=/var/lib/dpkg/status")
+  log "private deb-src entries:"
+  cat "$APT_TMP/sources.list" "$APT_TMP/sources.list.d/pycheck-src.sources" |
+    grep -Ev '^(Signed-By|$| )' | sed 's/^/    /' >&2 || true
+  apt-get "${APT_OPTS[@]}" update -qq >&2
+}
+
+newest_source_version() {
+  apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
+    awk '/^Version:/ {print $2}' |
+    while read -r v; do echo "$v"; done |
+    sort -u | {
+    local best="" v
+    while read -r v; do
+      if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
+    done
+    echo "$best"
+  }
+}
+
+source_has_version() {
+  apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
+    awk -v want="$1" '/^Version:/ && $2 == want {found = 1} END {exit !found}'
+}
+
+# ---------------------------------------------------------------------------
+configure_flags() {
+  local tls_flag
+  case "$TLS" in
+    mbedtls) tls_flag=--with-mbedtls ;;
+    openssl) tls_flag=--with-openssl ;;
+  esac
+  printf '%s\n' \
+    --disable-shared --enable-static --disable-dependency-tracking \
+    "$tls_flag" --with-zlib \
+    --enable-ares --disable-threaded-resolver \
+    --without-ca-bundle --without-ca-path \
+    --without-libpsl --without-libidn2 --without-nghttp2 --without-nghttp3 \
+    --without-ngtcp2 --without-brotli --without-zstd --without-libssh2 \
+    --without-libssh --without-librtmp --without-libgsasl --without-gssapi \
+    --without-hyper \
+    --disable-dict --disable-file --disable-ftp --disable-gopher --disable-imap \
+    --disable-ldap --disable-ldaps --disable-mqtt --disable-pop3 --disable-rtsp \
+    --disable-smb --disable-smtp --disable-telnet --disable-tftp --disable-websockets \
+    --disable-cookies --disable-netrc --disable-alt-svc --disable-hsts --disable-doh \
+    --disable-mime --disable-ntlm --disable-ntlm-wb --disable-kerberos-auth \
+    --disable-negotiate-auth --disable-aws --disable-unix-sockets --disable-manual \
+    --disable-libcurl-option --disable-progress-meter --disable-headers-api \
+    --disable-get-easy-options --disable-unix-sockets --disable-socketpair
+}
+
+build_curl() {  # $1 = version, $2 = prefix
+  local version="$1" prefix="$2" srcdir stage
+  log "fetching curl $version source (Debian patches applied by dpkg-source)"
+  (cd "$APT_TMP/src" && apt-get "${APT_OPTS[@]}" source --download-only -qq "curl=$version" >&2)
+  (cd "$APT_TMP/src" && dpkg-source -x --skip-debianization ./*.dsc curl-src >&2) ||
+    die "dpkg-source could not unpack curl $version"
+  srcdir="$APT_TMP/src/curl-src"
+  stage="$prefix.partial"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  log "configuring curl $version with $TLS"
+  (
+    cd "$srcdir"
+    # shellcheck disable=SC2046  # one flag per line, none contains spaces
+    CFLAGS="-Os -ffunction-sections -fdata-sections" \
+      ./configure --prefix="$prefix" $(configure_flags) >"$stage/configure.log" 2>&1 ||
+      { tail -40 "$stage/configure.log" >&2; exit 1; }
+    log "building libcurl ($JOBS jobs)"
+    make -C lib -j"$JOBS" >"$stage/make.log" 2>&1 || { tail -40 "$stage/make.log" >&2; exit 1; }
+    make -C lib install DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
+    make -C include install DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
+    make install-pkgconfigDATA install-binSCRIPTS DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
+    grep -E '^  (SSL|AsynchDNS|Protocols|Features|ca cert|zlib|Verbose)' "$stage/configure.log" \
+      >"$stage/features.txt" || true
+  ) || die "building curl failed (logs in $stage)"
+  # Move the DESTDIR tree into place: $stage/root$prefix -> $prefix.
+  rm -rf "$prefix"
+  mv "$stage/root$prefix" "$prefix"
+  mv "$stage/configure.log" "$stage/make.log" "$stage/features.txt" "$prefix/"
+  rm -rf "$stage"
+  rm -f "$prefix"/lib/*.la
+  cat >"$prefix/pycheck-deps.cmake" <<EOF
+# Written by packaging/build-deps.sh; read by packaging/curl.cmake.
+set(PYCHECK_CURL_TLS "$TLS")
+set(PYCHECK_CURL_DEBIAN_VERSION "$version")
+set(PYCHECK_CURL_USES_ZLIB ON)
+set(PYCHECK_CURL_USES_CARES ON)
+EOF
+  touch "$prefix/.complete"
+}
+
+main() {
+  local version key prefix started newest
+  started=$SECONDS
+  ensure_packages
+  version="$(candidate_source_version)"
+  if [[ -n "$version" ]]; then
+    key="$(cache_key "$version")"
+    prefix="$DEPS_DIR/$key"
+    if [[ -f "$prefix/.complete" ]]; then
+      log "cached: curl $version ($TLS) in $prefix"
+      echo "$prefix"
+      return 0
+    fi
+  fi
+  setup_private_apt
+  if [[ -z "$version" ]] || ! source_has_version "$version"; then
+    newest="$(newest_source_version)"
+    [[ -n "$newest" ]] || die "no curl source package found through the derived deb-src entries"
+    log "curl source ${version:-?} not in the source index; using $newest"
+    version="$newest"
+    key="$(cache_key "$version")"
+    prefix="$DEPS_DIR/$key"
+    if [[ -f "$prefix/.complete" ]]; then
+      log "cached: curl $version ($TLS) in $prefix"
+      echo "$prefix"
+      return 0
+    fi
+  fi
+  mkdir -p "$DEPS_DIR"
+  build_curl "$version" "$prefix"
+  log "built curl $version ($TLS) in $prefix in $((SECONDS - started)) s"
+  echo "$prefix"
+}
+
+main "$@"

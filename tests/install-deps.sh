@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything building and testing pycheck needs on a fresh Debian 12 (as root).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake ninja-build pkg-config file
+  nlohmann-json3-dev libcli11-dev catch2
+  libmbedtls-dev libcurl4-openssl-dev
+  python3 python3-jsonschema
+  openssl ca-certificates netbase locales
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,238 @@
+// The program around the checks: environment, durations, config, runner, report.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "agent/config.h"
+#include "agent/duration.h"
+#include "agent/environment.h"
+#include "agent/report.h"
+#include "agent/runner.h"
+#include "checks/check_table.h"
+#include "tests/unit/fixture_root.h"
+
+using namespace pycheck;
+using namespace std::chrono_literals;
+
+TEST_CASE("env files: KEY=VALUE lines, comments, export, quotes", "[core]") {
+  auto env = Environment::parse_env_file(
+      "# image ENV\nPATH=/usr/local/bin:/usr/bin\nexport LANG=C.UTF-8\nEMPTY=\nQ=\"a b\"\n\n");
+  REQUIRE(env.ok());
+  CHECK(env->get("PATH") == "/usr/local/bin:/usr/bin");
+  CHECK(env->get("LANG") == "C.UTF-8");
+  CHECK(env->get("EMPTY") == "");
+  CHECK(env->get("Q") == "a b");
+  CHECK_FALSE(env->get("MISSING").has_value());
+
+  auto bad = Environment::parse_env_file("OK=1\nthis is not an assignment\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.find("line 2") != std::string::npos);
+  CHECK_FALSE(Environment::parse_env_file("1BAD=x").ok());
+}
+
+TEST_CASE("environ blocks: NUL-separated, first definition wins", "[core]") {
+  using namespace std::string_literals;
+  auto env = Environment::parse_environ_block("A=1\0B=x=y\0A=2\0garbage\0"s);
+  CHECK(env.get("A") == "1");
+  CHECK(env.get("B") == "x=y");
+  CHECK(env.vars().size() == 2);
+}
+
+TEST_CASE("durations need a unit", "[core]") {
+  CHECK(*parse_duration("800ms") == 800ms);
+  CHECK(*parse_duration("2s") == 2000ms);
+  CHECK(*parse_duration("1.5s") == 1500ms);
+  CHECK(*parse_duration("5m") == 300000ms);
+  CHECK(*parse_duration("6h") == 6h);
+  for (const char* bad : {"800", "", "ms", "-1s", "1d", "0ms", "1e3s", "1.2.3s"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad).ok());
+  }
+  CHECK(format_duration(30s) == "30s");
+  CHECK(format_duration(800ms) == "800ms");
+}
+
+TEST_CASE("config: known keys only, named when unknown", "[core]") {
+  auto checks = check_table();
+  auto ok = parse_config(R"({"fail_on":"warn","timeout":"2s","online":false,
+      "checks":{"locale":{"enabled":false},"python.path":{"severity":"fail"}}})",
+                         checks);
+  REQUIRE(ok.ok());
+  CHECK(ok->fail_on == CheckStatus::warn);
+  CHECK(ok->timeout == 2000ms);
+  CHECK_FALSE(ok->checks.at("locale").enabled);
+  CHECK(ok->checks.at("python.path").severity == CheckStatus::fail);
+
+  struct Bad {
+    const char* text;
+    const char* names;
+  };
+  for (Bad bad : {Bad{R"({"fail-on":"warn"})", "fail-on"}, Bad{R"({"checks":{"nope":{}}})", "nope"},
+                  Bad{R"({"checks":{"locale":{"enabeld":true}}})", "enabeld"},
+                  Bad{R"({"checks":{"locale":{"params":{"x":1}}}})", "\"x\""},
+                  Bad{R"({"checks":{"locale":{"severity":"skip"}}})", "severity"},
+                  Bad{R"({"timeout":"800"})", "timeout"}, Bad{"[1,2]", "object"},
+                  Bad{"{not json", "JSON"}}) {
+    INFO(bad.text);
+    auto r = parse_config(bad.text, checks);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find(bad.names) != std::string::npos);
+  }
+}
+
+TEST_CASE("config params: declared names and types, defaults merged", "[core]") {
+  CheckInfo info{"demo", "Demo", "", nullptr, {{"limit", "3", "a number"}, {"name", "\"x\"", "a string"}}};
+  std::vector<CheckInfo> checks{info};
+  auto ok = parse_config(R"({"checks":{"demo":{"params":{"limit":5}}}})", checks);
+  REQUIRE(ok.ok());
+  json params = effective_params(info, *ok);
+  CHECK(params["limit"] == 5);
+  CHECK(params["name"] == "x");
+  auto wrong_type = parse_config(R"({"checks":{"demo":{"params":{"limit":"5"}}}})", checks);
+  REQUIRE_FALSE(wrong_type.ok());
+  CHECK(wrong_type.error().message.find("limit") != std::string::npos);
+}
+
+namespace {
+
+CheckOutcome passes(const Context&) { return {CheckStatus::pass, "fine", {{"k", "v"}}, ""}; }
+CheckOutcome warns(const Context&) { return {CheckStatus::warn, "meh", json::object(), "do x"}; }
+CheckOutcome fails(const Context&) { return {CheckStatus::fail, "bad", json::object(), "do y"}; }
+CheckOutcome throws(const Context&) { throw std::runtime_error("boom"); }
+CheckOutcome hangs(const Context&) {
+  std::this_thread::sleep_for(3s);
+  return {CheckStatus::pass, "late", json::object(), ""};
+}
+CheckOutcome reads_param(const Context& ctx) {
+  return {CheckStatus::pass, ctx.params.at("word").get<std::string>(), json::object(), ""};
+}
+
+const CheckInfo kPass{"t.pass", "Passes", "", passes, {}};
+const CheckInfo kWarn{"t.warn", "Warns", "", warns, {}};
+const CheckInfo kFail{"t.fail", "Fails", "", fails, {}};
+const CheckInfo kThrow{"t.throw", "Throws", "", throws, {}};
+const CheckInfo kHang{"t.hang", "Hangs", "", hangs, {}};
+const CheckInfo kParam{"t.param", "Param", "", reads_param, {{"word", "\"hello\"", ""}}};
+
+std::shared_ptr<RunSetup> setup_for(const test::FixtureRoot& root,
+                                    std::initializer_list<const CheckInfo*> checks) {
+  auto setup = std::make_shared<RunSetup>(root.fs(), Environment{});
+  for (const CheckInfo* c : checks) {
+    PlannedCheck p;
+    p.info = c;
+    p.params = effective_params(*c, Config{});
+    setup->checks.push_back(p);
+  }
+  return setup;
+}
+
+}  // namespace
+
+TEST_CASE("runner: results in table order, exceptions become errors", "[core]") {
+  test::FixtureRoot root;
+  auto outcome = run_checks(setup_for(root, {&kPass, &kWarn, &kThrow, &kParam}), 2s);
+  REQUIRE(outcome.report.checks.size() == 4);
+  CHECK(outcome.abandoned_checks == 0);
+  CHECK(outcome.report.checks[0].id == "t.pass");
+  CHECK(outcome.report.checks[0].title == "Passes");
+  CHECK(outcome.report.checks[1].status == CheckStatus::warn);
+  CHECK(outcome.report.checks[2].status == CheckStatus::error);
+  CHECK(outcome.report.checks[2].summary.find("boom") != std::string::npos);
+  CHECK(outcome.report.checks[3].summary == "hello");
+  CHECK(outcome.report.overall() == CheckStatus::error);
+}
+
+TEST_CASE("runner: a check stuck past the deadline is an error and the run returns on time",
+          "[core]") {
+  test::FixtureRoot root;
+  const auto start = std::chrono::steady_clock::now();
+  auto outcome = run_checks(setup_for(root, {&kPass, &kHang}), 200ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(took < 450ms);
+  CHECK(outcome.abandoned_checks == 1);
+  REQUIRE(outcome.report.checks.size() == 2);
+  CHECK(outcome.report.checks[0].status == CheckStatus::pass);
+  CHECK(outcome.report.checks[1].status == CheckStatus::error);
+  CHECK(outcome.report.checks[1].summary.find("timed out") != std::string::npos);
+}
+
+TEST_CASE("severity overrides move warn and fail, never pass or error", "[core]") {
+  CheckResult r;
+  r.status = CheckStatus::fail;
+  apply_severity(r, CheckStatus::warn);
+  CHECK(r.status == CheckStatus::warn);
+  CHECK(r.details["severity_override"]["original_status"] == "fail");
+  CheckResult p;
+  p.status = CheckStatus::pass;
+  apply_severity(p, CheckStatus::fail);
+  CHECK(p.status == CheckStatus::pass);
+  CheckResult e;
+  e.status = CheckStatus::error;
+  apply_severity(e, CheckStatus::warn);
+  CHECK(e.status == CheckStatus::error);
+}
+
+TEST_CASE("report: verdict line, overall status and exit codes", "[core]") {
+  Report report;
+  auto add = [&](std::string id, CheckStatus s) {
+    CheckResult r;
+    r.id = std::move(id);
+    r.status = s;
+    r.summary = "s";
+    report.checks.push_back(r);
+  };
+  add("a", CheckStatus::pass);
+  add("b", CheckStatus::warn);
+  CHECK(report.overall() == CheckStatus::warn);
+  CHECK(report.exit_code(CheckStatus::fail) == 0);
+  CHECK(report.exit_code(CheckStatus::warn) == 1);
+  CHECK(verdict_line(report) == "pycheck: WARN — 1 warning, 1 passed (b)");
+  add("tls.ca-certificates", CheckStatus::fail);
+  add("d", CheckStatus::skip);
+  CHECK(report.exit_code(CheckStatus::fail) == 1);
+  CHECK(verdict_line(report) ==
+        "pycheck: FAIL — 1 failed, 1 warning, 1 passed, 1 skipped (tls.ca-certificates)");
+  Report errors;
+  errors.checks = {report.checks[0]};
+  errors.checks[0].status = CheckStatus::error;
+  CHECK(errors.overall() == CheckStatus::error);
+  CHECK(errors.exit_code(CheckStatus::fail) == 1);
+}
+
+TEST_CASE("text output: verdict first, details and fix only where attention is needed",
+          "[core]") {
+  Report report;
+  CheckResult ok;
+  ok.id = "a.ok";
+  ok.status = CheckStatus::pass;
+  ok.summary = "all good";
+  ok.details = {{"hidden", "yes"}};
+  CheckResult bad;
+  bad.id = "b.bad";
+  bad.status = CheckStatus::fail;
+  bad.summary = "broken";
+  bad.details = {{"path", "/etc/services"}, {"list", {1, 2}}};
+  bad.remediation = "apt-get install netbase";
+  report.checks = {ok, bad};
+  std::string text = render_text(report, false);
+  CHECK(text.rfind(verdict_line(report) + "\n", 0) == 0);
+  CHECK(text.find("PASS  a.ok   all good") != std::string::npos);
+  CHECK(text.find("hidden") == std::string::npos);
+  CHECK(text.find("path: /etc/services") != std::string::npos);
+  CHECK(text.find("list: [1, 2]") != std::string::npos);
+  CHECK(text.find("fix: apt-get install netbase") != std::string::npos);
+  CHECK(text.find("\033[") == std::string::npos);
+  CHECK(render_text(report, true).find("\033[31m") != std::string::npos);
+}
+
+TEST_CASE("JSON output survives invalid UTF-8 from the inspected system", "[core]") {
+  Report report;
+  CheckResult r;
+  r.id = "x";
+  r.status = CheckStatus::pass;
+  r.summary = "name \xff\xfe";
+  report.checks = {r};
+  std::string out = render_json(report);
+  auto parsed = json::parse(out);
+  CHECK(parsed["schema"] == "pycheck.report/v1");
+  CHECK(parsed["checks"][0]["status"] == "pass");
+}
