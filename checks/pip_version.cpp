@@ -1,12 +1,259 @@
-// STUB: to be implemented.
+// pip.version: the pip that `python3 -m pip` imports, its version against known
+// security fixes, and the pip commands on PATH that start that Python.
+#include <string>
+#include <vector>
+
 #include "checks/check_table.h"
+#include "checks/dist_info.h"
+#include "checks/pip_advisories.h"
+#include "checks/python_commands.h"
+#include "checks/python_facts.h"
 
 namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    "Since 2024-09 the official python image installs pip with CPython's own ensurepip, the "
+    "same pip venv installs; the version is no longer written in the Dockerfile, so the only "
+    "record is the installed dist-info. Images are rebuilt when Python or Debian changes, not "
+    "when pip does, so an image (and every venv made from it) can carry a pip with known "
+    "security problems: older than 23.3 is flagged for CVE-2023-5752 by every scanner, which "
+    "included the 3.10 images with pip 23.0.1.\n\n"
+    "pycheck finds the Python that python3 runs on the judged PATH, walks its site-packages in "
+    "import order (a venv's own first, then the base's when include-system-site-packages is "
+    "true; Debian's /usr/local/lib/python3.X/dist-packages then /usr/lib/python3/dist-packages) "
+    "and reads the first pip-*.dist-info/METADATA. It compares the version with an embedded "
+    "table of pip releases that fixed security problems (pip NEWS and advisories, up to 26.2), "
+    "lists the pip, pip3 and pip3.X commands on PATH with the Python their shebang starts, and "
+    "the pip wheel bundled in ensurepip. Comparing with the newest pip on the package index "
+    "needs the network and is not done by this offline check.\n\n"
+    "It warns when python3 has no pip, when two pip dist-info folders sit side by side (a "
+    "half-finished upgrade), and when pip lacks a fix from the table. Upgrade with "
+    "`python3 -m pip install --upgrade pip` in the Dockerfile, or rebuild from a current "
+    "python image.";
+
+constexpr std::string_view kIndexNote =
+    "not compared with the newest pip on the package index: that needs the network check";
+
+struct FoundPip {
+  std::string site_dir;
+  std::vector<std::string> dist_infos;  // full paths of pip-*.dist-info folders
+  bool has_package = false;             // <site>/pip/ exists: what `import pip` loads
+};
+
+std::optional<FoundPip> find_pip(const RootFs& fs, const std::vector<std::string>& site_dirs) {
+  for (const std::string& dir : site_dirs) {
+    auto entries = fs.list_dir(dir);
+    if (!entries) continue;
+    FoundPip found;
+    found.site_dir = dir;
+    for (const DirEntry& e : *entries) {
+      auto dist = parse_dist_info_dir_name(e.name);
+      if (dist && (dist->name == "pip" || dist->name == "Pip" || dist->name == "PIP")) {
+        found.dist_infos.push_back(path_join(dir, e.name));
+      }
+      if (e.name == "pip" && fs.is_directory(path_join(dir, e.name))) found.has_package = true;
+    }
+    if (found.has_package || !found.dist_infos.empty()) return found;
+  }
+  return std::nullopt;
+}
+
+// `__version__ = "24.0"` in pip/__init__.py: the version of the code that runs.
+std::optional<std::string> version_in_init(const RootFs& fs, const std::string& site_dir) {
+  auto text = fs.read_file(site_dir + "/pip/__init__.py", 1u << 20);
+  if (!text) return std::nullopt;
+  std::size_t pos = text->find("__version__");
+  if (pos == std::string::npos) return std::nullopt;
+  std::size_t open = text->find_first_of("\"'", pos);
+  std::size_t eol = text->find('\n', pos);
+  if (open == std::string::npos || open > eol) return std::nullopt;
+  std::size_t close = text->find((*text)[open], open + 1);
+  if (close == std::string::npos || close > eol) return std::nullopt;
+  return text->substr(open + 1, close - open - 1);
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome out;
+  const SearchPath path = make_search_path(ctx.env.get("PATH"));
+  PythonFacts facts(ctx.fs);
+  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  out.details["index_comparison"] = kIndexNote;
+  if (!python3.runtime) {
+    out.status = CheckStatus::skip;
+    out.summary = "python3 is not on PATH (see python.path)";
+    return out;
+  }
+  const PythonRuntime& rt = *python3.runtime;
+  out.details["python3"] = to_json(rt);
+  if (rt.site_packages.empty()) {
+    out.status = CheckStatus::skip;
+    out.summary = "python3 (" + rt.real_path + ") has no site-packages pycheck can find" +
+                  (rt.base_error.empty() ? "" : ": " + rt.base_error);
+    return out;
+  }
+
+  // pip commands on PATH and the Python they start.
+  std::vector<std::string> names{"pip", "pip3"};
+  if (rt.base) names.push_back("pip" + rt.base->minor);
+  json commands = json::array();
+  std::vector<std::string> bound;
+  for (const std::string& name : names) {
+    ScriptCommand script = find_script_command(facts, path, name);
+    json item = to_json(script);
+    const bool same = script.runtime && script.runtime->identity() == rt.identity();
+    item["starts_python3"] = same;
+    commands.push_back(std::move(item));
+    if (same) bound.push_back(name);
+  }
+  out.details["commands"] = std::move(commands);
+  if (rt.base && rt.base->ensurepip_pip_wheel) {
+    auto wheel = parse_wheel_file_name(path_basename(*rt.base->ensurepip_pip_wheel));
+    out.details["ensurepip_bundled"] = {{"wheel", *rt.base->ensurepip_pip_wheel},
+                                        {"version", wheel ? wheel->version : ""}};
+  } else {
+    out.details["ensurepip_bundled"] = nullptr;
+  }
+
+  auto found = find_pip(ctx.fs, rt.site_packages);
+  if (!found) {
+    out.status = CheckStatus::warn;
+    out.summary = "python3 " + rt.describe() + " has no pip in " + join(rt.site_packages, ", ");
+    out.remediation =
+        "Install pip for this Python: `python3 -m ensurepip --upgrade`, or create "
+        "venvs without --without-pip.";
+    return out;
+  }
+  json pip = {{"site_packages", found->site_dir},
+              {"package_dir", found->has_package ? json(found->site_dir + "/pip") : json(nullptr)},
+              {"dist_infos", found->dist_infos}};
+  std::vector<std::string> warnings;
+  std::vector<std::string> remedies;
+  std::string version;
+  std::string metadata_path;
+  std::vector<std::string> metadata_errors;
+  for (const std::string& dist_info : found->dist_infos) {
+    const std::string file = dist_info + "/METADATA";
+    auto text = ctx.fs.read_file(file, 4u << 20);
+    if (!text) {
+      metadata_errors.push_back(text.error().message);
+      continue;
+    }
+    auto meta = parse_dist_metadata(*text);
+    if (!meta) {
+      metadata_errors.push_back(file + ": " + meta.error().message);
+      continue;
+    }
+    if (version.empty()) {
+      version = meta->version;
+      metadata_path = file;
+    }
+  }
+  const std::optional<std::string> code_version =
+      found->has_package ? version_in_init(ctx.fs, found->site_dir) : std::nullopt;
+  pip["code_version"] = code_version ? json(*code_version) : json(nullptr);
+  if (found->dist_infos.size() > 1) {
+    warnings.push_back(std::to_string(found->dist_infos.size()) + " pip dist-info folders in " +
+                       found->site_dir);
+    remedies.push_back(
+        "Reinstall pip once (`python3 -m pip install --force-reinstall pip`) "
+        "so a single dist-info remains.");
+    if (code_version) {  // with two dist-infos, the code that runs says which pip it is
+      version = *code_version;
+      metadata_path = found->site_dir + "/pip/__init__.py";
+    }
+  }
+  if (version.empty() && !metadata_errors.empty()) {
+    out.status = CheckStatus::error;
+    out.summary = metadata_errors.front();
+    out.details["pip"] = std::move(pip);
+    out.remediation =
+        "Reinstall pip (`python3 -m pip install --force-reinstall pip`, or "
+        "`python3 -m ensurepip`) to rewrite its METADATA.";
+    return out;
+  }
+  if (version.empty() && code_version) {
+    version = *code_version;
+    metadata_path = found->site_dir + "/pip/__init__.py";
+  }
+  if (!found->has_package) {
+    warnings.push_back(found->site_dir + " has pip's dist-info but no pip package");
+    remedies.push_back("Reinstall pip: `python3 -m ensurepip --upgrade`.");
+  }
+  pip["version"] = version;
+  pip["version_source"] = metadata_path;
+  pip["metadata_problems"] = metadata_errors;
+  const auto parsed = parse_pep440(version);
+  if (!parsed) {
+    out.status = CheckStatus::error;
+    out.summary = metadata_path + ": pip version \"" + version + "\" is not a PEP 440 version";
+    out.details["pip"] = std::move(pip);
+    out.remediation = "Reinstall pip to rewrite its metadata.";
+    return out;
+  }
+  json advisories = json::array();
+  std::vector<std::string> advisory_names;  // the first id of each, for a one-line summary
+  std::string all_fixed_in;                 // the release that fixes every one of them
+  for (const PipAdvisory* a : pip_advisories_for(*parsed)) {
+    advisories.push_back({{"id", a->ids}, {"fixed_in", a->fixed_in}, {"summary", a->summary}});
+    std::string_view ids = a->ids;
+    advisory_names.emplace_back(ids.substr(0, ids.find(" / ")));
+    all_fixed_in = std::string(a->fixed_in);
+  }
+  pip["advisories"] = std::move(advisories);
+  const bool apt_managed = found->site_dir == "/usr/lib/python3/dist-packages";
+  pip["managed_by_apt"] = apt_managed;
+  out.details["pip"] = std::move(pip);
+  out.details["pip_commands_starting_python3"] = bound;
+
+  const std::string headline =
+      "pip " + version + " for python3 " + rt.describe() + " in " + found->site_dir;
+  if (!advisory_names.empty()) {
+    // Keep the line short: Docker shows only the head of a probe's output.
+    constexpr std::size_t kNamed = 3;
+    std::string named;
+    for (std::size_t i = 0; i < advisory_names.size() && i < kNamed; ++i) {
+      named += (i ? ", " : "") + advisory_names[i];
+    }
+    if (advisory_names.size() > kNamed) {
+      named += " and " + std::to_string(advisory_names.size() - kNamed) + " more";
+    }
+    warnings.push_back("pip " + version + " lacks fixes for " +
+                       std::to_string(advisory_names.size()) +
+                       (advisory_names.size() == 1 ? " advisory (" : " advisories (") + named +
+                       "; all fixed in " + all_fixed_in + ")");
+    remedies.push_back(apt_managed
+                           ? "This pip belongs to Debian's python3-pip (Debian backports some "
+                             "fixes without changing the version): upgrade it with apt, or use "
+                             "the image's own Python and pip."
+                           : "Upgrade pip: `python3 -m pip install --upgrade pip` in the "
+                             "Dockerfile, or rebuild from a current python image.");
+  }
+  out.details["warnings"] = warnings;
+  if (warnings.empty()) {
+    out.status = CheckStatus::pass;
+    out.summary = headline + "; no known pip advisory applies";
+    return out;
+  }
+  out.status = CheckStatus::warn;
+  out.summary = join(warnings, "; ") + " (" + headline + ")";
+  out.remediation = join(remedies, " ");
+  return out;
+}
+
+}  // namespace
 
 CheckInfo pip_version_check() {
-  return CheckInfo{"pip_version", "stub", "stub", [](const Context&) {
-    return CheckOutcome{CheckStatus::skip, "not implemented", json::object(), ""};
-  }, {}};
+  return CheckInfo{"pip.version", "pip for python3 and known pip advisories", kExplain, run, {}};
 }
 
 }  // namespace pycheck

@@ -110,7 +110,8 @@ std::optional<std::string> sysconfigdata_string(std::string_view text, std::stri
       std::size_t close = text.find(open, i + 1);
       if (close == std::string_view::npos) return std::nullopt;
       std::string_view value = text.substr(i + 1, close - i - 1);
-      if (value.find('\n') != std::string_view::npos || value.find('\\') != std::string_view::npos) {
+      if (value.find('\n') != std::string_view::npos ||
+          value.find('\\') != std::string_view::npos) {
         continue;  // not a plain one-line literal; not worth unescaping for our keys
       }
       return std::string(value);

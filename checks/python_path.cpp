@@ -1,12 +1,182 @@
-// STUB: to be implemented.
+// python.path: what `python3`, `python`, `pip` and `pip3` run under the judged PATH.
+#include <string>
+#include <vector>
+
 #include "checks/check_table.h"
+#include "checks/python_commands.h"
 
 namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    "The official python image builds CPython into /usr/local and sets "
+    "PATH=/usr/local/bin:$PATH (\"ensure local python is preferred over distribution python\"). "
+    "/usr/local/bin holds the real executable python3.X and relative links python3 -> python3.X, "
+    "python -> python3 and pip -> pip3; pip3's first line is #!/usr/local/bin/python3.X. "
+    "Anything that changes PATH (an orchestrator replacing it, a venv, an apt-installed python3 "
+    "in /usr/bin) changes which Python and which pip run, and pip may then install into a "
+    "different Python than the one the application uses.\n\n"
+    "pycheck looks each name up through the judged environment's PATH exactly as execvp does "
+    "(glibc's /bin:/usr/bin when PATH is unset; missing files, dangling links, folders and files "
+    "without an x bit are skipped), follows every symlink inside the inspected root, and reads "
+    "the version from the installation's layout (include/python3.X/patchlevel.h, the dpkg version "
+    "of Debian's python, _sysconfigdata) without running anything. For pip it reads the script's "
+    "shebang (#!/path, #!/usr/bin/env python3, or distlib's #!/bin/sh + '''exec' wrapper) and "
+    "compares the Python it starts with python3's: same executable and same venv.\n\n"
+    "It fails when python3 cannot be found, and warns when python is missing or runs another "
+    "Python than python3, when pip/pip3 start another Python than python3, and when PATH has "
+    "empty or relative entries (they search the working directory). Fix PATH so the image's bin "
+    "folder comes first, restore the links (ln -s python3 /usr/local/bin/python), and prefer "
+    "`python3 -m pip`, which always uses python3's own pip.";
+
+struct Verdict {
+  std::vector<std::string> warnings;
+  std::vector<std::string> remedies;
+  void warn(std::string message, std::string remedy) {
+    warnings.push_back(std::move(message));
+    for (const std::string& r : remedies) {
+      if (r == remedy) return;
+    }
+    remedies.push_back(std::move(remedy));
+  }
+};
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+bool recognised(const std::optional<PythonRuntime>& rt) { return rt && rt->base; }
+
+void judge_python(const PythonCommand& python, const PythonCommand& python3, Verdict& verdict) {
+  if (!python.lookup.found()) {
+    verdict.warn("python is not on PATH (the image links python -> python3)",
+                 "Restore the link: ln -s python3 <python3's folder>/python.");
+    return;
+  }
+  if (!recognised(python3.runtime)) return;  // already reported; nothing to compare with
+  if (!recognised(python.runtime)) {
+    verdict.warn("python (" + python.lookup.candidate + "): " + python.runtime->base_error,
+                 "Make python a link to python3.");
+    return;
+  }
+  if (python.runtime->identity() != python3.runtime->identity()) {
+    verdict.warn("python (" + python.lookup.candidate + ") runs " + python.runtime->describe() +
+                     ", python3 runs " + python3.runtime->describe(),
+                 "Make python and python3 the same interpreter: remove or relink " +
+                     python.lookup.candidate + ", or reorder PATH.");
+  }
+}
+
+void judge_pip(std::string_view name, const ScriptCommand& pip, const PythonCommand& python3,
+               Verdict& verdict) {
+  if (!pip.lookup.found()) return;  // pip.version reports a missing pip
+  const std::string where = std::string(name) + " (" + pip.lookup.candidate + ")";
+  const std::string remedy =
+      "Use `python3 -m pip`, or reinstall pip for python3 (`python3 -m pip install "
+      "--force-reinstall pip`), which rewrites the pip scripts' shebang.";
+  if (!pip.shebang) {
+    verdict.warn(where + " is not a script pycheck can follow: " + pip.shebang_error, remedy);
+    return;
+  }
+  if (pip.shebang->carriage_return) {
+    verdict.warn(
+        where + " has a CRLF shebang: the kernel looks for \"" + pip.shebang->interpreter + "\\r\"",
+        "Convert the script to LF line ends.");
+  }
+  if (!pip.interpreter.found()) {
+    verdict.warn(
+        where + " starts " + pip.shebang->python + ", which " +
+            (pip.interpreter.error.empty() ? std::string("does not exist") : pip.interpreter.error),
+        remedy);
+    return;
+  }
+  if (!recognised(pip.runtime)) {
+    verdict.warn(where + " starts " + pip.interpreter.real_path +
+                     ", not a CPython executable pycheck recognises",
+                 remedy);
+    return;
+  }
+  if (recognised(python3.runtime) && pip.runtime->identity() != python3.runtime->identity()) {
+    verdict.warn(where + " installs into " + pip.runtime->describe() + ", python3 runs " +
+                     python3.runtime->describe(),
+                 remedy);
+  }
+}
+
+CheckOutcome run(const Context& ctx) {
+  const SearchPath path = make_search_path(ctx.env.get("PATH"));
+  const std::vector<PathProblem> problems = path_problems(ctx.fs, path);
+  PythonFacts facts(ctx.fs);
+  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  const PythonCommand python = find_python_command(facts, path, "python");
+  const ScriptCommand pip = find_script_command(facts, path, "pip");
+  const ScriptCommand pip3 = find_script_command(facts, path, "pip3");
+
+  CheckOutcome out;
+  json commands = json::object();
+  commands["python3"] = to_json(python3.lookup);
+  commands["python3"]["python"] = python3.runtime ? to_json(*python3.runtime) : json(nullptr);
+  commands["python"] = to_json(python.lookup);
+  commands["python"]["python"] = python.runtime ? to_json(*python.runtime) : json(nullptr);
+  commands["pip"] = to_json(pip);
+  commands["pip3"] = to_json(pip3);
+  out.details = {{"path", to_json(path, problems)}, {"commands", std::move(commands)}};
+
+  if (!python3.lookup.found()) {
+    out.status = CheckStatus::fail;
+    out.summary =
+        python3.lookup.outcome == LookupOutcome::stopped
+            ? "python3 lookup stops at " + python3.lookup.candidate + ": " + python3.lookup.error
+            : "python3 not found on PATH " + path.value +
+                  (path.is_default ? " (PATH unset, glibc default)" : "");
+    out.remediation =
+        "Put the Python's bin folder on PATH (the official image has PATH=/usr/local/bin:...) and "
+        "make sure <bin>/python3 is an executable or a working link to python3.X.";
+    return out;
+  }
+
+  Verdict verdict;
+  for (const PathProblem& p : problems) {
+    if (p.warning) {
+      verdict.warn(p.message,
+                   p.kind == PathProblemKind::unset
+                       ? "Set PATH explicitly (the image's is /usr/local/bin:/usr/local/sbin:"
+                         "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)."
+                       : "Remove empty and relative PATH entries (a leading, trailing or doubled "
+                         "':' adds the working directory).");
+    }
+  }
+  if (!recognised(python3.runtime)) {
+    verdict.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error,
+                 "Check what python3 is (a wrapper script or shim?) and that it reaches "
+                 "<prefix>/bin/python3.X.");
+  }
+  judge_python(python, python3, verdict);
+  judge_pip("pip", pip, python3, verdict);
+  judge_pip("pip3", pip3, python3, verdict);
+
+  out.details["warnings"] = verdict.warnings;
+  const std::string headline = "python3 → " + python3.runtime->describe();
+  if (verdict.warnings.empty()) {
+    out.status = CheckStatus::pass;
+    out.summary = headline;
+    return out;
+  }
+  out.status = CheckStatus::warn;
+  out.summary = join(verdict.warnings, "; ") + " (" + headline + ")";
+  out.remediation = join(verdict.remedies, " ");
+  return out;
+}
+
+}  // namespace
 
 CheckInfo python_path_check() {
-  return CheckInfo{"python_path", "stub", "stub", [](const Context&) {
-    return CheckOutcome{CheckStatus::skip, "not implemented", json::object(), ""};
-  }, {}};
+  return CheckInfo{"python.path", "python3, python and pip on PATH", kExplain, run, {}};
 }
 
 }  // namespace pycheck

@@ -40,7 +40,8 @@ std::vector<std::string> shell_words(std::string_view line) {
       i = close;
     } else if (c == '"') {
       for (++i; i < line.size() && line[i] != '"'; ++i) {
-        if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\')) ++i;
+        if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\'))
+          ++i;
         word += line[i];
       }
     } else {
@@ -102,9 +103,12 @@ Result<Shebang> parse_exec_line(Shebang shebang, std::string_view line) {
 
 std::string_view to_string(ShebangForm form) {
   switch (form) {
-    case ShebangForm::direct: return "direct";
-    case ShebangForm::env: return "env";
-    case ShebangForm::sh_exec: return "sh-exec";
+    case ShebangForm::direct:
+      return "direct";
+    case ShebangForm::env:
+      return "env";
+    case ShebangForm::sh_exec:
+      return "sh-exec";
   }
   return "direct";
 }

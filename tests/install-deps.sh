@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config file
   nlohmann-json3-dev libcli11-dev catch2
   libmbedtls-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
-  python3 python3-jsonschema
+  python3 python3-pip python3-jsonschema
   openssl ca-certificates netbase locales
 )
 missing=()

@@ -85,6 +85,7 @@ class FixtureRoot:
                    f'#define PY_MAJOR_VERSION 3\n#define PY_VERSION "{version}"\n')
         self.write(f"/usr/local/lib/python{minor}/os.py", "# os\n")
         self.write(f"/usr/local/lib/libpython{minor}.so.1.0", b"\x7fELF", 0o755)
+        self.write(f"/usr/local/lib/python{minor}/site-packages/pip/__init__.py", f'__version__ = "{pip}"\n')
         self.write(f"/usr/local/lib/python{minor}/site-packages/pip-{pip}.dist-info/METADATA",
                    f"Metadata-Version: 2.1\nName: pip\nVersion: {pip}\nSummary: The PyPA recommended tool\n")
         # netbase, ca-certificates and the C.UTF-8 locale, from this machine's real files.
