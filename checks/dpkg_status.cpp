@@ -41,10 +41,10 @@ struct WantName {
   char abbrev;
 };
 constexpr std::array<WantName, 5> kWants{{{DpkgWant::unknown, "unknown", 'u'},
-                                           {DpkgWant::install, "install", 'i'},
-                                           {DpkgWant::hold, "hold", 'h'},
-                                           {DpkgWant::deinstall, "deinstall", 'r'},
-                                           {DpkgWant::purge, "purge", 'p'}}};
+                                          {DpkgWant::install, "install", 'i'},
+                                          {DpkgWant::hold, "hold", 'h'},
+                                          {DpkgWant::deinstall, "deinstall", 'r'},
+                                          {DpkgWant::purge, "purge", 'p'}}};
 
 struct StateName {
   DpkgState value;
@@ -52,13 +52,13 @@ struct StateName {
   char abbrev;
 };
 constexpr std::array<StateName, 8> kStates{{{DpkgState::not_installed, "not-installed", 'n'},
-                                             {DpkgState::config_files, "config-files", 'c'},
-                                             {DpkgState::half_installed, "half-installed", 'H'},
-                                             {DpkgState::unpacked, "unpacked", 'U'},
-                                             {DpkgState::half_configured, "half-configured", 'F'},
-                                             {DpkgState::triggers_awaited, "triggers-awaited", 'W'},
-                                             {DpkgState::triggers_pending, "triggers-pending", 't'},
-                                             {DpkgState::installed, "installed", 'i'}}};
+                                            {DpkgState::config_files, "config-files", 'c'},
+                                            {DpkgState::half_installed, "half-installed", 'H'},
+                                            {DpkgState::unpacked, "unpacked", 'U'},
+                                            {DpkgState::half_configured, "half-configured", 'F'},
+                                            {DpkgState::triggers_awaited, "triggers-awaited", 'W'},
+                                            {DpkgState::triggers_pending, "triggers-pending", 't'},
+                                            {DpkgState::installed, "installed", 'i'}}};
 
 // "name (version)" -> name, version. Returns false when text follows the name
 // that is not a parenthesised version.
@@ -113,6 +113,7 @@ class StanzaBuilder {
     const Field kind = classify(name);
     continuation_ = nullptr;
     if (kind == Field::other) return;
+    value = trim(value);
     const auto bit = 1u << static_cast<unsigned>(kind);
     if ((seen_ & bit) != 0) {
       problem(line, "duplicate field '" + std::string(name) + "' (first value kept)");
@@ -120,17 +121,31 @@ class StanzaBuilder {
     }
     seen_ |= bit;
     switch (kind) {
-      case Field::package: record_.package = std::string(value); break;
-      case Field::architecture: record_.architecture = std::string(value); break;
-      case Field::version: record_.version = std::string(value); break;
-      case Field::status: status_text_ = std::string(value); status_line_ = line; break;
-      case Field::source: source_text_ = std::string(value); break;
-      case Field::multi_arch: record_.multi_arch = std::string(value); break;
+      case Field::package:
+        record_.package.assign(value);
+        break;
+      case Field::architecture:
+        record_.architecture.assign(value);
+        break;
+      case Field::version:
+        record_.version.assign(value);
+        break;
+      case Field::status:
+        status_text_ = value;
+        status_line_ = line;
+        break;
+      case Field::source:
+        source_text_ = value;
+        break;
+      case Field::multi_arch:
+        record_.multi_arch.assign(value);
+        break;
       case Field::provides:
-        record_.provides = std::string(value);
+        record_.provides.assign(value);
         continuation_ = &record_.provides;  // Provides may be folded over several lines
         break;
-      case Field::other: break;
+      case Field::other:
+        break;
     }
   }
 
@@ -139,7 +154,9 @@ class StanzaBuilder {
       problem(line, "continuation line outside a stanza");
       return;
     }
-    if (continuation_ == nullptr || value.empty()) return;
+    if (continuation_ == nullptr) return;
+    value = trim(value);
+    if (value.empty()) return;
     if (!continuation_->empty()) continuation_->push_back(' ');
     continuation_->append(value);
   }
@@ -162,7 +179,7 @@ class StanzaBuilder {
       auto status = parse_dpkg_status_field(status_text_);
       if (!status) {
         problem(status_line_, "package " + record_.package + ": unparseable Status '" +
-                                  status_text_ + "' (stanza skipped)");
+                                  std::string(status_text_) + "' (stanza skipped)");
         return;
       }
       record_.status = *status;
@@ -176,13 +193,13 @@ class StanzaBuilder {
     if (!source_text_.empty() &&
         !split_source(source_text_, record_.source_name, record_.source_version)) {
       problem(record_.line, "package " + record_.package + ": malformed Source '" +
-                                source_text_ + "' (name kept)");
+                                std::string(source_text_) + "' (name kept)");
       record_.source_version.clear();
     }
-    const std::size_t line = record_.line;
-    const std::string key = record_.package + ":" + record_.architecture;
     if (!db_.add(std::move(record_))) {
-      problem(line, "duplicate stanza for " + key + " (first kept)");
+      problem(
+          record_.line,  // add() leaves a refused record untouched
+          "duplicate stanza for " + record_.package + ":" + record_.architecture + " (first kept)");
     }
   }
 
@@ -193,8 +210,8 @@ class StanzaBuilder {
     record_ = DpkgRecord{};
     record_.origin = std::string(origin_);
     record_.line = line;
-    status_text_.clear();
-    source_text_.clear();
+    status_text_ = {};
+    source_text_ = {};
     status_line_ = line;
     continuation_ = nullptr;
   }
@@ -208,13 +225,14 @@ class StanzaBuilder {
   bool open_ = false;
   unsigned seen_ = 0;
   DpkgRecord record_;
-  std::string status_text_;
-  std::string source_text_;
+  std::string_view status_text_;  // views into the text being parsed, which outlives the stanza
+  std::string_view source_text_;
   std::size_t status_line_ = 0;
   std::string* continuation_ = nullptr;
 };
 
 bool is_field_name_start(char c) { return c != '-' && c != ':'; }
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 }  // namespace
 
@@ -293,35 +311,52 @@ bool has_files_on_disk(const DpkgRecord& record) {
 
 const DpkgRecord* DpkgDatabase::find(std::string_view package,
                                      std::string_view architecture) const {
-  auto it = by_name_.find(package);
-  if (it == by_name_.end()) return nullptr;
-  for (std::size_t index : it->second) {
-    if (records_[index].architecture == architecture) return &records_[index];
+  auto it = first_by_name_.find(package);
+  if (it == first_by_name_.end()) return nullptr;
+  for (std::size_t i = it->second; i != kNone; i = next_same_name_[i]) {
+    if (records_[i].architecture == architecture) return &records_[i];
   }
   return nullptr;
 }
 
 std::vector<const DpkgRecord*> DpkgDatabase::find_all(std::string_view package) const {
   std::vector<const DpkgRecord*> out;
-  auto it = by_name_.find(package);
-  if (it == by_name_.end()) return out;
-  for (std::size_t index : it->second) out.push_back(&records_[index]);
+  auto it = first_by_name_.find(package);
+  if (it == first_by_name_.end()) return out;
+  for (std::size_t i = it->second; i != kNone; i = next_same_name_[i]) out.push_back(&records_[i]);
   return out;
 }
 
 const DpkgRecord* DpkgDatabase::find_installed(std::string_view package) const {
-  for (const DpkgRecord* record : find_all(package)) {
-    if (is_installed(*record)) return record;
+  auto it = first_by_name_.find(package);
+  if (it == first_by_name_.end()) return nullptr;
+  for (std::size_t i = it->second; i != kNone; i = next_same_name_[i]) {
+    if (is_installed(records_[i])) return &records_[i];
   }
   return nullptr;
 }
 
-bool DpkgDatabase::add(DpkgRecord record) {
-  if (find(record.package, record.architecture) != nullptr) return false;
-  auto it = by_name_.find(std::string_view(record.package));
-  if (it == by_name_.end()) it = by_name_.emplace(record.package, std::vector<std::size_t>{}).first;
-  it->second.push_back(records_.size());
+bool DpkgDatabase::add(DpkgRecord&& record) {
+  const std::size_t index = records_.size();
+  auto it = first_by_name_.find(std::string_view(record.package));
+  std::size_t last_same_name = kNone;  // the record to chain the new one after
+  if (it != first_by_name_.end()) {
+    std::size_t i = it->second;
+    while (true) {
+      if (records_[i].architecture == record.architecture) return false;
+      if (next_same_name_[i] == kNone) break;
+      i = next_same_name_[i];
+    }
+    last_same_name = i;
+  }
   records_.push_back(std::move(record));
+  next_same_name_.push_back(kNone);
+  if (last_same_name != kNone) {
+    next_same_name_[last_same_name] = index;
+  } else {
+    // The key views the string inside the deque element, which never moves.
+    first_by_name_.emplace(std::string_view(records_.back().package), index);
+  }
   return true;
 }
 
@@ -336,12 +371,14 @@ void parse_dpkg_stanzas(std::string_view text, std::string_view origin, DpkgStan
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_number;
-    if (trim(line).empty()) {  // blank or blanks-only: ends the stanza
+    std::size_t indent = 0;
+    while (indent < line.size() && is_blank(line[indent])) ++indent;
+    if (indent == line.size()) {  // blank or blanks-only: ends the stanza
       stanza.finish();
       continue;
     }
-    if (line.front() == ' ' || line.front() == '\t') {
-      stanza.continuation(line_number, trim(line));
+    if (indent > 0) {  // most lines of a status file: Description and Conffiles bodies
+      stanza.continuation(line_number, line.substr(indent));
       continue;
     }
     if (line.front() == '#') continue;  // deb822 comment line
@@ -350,7 +387,7 @@ void parse_dpkg_stanzas(std::string_view text, std::string_view origin, DpkgStan
       stanza.bad_line(line_number, line);
       continue;
     }
-    stanza.field(line_number, line.substr(0, colon), trim(line.substr(colon + 1)));
+    stanza.field(line_number, line.substr(0, colon), line.substr(colon + 1));
   }
   stanza.finish();
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -93,9 +94,17 @@ struct DpkgProblem {
 };
 
 // Records keyed by package + architecture, in the order they were read.
+// Movable, not copyable: its index holds views into its own records.
 class DpkgDatabase {
  public:
-  const std::vector<DpkgRecord>& records() const { return records_; }
+  DpkgDatabase() = default;
+  DpkgDatabase(DpkgDatabase&&) = default;
+  DpkgDatabase& operator=(DpkgDatabase&&) = default;
+  DpkgDatabase(const DpkgDatabase&) = delete;
+  DpkgDatabase& operator=(const DpkgDatabase&) = delete;
+
+  // A deque: records never move, so pointers from find() stay valid as records are added.
+  const std::deque<DpkgRecord>& records() const { return records_; }
   const std::vector<DpkgProblem>& problems() const { return problems_; }
   const std::vector<std::string>& sources() const { return sources_; }
 
@@ -106,21 +115,22 @@ class DpkgDatabase {
   // The first record of `package` (any architecture) that is_installed, or nullptr.
   const DpkgRecord* find_installed(std::string_view package) const;
 
-  // Adds a record; false (and nothing added) when package:architecture is already there.
-  bool add(DpkgRecord record);
+  // Adds a record; false when package:architecture is already there, and then
+  // `record` is left as it was.
+  bool add(DpkgRecord&& record);
+  bool add(const DpkgRecord& record) { return add(DpkgRecord(record)); }
   void add_problem(DpkgProblem problem) { problems_.push_back(std::move(problem)); }
   void add_source(std::string path) { sources_.push_back(std::move(path)); }
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::vector<DpkgRecord> records_;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::deque<DpkgRecord> records_;
   std::vector<DpkgProblem> problems_;
   std::vector<std::string> sources_;
-  // package name -> indices into records_ (one per architecture).
-  std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> by_name_;
+  // package name (a view of records_[i].package) -> its first record; the
+  // others of the same name (other architectures) chain through next_same_name_.
+  std::unordered_map<std::string_view, std::size_t> first_by_name_;
+  std::vector<std::size_t> next_same_name_;  // parallel to records_
 };
 
 // How a stanza without a Status field is treated.

@@ -94,7 +94,7 @@ ProtocolsTable parse_protocols(std::string_view text) {
     const std::vector<std::string_view> words = words_of(line);
     if (words.empty()) return;
     std::optional<unsigned> value;
-    if (words.size() >= 2) value = parse_number(words[1], 255);
+    if (words.size() >= 2) value = parse_number(words[1], 2147483647u);
     if (!value) {
       note_malformed(table, number, line);
       return;

@@ -31,7 +31,7 @@ struct ServiceEntry {
 
 struct ProtocolEntry {
   std::string name;
-  int number = 0;  // 0..255
+  int number = 0;  // 0..INT_MAX, as glibc reads it (Linux lists mptcp 262)
   std::vector<std::string> aliases;
   std::size_t line = 0;
 };

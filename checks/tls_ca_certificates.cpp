@@ -1,12 +1,373 @@
-// STUB: to be implemented.
+// tls.ca-certificates: the CA certificates OpenSSL-based clients (Python's
+// ssl, urllib, http.client) will trust, found the way OpenSSL finds them.
+#include <algorithm>
+#include <array>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "checks/check_table.h"
+#include "checks/dpkg_database.h"
+#include "checks/pem_bundle.h"
 
 namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    R"(The official python image installs Debian's ca-certificates package (Alpine: apk ca-certificates) so that Python's ssl module, urllib and http.client can verify HTTPS servers. They use OpenSSL's default verify paths: the file named by SSL_CERT_FILE and the hashed directory named by SSL_CERT_DIR when those are set (instead of the defaults, not in addition), else the compiled-in bundle (on Debian /usr/lib/ssl/cert.pem, a link to /etc/ssl/certs/ca-certificates.crt) and directory (/usr/lib/ssl/certs -> /etc/ssl/certs). pip and requests use certifi's own bundle first, so pip can keep working while urllib fails with CERTIFICATE_VERIFY_FAILED.
+
+pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and /etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates by SHA-256 and lists expired ones against the current time. Expired roots are normal in older bundles and OpenSSL just does not use them, so they pass unless `expired_is` is "warn". A certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 then loads no certificate at all from that file (one bad block silently empties the bundle). Certificates that mbedTLS cannot fully parse (unsupported algorithms) but whose structure is sound are counted and noted, not treated as garbage. Broken links or bad files in a hashed directory only affect the CA they name, so they are reported in details without changing the status; an SSL_CERT_DIR directory without any hash links warns (OpenSSL looks certificates up by hash name only, so plain PEM files there are never found).
+
+On Debian the check warns when a bundle is present but the ca-certificates package is not installed (per the dpkg database): someone copied a file in, and it will never be updated. Details also say whether OpenSSL's /usr/lib/ssl/cert.pem link resolves.
+
+Fix: apt-get install ca-certificates (it runs update-ca-certificates), or run update-ca-certificates to regenerate a damaged bundle; point SSL_CERT_FILE / SSL_CERT_DIR at existing paths or unset them.)";
+
+constexpr std::array<std::string_view, 6> kDefaultBundles = {
+    "/etc/ssl/certs/ca-certificates.crt",                 // Debian, Ubuntu, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",                   // Fedora, RHEL 6
+    "/etc/ssl/ca-bundle.pem",                             // openSUSE
+    "/etc/pki/tls/cacert.pem",                            // OpenELEC
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  // RHEL 7+, CentOS
+    "/etc/ssl/cert.pem",                                  // Alpine
+};
+constexpr std::array<std::string_view, 2> kDefaultDirs = {"/etc/ssl/certs", "/etc/pki/tls/certs"};
+constexpr std::string_view kOpensslDirCertPem = "/usr/lib/ssl/cert.pem";  // Debian's OPENSSLDIR
+constexpr std::size_t kMaxHashLinks = 10000;
+constexpr std::size_t kMaxListed = 50;
+
+constexpr std::string_view kInstallRemedy =
+    "apt-get update && apt-get install -y --no-install-recommends ca-certificates (Alpine: apk "
+    "add ca-certificates); if it is installed, run update-ca-certificates to regenerate the bundle";
+
+// c_rehash / openssl rehash names: 8 lowercase hex digits, '.', a decimal suffix.
+bool is_hash_link_name(std::string_view name) {
+  if (name.size() < 10 || name[8] != '.') return false;
+  for (std::size_t i = 0; i < 8; ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return std::all_of(name.begin() + 9, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct TrustStore {
+  struct Entry {
+    Certificate cert;
+    std::string source;  // file it was first found in
+  };
+  std::map<std::string, Entry> by_fingerprint;
+  std::vector<std::string> failures;  // each makes the check fail; the first is the summary
+  std::string remediation;
+  std::vector<std::string> warnings;  // each makes a passing check warn
+  std::string warn_remediation;
+  bool bundle_found = false;
+  bool directory_has_links = false;
+
+  void add(const PemBundle& bundle, const std::string& source) {
+    for (const Certificate& cert : bundle.certificates) {
+      by_fingerprint.try_emplace(cert.sha256, Entry{cert, source});
+    }
+  }
+  void fail(std::string message, std::string_view remedy) {
+    failures.push_back(std::move(message));
+    if (remediation.empty()) remediation = std::string(remedy);
+  }
+  void warn(std::string message, std::string_view remedy) {
+    warnings.push_back(std::move(message));
+    if (warn_remediation.empty()) warn_remediation = std::string(remedy);
+  }
+};
+
+json resolution_of(const RootFs& fs, std::string_view path) {
+  json out = {{"path", path}};
+  auto resolved = fs.resolve(path);
+  if (resolved) {
+    if (resolved->path != path) out["resolved_path"] = resolved->path;
+    out["type"] = to_string(resolved->info.type);
+  } else {
+    out["error"] = resolved.error().message;
+  }
+  return out;
+}
+
+json garbage_json(const std::vector<GarbageBlock>& garbage) {
+  json out = json::array();
+  for (const GarbageBlock& g : garbage) {
+    if (out.size() >= kMaxListed) break;
+    out.push_back({{"block", g.block}, {"line", g.line}, {"reason", g.reason}});
+  }
+  return out;
+}
+
+// The bundle file: SSL_CERT_FILE when set, else the first default that exists.
+json load_bundle(const Context& ctx, TrustStore& store) {
+  std::string path;
+  std::string origin = "default";
+  const std::string env_remedy = "Point SSL_CERT_FILE at an existing PEM bundle, or unset it";
+  if (auto env = ctx.env.get("SSL_CERT_FILE")) {
+    origin = "SSL_CERT_FILE";
+    if (env->empty()) {
+      store.fail("SSL_CERT_FILE is set but empty: OpenSSL loads no CA bundle", env_remedy);
+      return {{"origin", origin}, {"error", "empty"}};
+    }
+    path = std::string(*env);
+  } else {
+    json dangling = json::array();
+    for (std::string_view candidate : kDefaultBundles) {
+      if (ctx.fs.stat(candidate)) {
+        path = std::string(candidate);
+        break;
+      }
+      if (ctx.fs.lstat(candidate)) dangling.push_back(candidate);
+    }
+    if (path.empty()) return {{"origin", origin}, {"found", false}, {"dangling_links", dangling}};
+  }
+
+  json details = resolution_of(ctx.fs, path);
+  details["origin"] = origin;
+  auto text = ctx.fs.read_file(path, 64u << 20);
+  if (!text) {
+    const std::string who = origin == "default" ? path : "SSL_CERT_FILE=" + path;
+    store.fail(text.missing() ? who + " does not exist" : who + ": " + text.error().message,
+               origin == "default" ? kInstallRemedy : env_remedy);
+    return details;
+  }
+  store.bundle_found = true;
+  const PemBundle bundle = parse_pem_bundle(*text);
+  details["certificate_blocks"] = bundle.certificate_blocks;
+  details["certificates"] = bundle.certificates.size();
+  details["garbage_blocks"] = bundle.garbage.size();
+  details["garbage"] = garbage_json(bundle.garbage);
+  details["other_blocks"] = bundle.other_blocks;
+  json partial = json::array();
+  for (const Certificate& cert : bundle.certificates) {
+    if (!cert.partial_parse_reason.empty()) {
+      partial.push_back({{"subject", cert.subject}, {"reason", cert.partial_parse_reason}});
+    }
+  }
+  details["partially_parsed"] = partial;
+  if (!bundle.garbage.empty()) {
+    store.fail(path + ": " + std::to_string(bundle.garbage.size()) + " of " +
+                   std::to_string(bundle.certificate_blocks) +
+                   " certificate blocks are garbage, so OpenSSL loads none of the bundle",
+               origin == "default" ? "Regenerate the bundle with update-ca-certificates (or "
+                                     "reinstall ca-certificates); remove hand-edited blocks"
+                                   : "Repair the PEM file named by SSL_CERT_FILE");
+  }
+  store.add(bundle, path);
+  return details;
+}
+
+json load_directory(const Context& ctx, const std::string& dir, std::string_view origin,
+                    TrustStore& store) {
+  json details = resolution_of(ctx.fs, dir);
+  details["origin"] = origin;
+  auto entries = ctx.fs.list_dir(dir);
+  if (!entries) {
+    if (origin != "default") {
+      store.fail("SSL_CERT_DIR entry " + dir + ": " + entries.error().message,
+                 "Point SSL_CERT_DIR at existing hashed certificate directories, or unset it");
+    }
+    details["error"] = entries.error().message;
+    return details;
+  }
+  std::size_t links = 0;
+  std::size_t certificates = 0;
+  json unreadable = json::array();
+  json garbage = json::array();
+  for (const DirEntry& entry : *entries) {
+    if (!is_hash_link_name(entry.name) || links >= kMaxHashLinks) continue;
+    ++links;
+    const std::string path = path_join(dir, entry.name);
+    auto text = ctx.fs.read_file(path, 1u << 20);
+    if (!text) {
+      if (unreadable.size() < kMaxListed) {
+        unreadable.push_back({{"name", entry.name}, {"error", text.error().message}});
+      }
+      continue;
+    }
+    const PemBundle bundle = parse_pem_bundle(*text);
+    certificates += bundle.certificates.size();
+    if ((!bundle.garbage.empty() || bundle.certificates.empty()) && garbage.size() < kMaxListed) {
+      garbage.push_back({{"name", entry.name},
+                         {"reason", bundle.garbage.empty() ? "no certificate block"
+                                                           : bundle.garbage.front().reason}});
+    }
+    store.add(bundle, path);
+  }
+  if (links > 0) store.directory_has_links = true;
+  if (links == 0 && origin != "default") {
+    // Plain PEM files in a directory are invisible to OpenSSL: it looks certificates up by
+    // subject-hash file name only.
+    store.warn("SSL_CERT_DIR entry " + dir + " has no hash links, so OpenSSL finds nothing there",
+               "Run `openssl rehash " + dir + "` (c_rehash) after adding certificates to it");
+  }
+  details["hash_links"] = links;
+  details["certificates"] = certificates;
+  details["unreadable_links"] = unreadable;
+  details["garbage_files"] = garbage;
+  return details;
+}
+
+// SSL_CERT_DIR (colon-separated, as OpenSSL splits it) when set, else the defaults that exist.
+json load_directories(const Context& ctx, TrustStore& store) {
+  json out = json::array();
+  std::vector<std::string> seen;  // resolved paths: /etc/ssl/certs may link to /etc/pki/tls/certs
+  auto visit = [&](const std::string& dir, std::string_view origin) {
+    auto resolved = ctx.fs.resolve(dir);
+    const std::string key = resolved ? resolved->path : dir;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
+    seen.push_back(key);
+    out.push_back(load_directory(ctx, dir, origin, store));
+  };
+  if (auto env = ctx.env.get("SSL_CERT_DIR")) {
+    std::string_view rest = *env;
+    while (!rest.empty()) {
+      const std::size_t colon = rest.find(':');
+      const std::string_view dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (!dir.empty()) visit(std::string(dir), "SSL_CERT_DIR");
+    }
+  } else {
+    for (std::string_view dir : kDefaultDirs) {
+      if (ctx.fs.is_directory(dir)) visit(std::string(dir), "default");
+    }
+  }
+  return out;
+}
+
+json openssl_dir_note(const RootFs& fs) {
+  json out = {{"path", kOpensslDirCertPem}};
+  auto link = fs.lstat(kOpensslDirCertPem);
+  if (!link) {
+    out["present"] = false;
+    return out;
+  }
+  out["present"] = true;
+  if (auto target = fs.read_link(kOpensslDirCertPem)) out["link_target"] = *target;
+  auto resolved = fs.resolve(kOpensslDirCertPem);
+  out["resolves"] = resolved.ok() && resolved->info.type == FileType::regular;
+  if (resolved) out["resolved_path"] = resolved->path;
+  return out;
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome outcome;
+  std::string expired_is = "pass";
+  if (ctx.params.is_object() && ctx.params.contains("expired_is")) {
+    const json& value = ctx.params["expired_is"];
+    expired_is = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  if (expired_is != "pass" && expired_is != "warn") {
+    outcome.status = CheckStatus::error;
+    outcome.summary = "parameter expired_is must be \"pass\" or \"warn\", not " + expired_is;
+    return outcome;
+  }
+
+  TrustStore store;
+  outcome.details["bundle"] = load_bundle(ctx, store);
+  outcome.details["directories"] = load_directories(ctx, store);
+  outcome.details["openssl_dir_cert_pem"] = openssl_dir_note(ctx.fs);
+
+  std::size_t expired = 0;
+  json expired_list = json::array();
+  json not_yet_valid = json::array();
+  for (const auto& [fingerprint, entry] : store.by_fingerprint) {
+    if (is_expired(entry.cert, ctx.now)) {
+      ++expired;
+      if (expired_list.size() < kMaxListed) {
+        expired_list.push_back({{"subject", entry.cert.subject},
+                                {"not_after", format_utc(entry.cert.not_after)},
+                                {"sha256", fingerprint},
+                                {"file", entry.source}});
+      }
+    } else if (is_not_yet_valid(entry.cert, ctx.now) && not_yet_valid.size() < kMaxListed) {
+      not_yet_valid.push_back({{"subject", entry.cert.subject},
+                               {"not_before", format_utc(entry.cert.not_before)},
+                               {"file", entry.source}});
+    }
+  }
+  const std::size_t total = store.by_fingerprint.size();
+  outcome.details["certificates"] = total;
+  outcome.details["expired"] = expired;
+  outcome.details["expired_certificates"] = expired_list;
+  outcome.details["not_yet_valid_certificates"] = not_yet_valid;
+
+  // The Debian package that keeps the bundle up to date.
+  bool unmanaged_bundle = false;
+  const bool default_paths = !ctx.env.has("SSL_CERT_FILE") && !ctx.env.has("SSL_CERT_DIR");
+  auto dpkg = read_dpkg_database(ctx.fs);
+  json package = {{"name", "ca-certificates"}};
+  if (dpkg) {
+    const DpkgRecord* record = dpkg->find_installed("ca-certificates");
+    package["installed"] = record != nullptr;
+    if (record != nullptr) package["version"] = record->version;
+    unmanaged_bundle =
+        record == nullptr && default_paths && (store.bundle_found || store.directory_has_links);
+  } else {
+    package["dpkg_database"] = dpkg.missing() ? "absent" : dpkg.error().message;
+  }
+  outcome.details["package"] = package;
+
+  // Where the certificates came from, for the summary.
+  std::string where = store.bundle_found ? outcome.details["bundle"].value("path", "") : "";
+  for (const json& dir : outcome.details["directories"]) {
+    if (dir.value("hash_links", 0) == 0) continue;
+    where += (where.empty() ? "" : " and ") + dir.value("path", std::string());
+  }
+  if (where.empty()) where = "the configured locations";
+  if (!store.failures.empty()) {
+    outcome.status = CheckStatus::fail;
+    outcome.summary = store.failures.front();
+    outcome.details["failures"] = store.failures;
+    outcome.remediation = store.remediation;
+  } else if (!store.bundle_found && !store.directory_has_links) {
+    outcome.status = CheckStatus::fail;
+    outcome.summary = "no CA certificate bundle or hashed certificate directory found";
+    outcome.remediation = std::string(kInstallRemedy);
+  } else if (total == 0) {
+    outcome.status = CheckStatus::fail;
+    outcome.summary = "no parseable CA certificate in " + where;
+    outcome.remediation = std::string(kInstallRemedy);
+  } else if (expired == total) {
+    outcome.status = CheckStatus::fail;
+    outcome.summary =
+        "all " + std::to_string(total) + " CA certificates in " + where + " have expired";
+    outcome.remediation = std::string(kInstallRemedy);
+  } else {
+    outcome.status = CheckStatus::pass;
+    outcome.summary = std::to_string(total) + " CA certificates from " + where + ", " +
+                      std::to_string(expired) + " expired";
+    if (unmanaged_bundle) {
+      store.warn("the ca-certificates package is not installed, so nothing updates them",
+                 "apt-get update && apt-get install -y --no-install-recommends ca-certificates, "
+                 "then remove the copied bundle from the image build");
+    }
+    if (expired > 0 && expired_is == "warn") {
+      store.warn("expired certificates are configured to warn",
+                 "Update the bundle: apt-get update && apt-get install -y ca-certificates (or "
+                 "rebuild the image on a current base)");
+    }
+    if (!store.warnings.empty()) {
+      outcome.status = CheckStatus::warn;
+      outcome.summary += "; " + store.warnings.front();
+      outcome.details["warnings"] = store.warnings;
+      outcome.remediation = store.warn_remediation;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace
 
 CheckInfo tls_ca_certificates_check() {
-  return CheckInfo{"tls_ca_certificates", "stub", "stub", [](const Context&) {
-    return CheckOutcome{CheckStatus::skip, "not implemented", json::object(), ""};
-  }, {}};
+  return CheckInfo{
+      "tls.ca-certificates",
+      "CA certificates for OpenSSL-based clients",
+      kExplain,
+      run,
+      {{"expired_is", R"("pass")",
+        "status when some (not all) CA certificates have expired: \"pass\" or \"warn\""}}};
 }
 
 }  // namespace pycheck

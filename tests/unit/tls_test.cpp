@@ -1,0 +1,263 @@
+// The tls.ca-certificates check on fixture roots, with real certificates:
+// this machine's CA bundle and ones made with the openssl CLI.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+
+#include "cert_factory.h"
+#include "checks/check_table.h"
+
+using namespace pycheck;
+using namespace pycheck::test::certs;
+using pycheck::test::FixtureRoot;
+
+namespace {
+
+constexpr const char* kHostBundle = "/etc/ssl/certs/ca-certificates.crt";
+constexpr std::string_view kBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+CheckOutcome run_check(const FixtureRoot& root, const Environment& env = Environment(),
+                       std::chrono::system_clock::time_point now = utc(2026, 6, 1),
+                       const json& params = json::object()) {
+  const RootFs fs = root.fs();
+  const Context ctx{fs, env, params, now};
+  return tls_ca_certificates_check().run(ctx);
+}
+
+std::string ca_status(std::string_view status) {
+  return "Package: ca-certificates\nStatus: " + std::string(status) +
+         "\nArchitecture: all\nVersion: 20230311\n\nPackage: dpkg\nStatus: install ok installed\n"
+         "Architecture: amd64\nVersion: 1.21.22\n";
+}
+
+}  // namespace
+
+TEST_CASE("tls.ca-certificates: this machine's bundle passes", "[tls]") {
+  FixtureRoot root;
+  root.file(kBundle, read_host_file(kHostBundle));
+  const CheckOutcome out = run_check(root, Environment(), std::chrono::system_clock::now());
+  INFO(out.summary);
+  CHECK(out.status == CheckStatus::pass);
+  const std::size_t grep_count =
+      std::stoul(run_command(std::string("grep -c 'BEGIN CERTIFICATE' ") + kHostBundle));
+  CHECK(out.details["bundle"]["certificate_blocks"] == grep_count);
+  CHECK(out.details["bundle"]["origin"] == "default");
+  CHECK(out.details["bundle"]["path"] == kBundle);
+  CHECK(out.details["package"]["dpkg_database"] == "absent");
+  CHECK(out.summary.find(std::string(kBundle)) != std::string::npos);
+  CHECK(tls_ca_certificates_check().id == "tls.ca-certificates");
+}
+
+TEST_CASE("tls.ca-certificates: expired certificates", "[tls]") {
+  CertFactory factory;
+  const std::string expired = factory.make("Expired Root", "20100101000000Z", "20200101000000Z");
+  const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
+  FixtureRoot root;
+  root.file(kBundle, valid + expired);
+
+  CheckOutcome out = run_check(root);
+  CHECK(out.status == CheckStatus::pass);
+  CHECK(out.summary == "2 CA certificates from " + std::string(kBundle) + ", 1 expired");
+  REQUIRE(out.details["expired_certificates"].size() == 1);
+  CHECK(out.details["expired_certificates"][0]["subject"] == "CN=Expired Root");
+  CHECK(out.details["expired_certificates"][0]["not_after"] == "2020-01-01T00:00:00Z");
+
+  out = run_check(root, Environment(), utc(2026, 6, 1), {{"expired_is", "warn"}});
+  CHECK(out.status == CheckStatus::warn);
+  CHECK_FALSE(out.remediation.empty());
+
+  out = run_check(root, Environment(), utc(2015, 6, 1));  // the clock is injected
+  CHECK(out.status == CheckStatus::pass);
+  CHECK(out.details["expired"] == 0);
+  REQUIRE(out.details["not_yet_valid_certificates"].size() == 1);
+  CHECK(out.details["not_yet_valid_certificates"][0]["subject"] == "CN=Valid Root");
+
+  out = run_check(root, Environment(), utc(2061, 1, 1));
+  CHECK(out.status == CheckStatus::fail);
+  CHECK(out.summary.find("all 2 CA certificates") != std::string::npos);
+
+  out = run_check(root, Environment(), utc(2026, 6, 1), {{"expired_is", "fail"}});
+  CHECK(out.status == CheckStatus::error);
+}
+
+TEST_CASE("tls.ca-certificates: one garbage block fails, as OpenSSL then loads nothing", "[tls]") {
+  CertFactory factory;
+  const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
+  const std::string leaf_ca = factory.dir().host_path("/c1.pem");
+  for (const std::string& garbage : {kNotBase64, kNotDer}) {
+    FixtureRoot root;
+    root.file(kBundle, valid + garbage);
+    const CheckOutcome out = run_check(root);
+    INFO(out.summary);
+    CHECK(out.status == CheckStatus::fail);
+    CHECK(out.summary.find("1 of 2 certificate blocks are garbage") != std::string::npos);
+    CHECK(out.details["bundle"]["garbage"][0]["block"] == 1);
+    CHECK(out.remediation.find("update-ca-certificates") != std::string::npos);
+    // The fact behind the rule: openssl cannot use the bundle at all, though
+    // it verifies the same certificate against the clean one.
+    const std::string bundle_file = root.host_path(kBundle);
+    CHECK(
+        run_status("openssl verify -CAfile '" + bundle_file + "' '" + leaf_ca + "' 2>&1").status !=
+        0);
+    root.file(kBundle, valid);
+    CHECK(
+        run_status("openssl verify -CAfile '" + bundle_file + "' '" + leaf_ca + "' 2>&1").status ==
+        0);
+  }
+}
+
+TEST_CASE("tls.ca-certificates: empty, FIFO, missing", "[tls]") {
+  SECTION("empty bundle") {
+    FixtureRoot root;
+    root.file(kBundle, "");
+    const CheckOutcome out = run_check(root);
+    CHECK(out.status == CheckStatus::fail);
+    CHECK(out.summary.find("no parseable CA certificate") != std::string::npos);
+  }
+  SECTION("FIFO in place of the bundle") {
+    FixtureRoot root;
+    root.fifo(kBundle);
+    const auto start = std::chrono::steady_clock::now();
+    const CheckOutcome out = run_check(root);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(out.status == CheckStatus::fail);
+    CHECK(out.summary.find(std::string(kBundle)) != std::string::npos);
+    CHECK(out.summary.find("FIFO") != std::string::npos);
+  }
+  SECTION("nothing at all") {
+    FixtureRoot root;
+    const CheckOutcome out = run_check(root);
+    CHECK(out.status == CheckStatus::fail);
+    CHECK(out.summary.find("no CA certificate bundle") != std::string::npos);
+    CHECK(out.remediation.find("apt-get install") != std::string::npos);
+  }
+}
+
+TEST_CASE("tls.ca-certificates: SSL_CERT_FILE and SSL_CERT_DIR", "[tls]") {
+  CertFactory factory;
+  const std::string valid = factory.make("Custom Root", "20200101000000Z", "20600101000000Z");
+  FixtureRoot root;
+  root.file(kBundle, valid + valid).file("/opt/corp/ca.pem", valid);
+
+  Environment env;
+  env.set("SSL_CERT_FILE", "/opt/corp/missing.pem");
+  CheckOutcome out = run_check(root, env);
+  CHECK(out.status == CheckStatus::fail);
+  CHECK(out.summary == "SSL_CERT_FILE=/opt/corp/missing.pem does not exist");
+  CHECK(out.remediation.find("SSL_CERT_FILE") != std::string::npos);
+
+  env.set("SSL_CERT_FILE", "");
+  out = run_check(root, env);
+  CHECK(out.status == CheckStatus::fail);
+  CHECK(out.summary.find("SSL_CERT_FILE is set but empty") != std::string::npos);
+
+  env.set("SSL_CERT_FILE", "/opt/corp/ca.pem");
+  out = run_check(root, env);
+  CHECK(out.status == CheckStatus::pass);
+  CHECK(out.details["bundle"]["origin"] == "SSL_CERT_FILE");
+  CHECK(out.details["bundle"]["path"] == "/opt/corp/ca.pem");
+  CHECK(out.details["certificates"] == 1);
+
+  root.file("/opt/corp/plain/ca.pem", valid);  // a directory of PEM files without hash links
+  env.set("SSL_CERT_DIR", "/opt/corp/plain");
+  out = run_check(root, env);
+  CHECK(out.status == CheckStatus::warn);
+  CHECK(out.summary.find("SSL_CERT_DIR entry /opt/corp/plain has no hash links") !=
+        std::string::npos);
+  CHECK(out.remediation.find("openssl rehash /opt/corp/plain") != std::string::npos);
+
+  env.set("SSL_CERT_DIR", "/opt/corp/certs:/etc/ssl/certs");
+  out = run_check(root, env);
+  CHECK(out.status == CheckStatus::fail);
+  CHECK(out.summary.find("SSL_CERT_DIR entry /opt/corp/certs") != std::string::npos);
+}
+
+TEST_CASE("tls.ca-certificates: hashed directory only (c_rehash layout)", "[tls]") {
+  CertFactory factory;
+  FixtureRoot root;
+  // Links as Debian makes them: NAME.pem -> the package's file, hash -> NAME.pem.
+  // Relative here so that the real `openssl rehash` can follow them on the host.
+  root.file("/usr/share/ca-certificates/one.crt",
+            factory.make("Dir Root One", "20200101000000Z", "20600101000000Z"))
+      .file("/usr/share/ca-certificates/two.crt",
+            factory.make("Dir Root Two", "20100101000000Z", "20200101000000Z"))
+      .file("/usr/share/ca-certificates/three.crt",
+            factory.make("Dir Root Three", "20200101000000Z", "20600101000000Z"))
+      .symlink("/etc/ssl/certs/one.pem", "../../../usr/share/ca-certificates/one.crt")
+      .symlink("/etc/ssl/certs/two.pem", "../../../usr/share/ca-certificates/two.crt");
+  run_command("openssl rehash '" + root.host_path("/etc/ssl/certs") + "' 2>&1");
+  // An absolute link (re-anchored at the root) and a dangling one.
+  root.symlink("/etc/ssl/certs/12345678.0", "/usr/share/ca-certificates/three.crt")
+      .symlink("/etc/ssl/certs/0badbeef.0", "/usr/share/ca-certificates/removed.crt");
+
+  const CheckOutcome out = run_check(root);
+  INFO(out.details.dump(2));
+  CHECK(out.status == CheckStatus::pass);
+  CHECK(out.summary == "3 CA certificates from /etc/ssl/certs, 1 expired");
+  CHECK(out.details["bundle"]["found"] == false);
+  REQUIRE(out.details["directories"].size() == 1);
+  CHECK(out.details["directories"][0]["hash_links"] == 4);
+  CHECK(out.details["directories"][0]["certificates"] == 3);
+  CHECK(out.details["directories"][0]["unreadable_links"][0]["name"] == "0badbeef.0");
+
+  FixtureRoot no_links;  // a certificate directory without hash links is not a store
+  no_links.file("/etc/ssl/certs/one.pem",
+                read_host_file(root.host_path("/usr/share/ca-certificates/one.crt")));
+  CHECK(run_check(no_links).status == CheckStatus::fail);
+}
+
+TEST_CASE("tls.ca-certificates: the ca-certificates package per dpkg", "[tls]") {
+  CertFactory factory;
+  const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
+  SECTION("installed: pass, version reported") {
+    FixtureRoot root;
+    root.file(kBundle, valid).file("/var/lib/dpkg/status", ca_status("install ok installed"));
+    const CheckOutcome out = run_check(root);
+    CHECK(out.status == CheckStatus::pass);
+    CHECK(out.details["package"]["installed"] == true);
+    CHECK(out.details["package"]["version"] == "20230311");
+  }
+  for (std::string_view status : {"deinstall ok config-files", "purge ok not-installed"}) {
+    SECTION("removed but a bundle is there: warn (" + std::string(status) + ")") {
+      FixtureRoot root;
+      root.file(kBundle, valid).file("/var/lib/dpkg/status", ca_status(status));
+      const CheckOutcome out = run_check(root);
+      CHECK(out.status == CheckStatus::warn);
+      CHECK(out.summary.find("not installed") != std::string::npos);
+      CHECK(out.remediation.find("apt-get install") != std::string::npos);
+    }
+  }
+  SECTION("never installed (distroless status.d without it): warn") {
+    FixtureRoot root;
+    root.file(kBundle, valid)
+        .file("/var/lib/dpkg/status.d/base-files", "Package: base-files\nVersion: 12\n");
+    CHECK(run_check(root).status == CheckStatus::warn);
+  }
+  SECTION("a bundle of the user's own through SSL_CERT_FILE: no warning") {
+    FixtureRoot root;
+    root.file("/opt/ca.pem", valid)
+        .file("/var/lib/dpkg/status", ca_status("purge ok not-installed"));
+    Environment env;
+    env.set("SSL_CERT_FILE", "/opt/ca.pem");
+    CHECK(run_check(root, env).status == CheckStatus::pass);
+  }
+}
+
+TEST_CASE("tls.ca-certificates: OpenSSL's /usr/lib/ssl/cert.pem link", "[tls]") {
+  CertFactory factory;
+  const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
+  FixtureRoot root;
+  root.file(kBundle, valid).symlink("/usr/lib/ssl/cert.pem", std::string(kBundle));
+  CheckOutcome out = run_check(root);
+  CHECK(out.details["openssl_dir_cert_pem"]["resolves"] == true);
+  CHECK(out.details["openssl_dir_cert_pem"]["link_target"] == kBundle);
+
+  root.symlink("/usr/lib/ssl/cert.pem", "/etc/ssl/certs/gone.crt");
+  out = run_check(root);
+  CHECK(out.details["openssl_dir_cert_pem"]["resolves"] == false);
+  CHECK(out.status == CheckStatus::pass);  // noted, not judged
+
+  FixtureRoot plain;
+  plain.file(kBundle, valid);
+  CHECK(run_check(plain).details["openssl_dir_cert_pem"]["present"] == false);
+}
