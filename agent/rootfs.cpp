@@ -376,6 +376,31 @@ Result<std::string> RootFs::read_head(std::string_view path, std::size_t max_byt
   return read_fd(*fd, path, max_bytes, false);
 }
 
+Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offset,
+                                       std::size_t length) const {
+  auto fd = open_checked(path, false);
+  if (!fd) return fd.error();
+  FdGuard guard(*fd);
+  if (length > kDefaultMaxRead) {
+    return Error{std::string(path) + ": range of " + std::to_string(length) + " bytes is too large",
+                 EFBIG};
+  }
+  std::string data(length, '\0');
+  std::size_t got = 0;
+  while (got < length) {
+    ssize_t n = ::pread(*fd, data.data() + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read failed", path, errno);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+    if (past_deadline()) return Error{std::string(path) + ": timed out while reading", ETIMEDOUT};
+  }
+  data.resize(got);
+  return data;
+}
+
 Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
   auto fd = open_checked(path, true);
   if (!fd) return fd.error();

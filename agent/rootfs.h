@@ -92,6 +92,11 @@ class RootFs {
   // Reads at most `max_bytes` from the start of a regular file (shebangs, ELF headers).
   Result<std::string> read_head(std::string_view path, std::size_t max_bytes) const;
 
+  // Reads at most `length` bytes at `offset` of a regular file (an ELF dynamic
+  // section deep inside libpython, a locale in a large archive); short at EOF.
+  Result<std::string> read_range(std::string_view path, std::uint64_t offset,
+                                 std::size_t length) const;
+
   // Entries of a directory (following links), sorted by name, without "." and "..".
   Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
 

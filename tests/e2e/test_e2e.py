@@ -94,8 +94,7 @@ class FixtureRoot:
             shutil.copyfile(f, self.path(f))
         self.write("/etc/ssl/certs/ca-certificates.crt",
                    open("/etc/ssl/certs/ca-certificates.crt").read())
-        self.write("/usr/lib/locale/C.utf8/LC_CTYPE", b"ctype")
-        self.write("/usr/lib/locale/C.utf8/LC_COLLATE", b"collate")
+        shutil.copytree("/usr/lib/locale/C.utf8", self.path("/usr/lib/locale/C.utf8"), symlinks=True)
         self.write("/etc/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
         self.write_dpkg()
         return self

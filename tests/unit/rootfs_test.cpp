@@ -143,6 +143,23 @@ TEST_CASE("reads are capped", "[rootfs]") {
   CHECK(head->size() == 10);
 }
 
+TEST_CASE("reads byte ranges, short at the end of the file", "[rootfs]") {
+  FixtureRoot root;
+  root.file("/data", "0123456789");
+  RootFs fs = root.fs();
+  auto mid = fs.read_range("/data", 3, 4);
+  REQUIRE(mid.ok());
+  CHECK(*mid == "3456");
+  auto tail = fs.read_range("/data", 8, 100);
+  REQUIRE(tail.ok());
+  CHECK(*tail == "89");
+  auto past = fs.read_range("/data", 50, 4);
+  REQUIRE(past.ok());
+  CHECK(past->empty());
+  root.fifo("/fifo");
+  CHECK_FALSE(fs.read_range("/fifo", 0, 4).ok());
+}
+
 TEST_CASE("a path through a file is not a directory", "[rootfs]") {
   FixtureRoot root;
   root.file("/etc/passwd", "x");
