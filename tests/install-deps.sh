@@ -7,7 +7,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev catch2
   libmbedtls-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
   python3 python3-pip python3-jsonschema
-  openssl ca-certificates netbase locales
+  openssl ca-certificates netbase locales binutils-powerpc64-linux-gnu
 )
 missing=()
 for p in "${packages[@]}"; do
