@@ -8,12 +8,17 @@ packages=(
   libmbedtls-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
   python3 python3-pip python3-jsonschema
   openssl ca-certificates netbase locales binutils-powerpc64-linux-gnu
+  dpkg apt gzip xz-utils lz4 zstd
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
-if ((${#missing[@]})); then
+# The apt readers' tests read this machine's own apt lists: make sure there are some.
+have_lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -1)
+if ((${#missing[@]})) || [ -z "$have_lists" ]; then
   apt-get update -qq
+fi
+if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
