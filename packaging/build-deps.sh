@@ -11,6 +11,7 @@
 #   PYCHECK_TLS       mbedtls (default, the release choice) or openssl (kept so the
 #                     size comparison can be repeated).
 #   PYCHECK_JOBS      parallel make jobs (default: nproc).
+#   PYCHECK_DEPS_KEEP_SOURCE=1  keep the temporary apt/source dir (for debugging).
 #
 # libcurl is cut down to HTTP/HTTPS: c-ares resolver (no getaddrinfo, so no NSS at
 # run time), no threaded resolver, no netrc (getpwuid), no cookies/IDN/PSL/alt-svc/
@@ -88,7 +89,14 @@ cache_key() {
 # which leaves third-party repositories out.
 APT_TMP=""
 APT_OPTS=()
-cleanup() { [[ -n "$APT_TMP" ]] && rm -rf "$APT_TMP"; }
+cleanup() {
+  [[ -n "$APT_TMP" ]] || return 0
+  if [[ "${PYCHECK_DEPS_KEEP_SOURCE:-}" == 1 ]]; then
+    log "kept $APT_TMP"
+  else
+    rm -rf "$APT_TMP"
+  fi
+}
 trap cleanup EXIT
 
 derive_deb822_sources() {  # $1 = codename; files on stdin order
@@ -144,6 +152,7 @@ derive_one_line_sources() {  # $1 = codename
 
 setup_private_apt() {
   local codename file
+  # shellcheck source=/dev/null
   codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
   [[ -n "$codename" ]] || die "cannot tell the release codename from /etc/os-release"
   APT_TMP="$(mktemp -d /tmp/pycheck-apt.XXXXXX)"
@@ -177,16 +186,12 @@ setup_private_apt() {
 }
 
 newest_source_version() {
-  apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
-    awk '/^Version:/ {print $2}' |
-    while read -r v; do echo "$v"; done |
-    sort -u | {
-    local best="" v
-    while read -r v; do
-      if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
-    done
-    echo "$best"
-  }
+  local best="" v
+  while read -r v; do
+    if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
+  done < <(apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
+    awk '/^Version:/ {print $2}')
+  echo "$best"
 }
 
 source_has_version() {
@@ -214,34 +219,50 @@ configure_flags() {
     --disable-ldap --disable-ldaps --disable-mqtt --disable-pop3 --disable-rtsp \
     --disable-smb --disable-smtp --disable-telnet --disable-tftp --disable-websockets \
     --disable-cookies --disable-netrc --disable-alt-svc --disable-hsts --disable-doh \
-    --disable-mime --disable-ntlm --disable-ntlm-wb --disable-kerberos-auth \
-    --disable-negotiate-auth --disable-aws --disable-unix-sockets --disable-manual \
+    --disable-mime --disable-ntlm --disable-ntlm-wb --disable-unix-sockets --disable-manual \
     --disable-libcurl-option --disable-progress-meter --disable-headers-api \
-    --disable-get-easy-options --disable-unix-sockets --disable-socketpair
+    --disable-get-easy-options
 }
 
 build_curl() {  # $1 = version, $2 = prefix
   local version="$1" prefix="$2" srcdir stage
   log "fetching curl $version source (Debian patches applied by dpkg-source)"
   (cd "$APT_TMP/src" && apt-get "${APT_OPTS[@]}" source --download-only -qq "curl=$version" >&2)
-  (cd "$APT_TMP/src" && dpkg-source -x --skip-debianization ./*.dsc curl-src >&2) ||
+  (cd "$APT_TMP/src" && dpkg-source -x ./*.dsc curl-src >&2) ||
     die "dpkg-source could not unpack curl $version"
   srcdir="$APT_TMP/src/curl-src"
+  # Debian's last two patches rename the library for its GnuTLS and NSS flavours;
+  # its rules pop them for the OpenSSL flavour, and so do we. The other patches
+  # that touch build files (configure.ac: LDAP, GSSAPI; Makefile.am: zsh) concern
+  # features disabled here, so upstream's generated configure is used as shipped
+  # (AM_MAINTAINER_MODE keeps make from regenerating it).
+  local flavour
+  for flavour in 99_nss 90_gnutls; do
+    if grep -qx "$flavour.patch" "$srcdir/debian/patches/series"; then
+      patch -R -p1 -s -d "$srcdir" <"$srcdir/debian/patches/$flavour.patch" ||
+        die "cannot unapply Debian's $flavour.patch"
+    fi
+  done
   stage="$prefix.partial"
   rm -rf "$stage"
   mkdir -p "$stage"
   log "configuring curl $version with $TLS"
   (
     cd "$srcdir"
+    # The compiler's temporary files stay in our own directory, away from /tmp cleaners.
+    mkdir -p "$APT_TMP/tmp"
+    export TMPDIR="$APT_TMP/tmp"
     # shellcheck disable=SC2046  # one flag per line, none contains spaces
     CFLAGS="-Os -ffunction-sections -fdata-sections" \
       ./configure --prefix="$prefix" $(configure_flags) >"$stage/configure.log" 2>&1 ||
       { tail -40 "$stage/configure.log" >&2; exit 1; }
     log "building libcurl ($JOBS jobs)"
     make -C lib -j"$JOBS" >"$stage/make.log" 2>&1 || { tail -40 "$stage/make.log" >&2; exit 1; }
-    make -C lib install DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
-    make -C include install DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
-    make install-pkgconfigDATA install-binSCRIPTS DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
+    {
+      make -C lib install DESTDIR="$stage/root"
+      make -C include install DESTDIR="$stage/root"
+      make install-pkgconfigDATA install-binSCRIPTS DESTDIR="$stage/root"
+    } >>"$stage/make.log" 2>&1
     grep -E '^  (SSL|AsynchDNS|Protocols|Features|ca cert|zlib|Verbose)' "$stage/configure.log" \
       >"$stage/features.txt" || true
   ) || die "building curl failed (logs in $stage)"
@@ -275,6 +296,15 @@ main() {
       return 0
     fi
   fi
+  # One build at a time per cache (parallel CI jobs); the winner's result is reused.
+  mkdir -p "$DEPS_DIR"
+  exec 9>"$DEPS_DIR/.lock"
+  flock 9
+  if [[ -n "$version" && -f "$prefix/.complete" ]]; then
+    log "cached: curl $version ($TLS) in $prefix"
+    echo "$prefix"
+    return 0
+  fi
   setup_private_apt
   if [[ -z "$version" ]] || ! source_has_version "$version"; then
     newest="$(newest_source_version)"
@@ -289,7 +319,6 @@ main() {
       return 0
     fi
   fi
-  mkdir -p "$DEPS_DIR"
   build_curl "$version" "$prefix"
   log "built curl $version ($TLS) in $prefix in $((SECONDS - started)) s"
   echo "$prefix"
