@@ -4,7 +4,8 @@
 # The base follows docker-library/python's 3.11/slim-bookworm Dockerfile on top of a
 # debootstrap'ed debian:bookworm-slim (shared notes: python-image.md, section 1).
 #
-# Usage: build-roots.sh [--list]    (--list only prints the root paths)
+# Usage: build-roots.sh [--list | --rebuild]
+#   --list     only print the root paths     --rebuild  ignore the cache
 # Needs root, debootstrap and the machine's Debian mirror; results are cached in
 # ${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots} (see roots.sh):
 #   NAME/  the root   NAME.env  the image's ENV   NAME.key  written last = complete
@@ -20,7 +21,9 @@ if [ "${1:-}" = --list ]; then
   for name in "${ROOT_NAMES[@]}"; do root_path "$name"; done
   exit 0
 fi
-[ $# -eq 0 ] || { echo "usage: $0 [--list]" >&2; exit 2; }
+REBUILD=""
+if [ "${1:-}" = --rebuild ]; then REBUILD=1; shift; fi
+[ $# -eq 0 ] || { echo "usage: $0 [--list | --rebuild]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (debootstrap, chroot)" >&2; exit 1; }
 
 SUITE=bookworm
@@ -95,9 +98,10 @@ in_root() {
 run_in() { in_root "$1" sh -euxc "$2"; }   # run_in DIR 'shell script'
 
 # --- source: Debian's pristine upstream tarball, fetched once ---------------------
+cached_tarball() { find "$ROOTS_DIR/src" -maxdepth 1 -name 'python3.11_*.orig.tar.*' | sort -V | tail -n 1; }
 fetch_source() {
   local src="$ROOTS_DIR/src" apt="$ROOTS_DIR/src/apt"
-  TARBALL="$(find "$src" -maxdepth 1 -name 'python3.11_*.orig.tar.*' | sort -V | tail -n 1)"
+  TARBALL="$(cached_tarball)"
   if [ -z "$TARBALL" ]; then
     log "fetching the python3.11 source package (private apt config, deb-src)"
     rm -rf "$apt"; mkdir -p "$apt"/{lists/partial,cache/archives/partial,parts,dl}
@@ -109,7 +113,7 @@ fetch_source() {
     (cd "$apt/dl" && apt-get -q "${o[@]}" source --download-only python3.11) >>"$LOG" 2>&1
     mv "$apt"/dl/python3.11_*.orig.tar.* "$src/"
     rm -rf "$apt"
-    TARBALL="$(find "$src" -maxdepth 1 -name 'python3.11_*.orig.tar.*' | sort -V | tail -n 1)"
+    TARBALL="$(cached_tarball)"
   fi
   PY_VERSION="$(basename "$TARBALL" | sed -E 's/^python3\.11_([0-9.]+)\.orig\..*/\1/')"
   PY_SHA256="$(sha256sum "$TARBALL" | cut -d' ' -f1)"
@@ -222,9 +226,10 @@ publish() {   # publish NAME KEY: replace ROOTS_DIR/NAME by NAME.tmp
   mv "$n.env.new" "$n.env"
   echo "$2" >"$n.key.new" && mv "$n.key.new" "$n.key"
 }
-env_set() {   # env_set FILE KEY VALUE: replace or append KEY=VALUE
-  grep -v "^$2=" "$1" >"$1.new" || true
-  echo "$2=$3" >>"$1.new"; mv "$1.new" "$1"
+env_set() {   # env_set FILE KEY VALUE: replace KEY's line in place, or append it
+  awk -F= -v k="$2" -v v="$3" '$1 == k { print k "=" v; done = 1; next } { print }
+    END { if (!done) print k "=" v }' "$1" >"$1.new"
+  mv "$1.new" "$1"
 }
 
 build_base() {
@@ -273,18 +278,26 @@ variant_no-sqlite() {
 }
 variant_apt-lists() { run_in "$1" 'apt-get update'; }   # lists left in place
 
+# Running python in a cached root without -B leaves .pyc files behind; the image
+# ships none, so drop those written after the build (the mtime of the .key file).
+drop_new_pyc() {   # drop_new_pyc ROOTDIR KEYFILE
+  find "$1" -newer "$2" -type f -name '*.pyc' -delete
+  find "$1" -depth -newer "$2" -type d -name __pycache__ -empty -delete
+}
+
 build_variant() {
   local name=$1 d="$ROOTS_DIR/$1.tmp"
   fresh_tmp "$d"
   log "$name: copying base"
   cp -a --reflink=auto "$ROOTS_DIR/base" "$d"
+  drop_new_pyc "$d" "$ROOTS_DIR/base.key"
   cp "$ROOTS_DIR/base.env" "$d.env"
   "variant_$name" "$d" "$d.env"
   publish "$name" "$(cat "$ROOTS_DIR/base.key")"
 }
 
 main() {
-  local start name t0 status
+  local start name t0 status modified=""
   start=$SECONDS
   mkdir -p "$ROOTS_DIR/src" "$ROOTS_DIR/logs"
   exec 9>"$ROOTS_DIR/.lock"; flock 9    # one builder at a time
@@ -293,21 +306,27 @@ main() {
   for name in "${ROOT_NAMES[@]}"; do
     t0=$SECONDS; status=cached
     if [ "$name" = base ]; then
-      if ! root_ready base || [[ "$(cat "$ROOTS_DIR/base.key")" != "$BASE_KEY"-* ]]; then
+      if [ -n "$REBUILD" ] || ! root_ready base || [[ "$(cat "$ROOTS_DIR/base.key")" != "$BASE_KEY"-* ]]; then
         LOG="$ROOTS_DIR/logs/base.log"; : >"$LOG"
         fetch_source; build_base; status=built
       fi
-    elif ! root_ready "$name" || [ "$(cat "$ROOTS_DIR/$name.key")" != "$(cat "$ROOTS_DIR/base.key")" ]; then
+    elif [ -n "$REBUILD" ] || ! root_ready "$name" || [ "$(cat "$ROOTS_DIR/$name.key")" != "$(cat "$ROOTS_DIR/base.key")" ]; then
       LOG="$ROOTS_DIR/logs/$name.log"; : >"$LOG"
       build_variant "$name"; status=built
     fi
     LOG=/dev/null
+    # something else wrote into a cached root: repair stray .pyc, report the rest
+    drop_new_pyc "$ROOTS_DIR/$name" "$ROOTS_DIR/$name.key"
+    if [ -n "$(find "$ROOTS_DIR/$name" -newer "$ROOTS_DIR/$name.key" -not -type d -print -quit)" ]; then
+      status=MODIFIED; modified=1
+    fi
     table+=("$(printf '%-20s %-7s %5ss %6s  %s' "$name" "$status" $((SECONDS - t0)) \
       "$(du -sh --one-file-system "$ROOTS_DIR/$name" | cut -f1)" "$(root_path "$name")")")
   done
   printf '%-20s %-7s %6s %6s  %s\n' ROOT STATUS TIME SIZE PATH
   printf '%s\n' "${table[@]}"
   echo "total: $((SECONDS - start))s (logs in $ROOTS_DIR/logs)"
+  [ -z "$modified" ] || echo "MODIFIED: files changed after the build; '$0 --rebuild' restores them" >&2
 }
 
 main

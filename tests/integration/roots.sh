@@ -3,6 +3,7 @@
 #   root_path base        -> /var/cache/pycheck/roots/base
 #   root_env  no-netbase  -> /var/cache/pycheck/roots/no-netbase.env  (the image's ENV)
 #   root_ready venv && echo built
+#   root_exec base python3 -B -c 'import ssl'   (needs root)
 # shellcheck shell=bash
 
 export ROOTS_DIR="${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots}"
@@ -16,3 +17,11 @@ root_path() { printf '%s/%s\n' "$ROOTS_DIR" "$1"; }
 root_env()  { printf '%s/%s.env\n' "$ROOTS_DIR" "$1"; }
 # A root is complete only once its .key is written (build-roots.sh writes it last).
 root_ready() { [ -d "$ROOTS_DIR/$1" ] && [ -s "$ROOTS_DIR/$1.key" ] && [ -s "$ROOTS_DIR/$1.env" ]; }
+
+# Runs CMD inside root NAME with the image's ENV, as `docker run` would. Keep the
+# cached roots unchanged: no .pyc (python -I/-E ignores the env var, so pass -B too).
+root_exec() {
+  local name=$1 envs=(); shift
+  mapfile -t envs <"$(root_env "$name")"
+  chroot "$(root_path "$name")" /usr/bin/env -i "${envs[@]}" PYTHONDONTWRITEBYTECODE=1 "$@"
+}

@@ -60,7 +60,9 @@ class RootUnderTest:
 
     def sh(self, script):
         """Runs a shell command inside the root with the image's environment."""
-        return subprocess.run(["chroot", self.dir, "/bin/sh", "-c", script], env=self.env,
+        # -B semantics: the real tools must not leave .pyc files in the cached roots.
+        return subprocess.run(["chroot", self.dir, "/bin/sh", "-c", script],
+                              env=dict(self.env, PYTHONDONTWRITEBYTECODE="1"),
                               capture_output=True, text=True, timeout=60)
 
     def out(self, script):
