@@ -11,6 +11,7 @@
 #include "agent/config.h"
 #include "agent/duration.h"
 #include "agent/file_output.h"
+#include "agent/http_client.h"
 #include "agent/runner.h"
 #include "checks/check_table.h"
 
@@ -34,6 +35,7 @@ struct RunArgs {
   std::string now;
   bool no_color = false;
   bool online = false;
+  std::string cache_dir;
 };
 
 struct UsageError {
@@ -134,6 +136,15 @@ int run_command(const RunArgs& args) {
   auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
   setup->checks = std::move(planned).value();
   setup->online = args.online || config.online.value_or(false);
+  if (setup->online) {
+    // The one HTTP client of the run: bounded by the same deadline as the checks.
+    HttpClientOptions http;
+    http.deadline = std::chrono::steady_clock::now() + timeout;
+    http.cache_dir = args.cache_dir;
+    setup->http = std::make_shared<const HttpClient>(http);
+  } else if (!args.cache_dir.empty()) {
+    throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
+  }
   const auto started = std::chrono::system_clock::now();
   setup->now = started;
   if (!args.now.empty()) {
@@ -216,7 +227,9 @@ void add_run_options(CLI::App& app, RunArgs& args) {
       ->check(CLI::IsMember({"warn", "fail"}));
   app.add_option("--now", args.now, "Judge dates (certificate expiry, end of life) as of this day, YYYY-MM-DD");
   app.add_flag("--no-color", args.no_color, "No colour in text output (also: NO_COLOR=1)");
-  app.add_flag("--online", args.online, "Allow checks to use the network");
+  app.add_flag("--online", args.online, "Allow checks to use the network (default: no network at all)");
+  app.add_option("--cache-dir", args.cache_dir,
+                 "With --online: keep fetched files here and revalidate them (ETag/Last-Modified)");
 }
 
 }  // namespace

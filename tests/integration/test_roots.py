@@ -221,4 +221,7 @@ if __name__ == "__main__":
     missing = [n for n in EXPECTED if (not ONLY or n in ONLY) and not os.path.isdir(os.path.join(ROOTS_DIR, n))]
     if missing:
         sys.exit(f"roots not built: {missing}; run tests/integration/build-roots.sh first")
-    unittest.main(argv=[sys.argv[0], "-v"])
+    result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    failed = len(result.failures) + len(result.errors)
+    print(f"integration: {result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed or not result.testsRun else 0)

@@ -833,7 +833,8 @@ GlibcVerdict ask_glibc(const char* name) {
   return v;
 }
 
-TEST_CASE("locale check agrees with this machine's glibc on LOCPATH directories", "[locale]") {
+TEST_CASE("locale check agrees with this machine's glibc on LOCPATH directories",
+          "[locale][glibc-live]") {
   // glibc reads LOCPATH on every setlocale(), then the host's /usr/lib/locale and
   // /usr/share/locale/locale.alias; the fixture mirrors those.
   FixtureRoot root;
