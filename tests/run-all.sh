@@ -13,6 +13,9 @@ bash tests/install-deps.sh
 echo "== static release build"
 bash packaging/build-static.sh
 
+echo "== .deb package"
+(cd build-static && cpack -G DEB >/dev/null && dpkg-deb -c pycheck_*_amd64.deb | grep -E ' \./usr/bin/pycheck$')
+
 echo "== unit and end-to-end tests, static build"
 ctest --test-dir build-static --output-on-failure
 
