@@ -6,6 +6,7 @@
 #include "checks/check_table.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
+#include "checks/pip_index.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
 
@@ -25,15 +26,25 @@ constexpr std::string_view kExplain =
     "and reads the first pip-*.dist-info/METADATA. It compares the version with an embedded "
     "table of pip releases that fixed security problems (pip NEWS and advisories, up to 26.2), "
     "lists the pip, pip3 and pip3.X commands on PATH with the Python their shebang starts, and "
-    "the pip wheel bundled in ensurepip. Comparing with the newest pip on the package index "
-    "needs the network and is not done by this offline check.\n\n"
+    "the pip wheel bundled in ensurepip.\n\n"
+    "With --online it also asks the package index this pip would use for the newest pip. The "
+    "index is found as pip finds it: PIP_INDEX_URL, else index-url from pip.conf files in "
+    "pip's order (global /etc/xdg/pip and /etc/pip.conf, user ~/.pip and ~/.config/pip, the "
+    "interpreter's or venv's sys.prefix, PIP_CONFIG_FILE; [install] over [global]). When "
+    "nothing is configured pycheck does not assume pip's built-in default index: the "
+    "comparison is skipped and says so, so set PIP_INDEX_URL (or index-url) to compare. The "
+    "project page is fetched as PEP 691 JSON or PEP 503 HTML; yanked files, pre-releases and "
+    "releases whose Requires-Python excludes this Python are not candidates. "
+    "extra-index-url values are reported, not fetched. Offline, details say the comparison "
+    "needs --online.\n\n"
     "It warns when python3 has no pip, when two pip dist-info folders sit side by side (a "
-    "half-finished upgrade), and when pip lacks a fix from the table. Upgrade with "
+    "half-finished upgrade), when pip lacks a fix from the table, and (with --online, "
+    "behind_is = \"warn\", the default) when the index has a newer final pip: pip fixes "
+    "problems only in new releases, never on older branches, so any lag means missing fixes "
+    "the table may not know yet. Set behind_is = \"pass\" when pip is pinned on purpose. A "
+    "failed fetch is an error naming the URL, never a pass. Upgrade with "
     "`python3 -m pip install --upgrade pip` in the Dockerfile, or rebuild from a current "
     "python image.";
-
-constexpr std::string_view kIndexNote =
-    "not compared with the newest pip on the package index: that needs the network check";
 
 struct FoundPip {
   std::string site_dir;
@@ -87,7 +98,17 @@ CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonFacts facts(ctx.fs);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
-  out.details["index_comparison"] = kIndexNote;
+  const std::string behind_is = ctx.params.value("behind_is", std::string("warn"));
+  if (behind_is != "warn" && behind_is != "pass") {
+    out.status = CheckStatus::error;
+    out.summary = "parameter behind_is is \"" + behind_is + "\"; expected \"warn\" or \"pass\"";
+    return out;
+  }
+  // Replaced by the comparison's own note once pip's version is known.
+  out.details["index_comparison"] =
+      ctx.online ? "not compared with the package index: no installed pip version to compare"
+                 : "not compared with the newest pip on the package index: that needs the "
+                   "network (--online)";
   if (!python3.runtime) {
     out.status = CheckStatus::skip;
     out.summary = "python3 is not on PATH (see python.path)";
@@ -238,10 +259,33 @@ CheckOutcome run(const Context& ctx) {
                            : "Upgrade pip: `python3 -m pip install --upgrade pip` in the "
                              "Dockerfile, or rebuild from a current python image.");
   }
+  const PipIndexComparison index = compare_pip_with_index(ctx, rt, *parsed);
+  out.details["index_comparison"] = index.note;
+  out.details["index"] = index.details;
+  out.details["index"]["behind_is"] = behind_is;
+  if (index.state == PipIndexComparison::State::failed) {
+    out.details["warnings"] = warnings;
+    out.status = CheckStatus::error;
+    out.summary = "cannot compare pip " + version + " with the package index: " + index.note;
+    out.remediation =
+        "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
+        "reachable from where pycheck runs, then run again.";
+    return out;
+  }
+  if (index.behind && behind_is == "warn") {
+    warnings.push_back(index.note);
+    if (advisory_names.empty()) {
+      remedies.push_back(
+          "Upgrade pip: `python3 -m pip install --upgrade pip` in the "
+          "Dockerfile (the index has " +
+          index.latest + ").");
+    }
+  }
   out.details["warnings"] = warnings;
   if (warnings.empty()) {
     out.status = CheckStatus::pass;
     out.summary = headline + "; no known pip advisory applies";
+    if (index.state == PipIndexComparison::State::compared) out.summary += "; " + index.note;
     return out;
   }
   out.status = CheckStatus::warn;
@@ -253,7 +297,13 @@ CheckOutcome run(const Context& ctx) {
 }  // namespace
 
 CheckInfo pip_version_check() {
-  return CheckInfo{"pip.version", "pip for python3 and known pip advisories", kExplain, run, {}};
+  return CheckInfo{"pip.version",
+                   "pip for python3, known pip advisories and the index's newest pip",
+                   kExplain,
+                   run,
+                   {{"behind_is", "\"warn\"",
+                     "status when --online finds a newer final pip on the index: "
+                     "\"warn\" or \"pass\""}}};
 }
 
 }  // namespace pycheck

@@ -1,0 +1,438 @@
+// pip.version's online half: pip.conf reading and precedence, simple-index
+// pages (PEP 691 JSON, PEP 503 HTML), Requires-Python, and the check against a
+// local index (tests/http/index_server.py on 127.0.0.1; nothing else is contacted).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "agent/http_client.h"
+#include "checks/pip_config.h"
+#include "tests/unit/python_image_fixture.h"
+
+using namespace pycheck;
+using test::FixtureRoot;
+
+namespace {
+
+const std::string kIndexScript = PYCHECK_SOURCE_DIR "/tests/http/index_server.py";
+
+// One running index_server.py; stopped (SIGTERM to its own pid) when this goes away.
+class IndexServer {
+ public:
+  IndexServer() {
+    int out[2];
+    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+    std::string interpreter =
+        std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    std::string script = kIndexScript;
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      const int null_fd = ::open("/dev/null", O_WRONLY);
+      ::dup2(null_fd, STDERR_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      char* argv[] = {interpreter.data(), script.data(), nullptr};
+      ::execvp(argv[0], argv);
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string line;
+    pollfd pfd{out[0], POLLIN, 0};
+    char c;
+    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 15'000) == 1 &&
+           ::read(out[0], &c, 1) == 1) {
+      line += c;
+    }
+    ::close(out[0]);
+    if (line.rfind("PORT ", 0) != 0) {
+      stop();
+      throw std::runtime_error("index server did not start: got '" + line + "'");
+    }
+    port_ = std::stoi(line.substr(5));
+  }
+  ~IndexServer() { stop(); }
+  IndexServer(const IndexServer&) = delete;
+  IndexServer& operator=(const IndexServer&) = delete;
+  std::string index(const std::string& root) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + root;
+  }
+
+ private:
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+const IndexServer& server() {
+  static IndexServer s;
+  return s;
+}
+
+std::string status_of(const CheckOutcome& o) { return std::string(to_string(o.status)); }
+
+// Runs pip.version with --online semantics through a real HttpClient.
+CheckOutcome run_online(const FixtureRoot& root, const Environment& env,
+                        const json& params = json::object(),
+                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const CheckInfo* check = find_check("pip.version");
+  REQUIRE(check != nullptr);
+  json merged = json::object();
+  for (const CheckParam& p : check->params)
+    merged[std::string(p.name)] = json::parse(p.default_json);
+  for (const auto& [key, value] : params.items()) merged[key] = value;
+  HttpClientOptions options;
+  options.deadline = std::chrono::steady_clock::now() + timeout;
+  options.request_timeout = timeout;
+  const HttpClient http(options);
+  RootFs fs = root.fs();
+  Context ctx{fs, env, merged, std::chrono::system_clock::now(), true, &http};
+  return check->run(ctx);
+}
+
+Environment env_with_index(const std::string& url) {
+  Environment env = test::image_env();
+  env.set("PIP_INDEX_URL", url);
+  return env;
+}
+
+}  // namespace
+
+TEST_CASE("pip.conf: INI sections, keys, comments, continuations, errors", "[pipindex]") {
+  auto ok = parse_pip_config(
+      "# comment\n; other comment\n[global]\nindex_url = https://a.example/simple\n"
+      "timeout: 60\n\n[install]\nINDEX-URL=https://b.example/simple \r\n"
+      "extra-index-url =\n  https://c.example/simple\n  https://d.example/simple\n");
+  REQUIRE(ok);
+  CHECK(ok->at("global").at("index-url") == "https://a.example/simple");
+  CHECK(ok->at("global").at("timeout") == "60");
+  CHECK(ok->at("install").at("index-url") == "https://b.example/simple");
+  CHECK(ok->at("install").at("extra-index-url") ==
+        "\nhttps://c.example/simple\nhttps://d.example/simple");
+  CHECK(parse_pip_config("").value().empty());
+
+  auto outside = parse_pip_config("index-url = x\n");
+  REQUIRE_FALSE(outside);
+  CHECK(outside.error().message == "line 1: key outside any [section]");
+  auto no_sep = parse_pip_config("[global]\njust words\n");
+  REQUIRE_FALSE(no_sep);
+  CHECK(no_sep.error().message == "line 2: expected \"key = value\"");
+  CHECK_FALSE(parse_pip_config("[global\n"));
+}
+
+TEST_CASE("pip.conf: the files pip reads, in its order", "[pipindex]") {
+  Environment env;
+  auto plan = pip_config_files(env, "/usr/local", false);
+  std::vector<std::string> paths;
+  for (const auto& f : plan.files) paths.push_back(f.path + " " + f.kind);
+  CHECK(paths == std::vector<std::string>{"/etc/xdg/pip/pip.conf global", "/etc/pip.conf global",
+                                          "/root/.pip/pip.conf user",
+                                          "/root/.config/pip/pip.conf user",
+                                          "/usr/local/pip.conf site"});
+
+  env.set("XDG_CONFIG_DIRS", "/a:/b/");
+  env.set("HOME", "/home/u/");
+  env.set("XDG_CONFIG_HOME", "/cfg");
+  env.set("PIP_CONFIG_FILE", "/srv/pip.ini");
+  paths.clear();
+  for (const auto& f : pip_config_files(env, "/opt/venv", false).files) paths.push_back(f.path);
+  CHECK(paths == std::vector<std::string>{"/a/pip/pip.conf", "/b/pip/pip.conf", "/etc/pip.conf",
+                                          "/home/u/.pip/pip.conf", "/cfg/pip/pip.conf",
+                                          "/opt/venv/pip.conf", "/srv/pip.ini"});
+  // An existing PIP_CONFIG_FILE makes pip skip the user files.
+  paths.clear();
+  for (const auto& f : pip_config_files(env, "/opt/venv", true).files) paths.push_back(f.path);
+  CHECK(paths == std::vector<std::string>{"/a/pip/pip.conf", "/b/pip/pip.conf", "/etc/pip.conf",
+                                          "/opt/venv/pip.conf", "/srv/pip.ini"});
+  env.set("PIP_CONFIG_FILE", "/dev/null");  // os.devnull: no file at all
+  auto disabled = pip_config_files(env, "/usr/local", true);
+  CHECK(disabled.config_disabled);
+  CHECK(disabled.files.empty());
+}
+
+TEST_CASE("pip.conf: index-url precedence", "[pipindex]") {
+  auto load = [](std::string path, std::string text) {
+    return LoadedPipConfig{{path, "x"}, parse_pip_config(text).value()};
+  };
+  const auto global_etc = load("/etc/pip.conf", "[global]\nindex-url = http://etc/g\n");
+  const auto user_global =
+      load("/root/.config/pip/pip.conf", "[global]\nindex-url = http://user/g\n");
+  const auto etc_install = load("/etc/pip.conf", "[install]\nindex-url = http://etc/i\n");
+  const auto site_download =
+      load("/usr/local/pip.conf",
+           "[download]\nindex-url = http://site/d\n[global]\nextra-index-url = http://x/1 "
+           "http://x/2\n");
+  Environment env;
+  // Later files beat earlier ones within a section.
+  auto a = resolve_pip_index(env, {global_etc, user_global});
+  CHECK(a.index_url == "http://user/g");
+  CHECK(a.source == "/root/.config/pip/pip.conf [global]");
+  // [install] of any file beats [global] of a later file (pip orders by section).
+  auto b = resolve_pip_index(env, {etc_install, user_global});
+  CHECK(b.index_url == "http://etc/i");
+  CHECK(b.source == "/etc/pip.conf [install]");
+  // [download] does not apply to pip install; extra-index-url is split on whitespace.
+  auto c = resolve_pip_index(env, {global_etc, site_download});
+  CHECK(c.index_url == "http://etc/g");
+  CHECK(c.extra_index_urls == std::vector<std::string>{"http://x/1", "http://x/2"});
+  // The environment beats every file.
+  env.set("PIP_INDEX_URL", "http://env/simple");
+  auto d = resolve_pip_index(env, {etc_install, user_global});
+  CHECK(d.index_url == "http://env/simple");
+  CHECK(d.source == "PIP_INDEX_URL");
+  CHECK(resolve_pip_index(Environment{}, {}).index_url.empty());
+}
+
+TEST_CASE("simple index pages: JSON, HTML, file names, Requires-Python", "[pipindex]") {
+  auto json_files = parse_simple_index_json(
+      R"({"files":[{"filename":"pip-1.0.tar.gz","yanked":false},)"
+      R"({"filename":"pip-2.0-py3-none-any.whl","yanked":"bad","requires-python":">=3.9"},)"
+      R"({"filename":"pip-3.0.tar.gz","yanked":true},{"filename":"pip-4.0.tar.gz","yanked":""}]})");
+  REQUIRE(json_files);
+  REQUIRE(json_files->size() == 4);
+  CHECK_FALSE((*json_files)[0].yanked);
+  CHECK((*json_files)[1].yanked);
+  CHECK((*json_files)[1].requires_python == ">=3.9");
+  CHECK((*json_files)[2].yanked);
+  CHECK_FALSE((*json_files)[3].yanked);
+  CHECK_FALSE(parse_simple_index_json("{not json"));
+  CHECK_FALSE(parse_simple_index_json(R"({"projects":[]})"));
+  CHECK_FALSE(parse_simple_index_json(R"({"files":[{"url":"x"}]})"));
+
+  auto html_files = parse_simple_index_html(
+      "<html><body><abbr>x</abbr><a href=\"../f/pip-1.0.tar.gz#sha256=1\" "
+      "data-requires-python=\"&gt;=3.7, &lt;4\">pip-1.0.tar.gz</a>\n"
+      "<A HREF='/f/pip-2.0-py3-none-any.whl' data-yanked>pip-2.0-py3-none-any.whl</A>"
+      "<a href=/f/pip-3.0.tar.gz?x=1 data-yanked=\"\"></a></body></html>");
+  REQUIRE(html_files);
+  REQUIRE(html_files->size() == 3);
+  CHECK((*html_files)[0].filename == "pip-1.0.tar.gz");
+  CHECK((*html_files)[0].requires_python == ">=3.7, <4");
+  CHECK_FALSE((*html_files)[0].yanked);
+  CHECK((*html_files)[1].yanked);
+  CHECK((*html_files)[2].filename == "pip-3.0.tar.gz");  // from href when the text is empty
+  CHECK((*html_files)[2].yanked);
+  CHECK_FALSE(parse_simple_index_html("<a href=\"x>pip-1.0.tar.gz</a>"));
+  CHECK_FALSE(parse_simple_index_html("<a href=x>pip-1.0.tar.gz"));
+
+  CHECK(release_version_of("pip-24.0-py3-none-any.whl", "pip") == "24.0");
+  CHECK(release_version_of("pip-24.0.tar.gz", "pip") == "24.0");
+  CHECK(release_version_of("pip-24.0b1.tar.gz", "pip") == "24.0b1");
+  CHECK_FALSE(release_version_of("pip-tools-7.0.tar.gz", "pip"));
+  CHECK_FALSE(release_version_of("setuptools-1.0.tar.gz", "pip"));
+  CHECK_FALSE(release_version_of("pip-1.0.zip", "pip"));
+  CHECK_FALSE(release_version_of("pip-1.0-py2.7.egg", "pip"));
+
+  const auto py = parse_pep440("3.11.15").value();
+  struct Vector {
+    const char* spec;
+    std::optional<bool> allowed;
+  };
+  for (const Vector& v : std::vector<Vector>{{">=3.9", true},
+                                             {">=3.12", false},
+                                             {" >=3.7 , <4 ", true},
+                                             {">3.11", true},
+                                             {"<3.11", false},
+                                             {"<=3.11.15", true},
+                                             {"==3.11.*", true},
+                                             {"!=3.11.*", false},
+                                             {">=3.8,!=3.9.*", true},
+                                             {"~=3.10", true},
+                                             {"~=3.11.16", false},
+                                             {"==3.11.15", true},
+                                             {"", true},
+                                             {">=banana", std::nullopt},
+                                             {"===3.11.15", std::nullopt},
+                                             {"3.11", std::nullopt}}) {
+    INFO(v.spec);
+    CHECK(requires_python_allows(v.spec, py) == v.allowed);
+  }
+}
+
+TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
+  FixtureRoot root;
+  SECTION("JSON page: yanked, pre-release and Requires-Python excluded; behind warns") {
+    test::add_image_python(root, "3.11.15", "24.0");
+    auto out = run_online(root, env_with_index(server().index("json")));
+    INFO(out.summary);
+    const json& index = out.details["index"];
+    CHECK(index["status"] == "compared");
+    CHECK(index["format"] == "json (PEP 691)");
+    CHECK(index["latest"] == "26.2.1");  // not 26.3 (yanked), 26.5b1, 26.4 (needs 3.12)
+    CHECK(index["releases_behind"] == 3);
+    CHECK(index["newer_releases"] == json::array({"25.0", "25.0.1", "26.2.1"}));
+    CHECK(index["ignored_files"]["yanked"] == 2);
+    CHECK(index["ignored_files"]["pre_releases"] == 2);
+    CHECK(index["ignored_files"]["requires_python_excludes_this_python"] == 2);
+    CHECK(index["index_url_source"] == "PIP_INDEX_URL");
+    CHECK(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::Contains("pip 24.0 is 3 releases behind 26.2.1 on " +
+                                            server().index("json")));
+    CHECK(out.details["index_comparison"] ==
+          "pip 24.0 is 3 releases behind 26.2.1 on " + server().index("json"));
+  }
+  SECTION("HTML page, Python 3.12: 26.4 is a candidate") {
+    test::add_image_python(root, "3.12.8", "26.4");
+    Environment env = test::image_env(test::kImagePath, "3.12.8");
+    env.set("PIP_INDEX_URL", server().index("html") + "/");
+    auto out = run_online(root, env);
+    INFO(out.summary);
+    CHECK(out.details["index"]["format"] == "html (PEP 503)");
+    CHECK(out.details["index"]["latest"] == "26.4");
+    CHECK(out.details["index"]["releases_behind"] == 0);
+    CHECK(status_of(out) == "pass");
+    CHECK_THAT(out.summary,
+               Catch::EndsWith("; pip 26.4 is the latest on " + server().index("html") + "/"));
+  }
+  SECTION("up to date on 3.11; behind_is = pass keeps an old pip informational") {
+    test::add_image_python(root, "3.11.15", "26.2.1");
+    auto current = run_online(root, env_with_index(server().index("html")));
+    CHECK(status_of(current) == "pass");
+    CHECK(current.details["index"]["latest"] == "26.2.1");
+
+    FixtureRoot old_root;
+    test::add_image_python(old_root, "3.11.15", "26.2");  // no advisory, one release behind
+    auto warned = run_online(old_root, env_with_index(server().index("html")));
+    CHECK(status_of(warned) == "warn");
+    CHECK_THAT(warned.remediation, Catch::Contains("the index has 26.2.1"));
+    auto passed =
+        run_online(old_root, env_with_index(server().index("html")), {{"behind_is", "pass"}});
+    CHECK(status_of(passed) == "pass");
+    CHECK(passed.details["index"]["releases_behind"] == 1);
+    CHECK(status_of(run_online(old_root, env_with_index(server().index("html")),
+                               {{"behind_is", "maybe"}})) == "error");
+  }
+}
+
+TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pipindex]") {
+  FixtureRoot root;
+  test::add_image_python(root, "3.11.15", "26.2.1");
+  struct Vector {
+    std::string index_root;
+    std::string reason;
+  };
+  for (const Vector& v : std::vector<Vector>{{"status404", "404"},
+                                             {"status500", "500"},
+                                             {"garbage", "not JSON"},
+                                             {"notpep691", "\"files\""},
+                                             {"empty", "no installable pip release"}}) {
+    auto out = run_online(root, env_with_index(server().index(v.index_root)));
+    INFO(v.index_root + ": " + out.summary);
+    CHECK(status_of(out) == "error");
+    CHECK_THAT(out.summary, Catch::StartsWith("cannot compare pip 26.2.1 with the package index"));
+    CHECK_THAT(out.summary, Catch::Contains(server().index(v.index_root) + "/pip/"));
+    CHECK_THAT(out.summary, Catch::Contains(v.reason));
+    CHECK(out.details["index"]["status"] == "error");
+    CHECK_FALSE(out.remediation.empty());
+  }
+  SECTION("credentials in the URL are redacted") {
+    std::string url = server().index("status404");
+    url.insert(std::string("http://").size(), "user:s3cret@");
+    auto out = run_online(root, env_with_index(url));
+    CHECK(status_of(out) == "error");
+    CHECK_THAT(out.summary, !Catch::Contains("s3cret"));
+    CHECK_THAT(out.details.dump(), !Catch::Contains("s3cret"));
+  }
+  SECTION("a slow index times out within the deadline") {
+    const auto start = std::chrono::steady_clock::now();
+    auto out = run_online(root, env_with_index(server().index("slow")), json::object(),
+                          std::chrono::milliseconds(1500));
+    const auto took = std::chrono::steady_clock::now() - start;
+    INFO(out.summary);
+    CHECK(status_of(out) == "error");
+    CHECK(took < std::chrono::seconds(5));
+    CHECK_THAT(out.summary, Catch::Contains("/slow/pip/"));
+  }
+}
+
+TEST_CASE("pip.version --online: which index, from pip's config files", "[pipindex]") {
+  FixtureRoot root;
+  test::add_image_python(root, "3.11.15", "26.2.1");
+  SECTION("nothing configured: skipped with the reason, no default host guessed") {
+    auto out = run_online(root, test::image_env());
+    CHECK(status_of(out) == "pass");
+    CHECK(out.details["index"]["status"] == "skipped");
+    CHECK(out.details["index"]["index_url"] == nullptr);
+    CHECK_THAT(out.details["index_comparison"].get<std::string>(),
+               Catch::Contains("no package index is configured"));
+  }
+  SECTION("/etc/pip.conf [global], overridden by [install] and by PIP_INDEX_URL") {
+    root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("status404") +
+                                   "\nextra-index-url = http://user:pw@127.0.0.1:1/extra\n");
+    auto global = run_online(root, test::image_env());
+    CHECK(status_of(global) == "error");
+    CHECK(global.details["index"]["index_url_source"] == "/etc/pip.conf [global]");
+    CHECK(global.details["index"]["extra_index_urls"] ==
+          json::array({"http://***@127.0.0.1:1/extra"}));
+    root.file("/root/.config/pip/pip.conf",
+              "[install]\nindex-url = " + server().index("json") + "\n");
+    auto install = run_online(root, test::image_env());
+    CHECK(status_of(install) == "pass");
+    CHECK(install.details["index"]["index_url_source"] == "/root/.config/pip/pip.conf [install]");
+    auto env = env_with_index(server().index("html"));
+    auto overridden = run_online(root, env);
+    CHECK(overridden.details["index"]["index_url"] == server().index("html"));
+    CHECK(overridden.details["index"]["format"] == "html (PEP 503)");
+  }
+  SECTION("a venv's site config (<venv>/pip.conf) applies to the venv's python") {
+    root.symlink("/opt/venv/bin/python3", "/usr/local/bin/python3")
+        .file("/opt/venv/pyvenv.cfg", "home = /usr/local/bin\nversion = 3.11.15\n")
+        .file("/opt/venv/lib/python3.11/site-packages/pip-26.2.1.dist-info/METADATA",
+              test::pip_metadata("26.2.1"))
+        .mkdir("/opt/venv/lib/python3.11/site-packages/pip")
+        .file("/opt/venv/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n")
+        .file("/usr/local/pip.conf", "[global]\nindex-url = " + server().index("status500") + "\n");
+    auto venv = run_online(root, test::image_env("/opt/venv/bin:" + std::string(test::kImagePath)));
+    INFO(venv.summary);
+    CHECK(status_of(venv) == "pass");
+    CHECK(venv.details["index"]["index_url_source"] == "/opt/venv/pip.conf [global]");
+    auto base = run_online(root, test::image_env());  // the base python reads /usr/local/pip.conf
+    CHECK(status_of(base) == "error");
+    CHECK_THAT(base.summary, Catch::Contains("500"));
+  }
+  SECTION("PIP_CONFIG_FILE=/dev/null disables files; garbage or FIFO config is an error") {
+    root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n");
+    Environment env = test::image_env();
+    env.set("PIP_CONFIG_FILE", "/dev/null");
+    auto disabled = run_online(root, env);
+    CHECK(disabled.details["index"]["status"] == "skipped");
+    CHECK(disabled.details["index"]["config_disabled_by_PIP_CONFIG_FILE"] == true);
+
+    root.file("/etc/pip.conf", "index-url = nowhere\n");
+    auto garbage = run_online(root, test::image_env());
+    CHECK(status_of(garbage) == "error");
+    CHECK_THAT(garbage.summary,
+               Catch::Contains("/etc/pip.conf: line 1: key outside any [section]"));
+
+    std::filesystem::remove(root.host_path("/etc/pip.conf"));
+    REQUIRE(::mkfifo(root.host_path("/etc/pip.conf").c_str(), 0644) == 0);
+    auto fifo = run_online(root, test::image_env());
+    CHECK(status_of(fifo) == "error");
+    CHECK_THAT(fifo.summary, Catch::Contains("/etc/pip.conf"));
+  }
+  SECTION("offline: today's result, and a note that the comparison needs --online") {
+    root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n");
+    auto offline = test::run_check("pip.version", root, test::image_env());
+    CHECK(status_of(offline) == "pass");
+    CHECK(offline.details["index"]["status"] == "skipped");
+    CHECK_THAT(offline.details["index_comparison"].get<std::string>(), Catch::Contains("--online"));
+    CHECK(offline.summary.find("latest") == std::string::npos);
+  }
+}
