@@ -1,0 +1,229 @@
+// os.eol: whether the image's OS release (Debian, Ubuntu, Alpine) still gets security updates.
+#include <algorithm>
+#include <string>
+
+#include "checks/check_table.h"
+#include "checks/dpkg_database.h"
+#include "checks/eol_tables.h"
+#include "checks/os_release.h"
+
+namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    "The official python image is built FROM a Debian release (trixie and bookworm variants, "
+    "slim or full) or Alpine (alpine3.23, alpine3.24). Everything outside /usr/local (libc, "
+    "OpenSSL, zlib, libexpat, ca-certificates, tzdata) comes from that release and gets "
+    "security fixes only while the release is supported. docker-library rebuilds the image "
+    "when the base changes and drops variants of releases it no longer builds, but an image "
+    "you built stays on the release it was built from.\n\n"
+    "pycheck reads /etc/os-release (else /usr/lib/os-release, as os-release(5) says) with "
+    "shell-style quoting, plus /etc/debian_version for Debian's point release, and looks ID "
+    "and VERSION_ID up in tables embedded in the binary (distro-info-data's debian.csv and "
+    "ubuntu.csv, Alpine's release page); pycheck works offline and does not refresh them, so "
+    "the table's date is in the details. Debian releases get about three years of regular "
+    "security support, then two years of Debian LTS. LTS updates come from the same "
+    "security.debian.org suite the image already uses, so nothing has to change in the "
+    "image's sources: pycheck counts LTS as supported (and says the release is in LTS) "
+    "unless the table records LTS architectures and the image's (dpkg's) is not one of them. "
+    "LTS covers fewer packages: `check-support-status` from debian-security-support lists "
+    "the uncovered ones. Ubuntu counts until the end of standard support (ESM needs Ubuntu "
+    "Pro, which the image does not have); Alpine until its main repository's end of support. "
+    "The end date itself counts as ended.\n\n"
+    "It fails after the end, warns within `warn_months` (6) months of it, passes otherwise, "
+    "and skips an OS it has no dates for (Debian testing/unstable, other distributions). Fix "
+    "by rebuilding on a supported variant, e.g. FROM python:3.13-slim-trixie, and rebuilding "
+    "anything compiled against the old libraries.";
+
+constexpr std::string_view kOsReleasePaths[] = {"/etc/os-release", "/usr/lib/os-release"};
+constexpr std::string_view kDebianVersionPath = "/etc/debian_version";
+
+std::string in_days(long days) {
+  if (days == 0) return "today";
+  if (days > 0) return "in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  return std::to_string(-days) + (days == -1 ? " day ago" : " days ago");
+}
+
+// The native architecture dpkg was installed for; "" when unknown.
+std::string dpkg_architecture(const RootFs& fs) {
+  auto db = read_dpkg_database(fs);
+  if (!db) return "";
+  for (std::string_view package : {"dpkg", "base-files", "libc6"}) {
+    const DpkgRecord* record = db->find_installed(package);
+    if (record != nullptr && !record->architecture.empty() && record->architecture != "all") {
+      return record->architecture;
+    }
+  }
+  return "";
+}
+
+std::string os_label(const OsRelease& os, std::string_view debian_version) {
+  std::string label = os.name();
+  if (os.id() == "debian") label = "Debian";
+  if (os.id() == "ubuntu") label = "Ubuntu";
+  if (os.id() == "alpine") label = "Alpine";
+  label += " " + os.version_id();
+  std::string extra = os.version_codename();
+  if (!debian_version.empty() && debian_version != os.version_id()) {
+    extra += (extra.empty() ? "" : ", ") + std::string(debian_version);
+  }
+  return extra.empty() ? label : label + " (" + extra + ")";
+}
+
+CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary) {
+  out.status = status;
+  out.summary = std::move(summary);
+  return out;
+}
+
+std::string remedy_for(std::string_view id) {
+  if (id == "debian") {
+    return "Rebuild on a supported Debian: FROM python:<minor>-slim-trixie (Debian 13), then "
+           "rebuild anything compiled against the old libraries.";
+  }
+  if (id == "ubuntu") {
+    return "Rebuild on a supported Ubuntu LTS (or attach Ubuntu Pro for ESM updates).";
+  }
+  return "Rebuild on a supported Alpine: FROM python:<minor>-alpine3.24.";
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome out;
+  const json& warn_param = ctx.params.is_object() && ctx.params.contains("warn_months")
+                               ? ctx.params["warn_months"]
+                               : json(6);
+  if (!warn_param.is_number_integer() || warn_param.get<int>() < 0 || warn_param.get<int>() > 60) {
+    return finish(std::move(out), CheckStatus::error,
+                  "parameter warn_months must be a whole number of months from 0 to 60, not " +
+                      warn_param.dump());
+  }
+  const int warn_months = warn_param.get<int>();
+  const Date today = calendar_day(ctx.now);
+  out.details["today"] = format_date(today);
+  out.details["table"] = {{"as_of", kEolTablesAsOf}};
+
+  // os-release(5): /etc/os-release, and /usr/lib/os-release only when the first does not exist.
+  std::string path;
+  Result<std::string> text = Error{"", 2};
+  for (std::string_view candidate : kOsReleasePaths) {
+    path = std::string(candidate);
+    text = ctx.fs.read_file(candidate, 64u << 10);
+    if (!text.missing()) break;
+  }
+  if (text.missing()) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "no /etc/os-release or /usr/lib/os-release: the OS cannot be told");
+  }
+  if (!text) return finish(std::move(out), CheckStatus::error, text.error().message);
+  auto parsed = parse_os_release(*text);
+  if (!parsed) {
+    return finish(std::move(out), CheckStatus::error, path + ": " + parsed.error().message);
+  }
+  const OsRelease& os = *parsed;
+  std::string debian_version;
+  if (os.id() == "debian") {
+    auto dv = ctx.fs.read_file(kDebianVersionPath, 4096);
+    auto value = dv ? parse_debian_version(*dv) : Result<std::string>(dv.error());
+    if (value) debian_version = *value;
+  }
+  out.details["os_release"] = {{"path", path},
+                               {"id", os.id()},
+                               {"id_like", os.id_like()},
+                               {"name", os.name()},
+                               {"pretty_name", os.pretty_name()},
+                               {"version_id", os.version_id()},
+                               {"version_codename", os.version_codename()},
+                               {"problems", os.problems}};
+  out.details["debian_version"] = debian_version.empty() ? json(nullptr) : json(debian_version);
+
+  if (os.id() == "debian" && os.version_id().empty()) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "Debian testing/unstable (" +
+                      (debian_version.empty() ? os.pretty_name() : debian_version) +
+                      ") has no end-of-life date");
+  }
+  const OsLifecycle* life = find_os_lifecycle(os.id(), os.version_id());
+  const std::string label = os_label(os, debian_version);
+  if (life == nullptr) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "no end-of-life dates for " + os.pretty_name() + " in the table (as of " +
+                      std::string(kEolTablesAsOf) + ": Debian, Ubuntu, Alpine)");
+  }
+  out.details["table"]["source"] = life->source;
+
+  // Debian LTS counts when the table does not restrict it to architectures the image lacks.
+  bool lts_applies = life->lts_end.has_value();
+  std::string arch_note;
+  if (lts_applies && !life->lts_architectures.empty()) {
+    const std::string arch = dpkg_architecture(ctx.fs);
+    out.details["architecture"] = arch.empty() ? json(nullptr) : json(arch);
+    if (!arch.empty()) {
+      lts_applies = std::find(life->lts_architectures.begin(), life->lts_architectures.end(),
+                              arch) != life->lts_architectures.end();
+    }
+    if (!lts_applies) arch_note = " (Debian LTS does not cover " + arch + ")";
+  }
+  const Date end = lts_applies ? *life->lts_end : life->security_end;
+  const std::string security_end = format_date(life->security_end);
+  const std::string end_text = format_date(end);
+  json lifecycle = {{"distribution", life->id},
+                    {"version", life->version},
+                    {"codename", life->codename},
+                    {"security_support_end", security_end}};
+  if (life->lts_end) {
+    lifecycle["lts_end"] = format_date(*life->lts_end);
+    json archs = json::array();
+    for (std::string_view a : life->lts_architectures) archs.push_back(a);
+    lifecycle["lts_architectures"] = archs.empty() ? json(nullptr) : archs;
+    lifecycle["lts_applies"] = lts_applies;
+  }
+  out.details["lifecycle"] = std::move(lifecycle);
+  const long days_left = days_between(today, end);
+  const bool in_lts = lts_applies && today >= life->security_end && today < end;
+  out.details["phase"] = today >= end ? "end-of-life" : (in_lts ? "lts" : "regular");
+  out.details["end_used"] = end_text;
+  out.details["days_left"] = days_left;
+  out.details["warn_from"] = format_date(months_before(end, warn_months));
+
+  const std::string lts_note =
+      in_lts ? " (in Debian LTS since " + security_end + ": fewer packages are covered)" : "";
+  switch (judge_end(today, end, warn_months)) {
+    case EndJudgement::ended:
+      out.remediation = remedy_for(life->id);
+      return finish(std::move(out), CheckStatus::fail,
+                    label + " reached end of life on " + end_text + " (" + in_days(days_left) +
+                        "): no more security updates" + arch_note);
+    case EndJudgement::in_window:
+      out.remediation = "Plan the move before " + end_text + ". " + remedy_for(life->id);
+      return finish(std::move(out), CheckStatus::warn,
+                    label + ": security updates end on " + end_text + " (" + in_days(days_left) +
+                        ")" + lts_note + arch_note);
+    case EndJudgement::before_window:
+      break;
+  }
+  std::string summary;
+  if (in_lts) {
+    summary = label + " is in Debian LTS until " + end_text + " (regular security support " +
+              "ended " + security_end + ")";
+  } else if (lts_applies) {
+    summary =
+        label + ": security support until " + security_end + ", then Debian LTS until " + end_text;
+  } else {
+    summary = label + ": " + (life->id == "ubuntu" ? "standard" : "security") + " support until " +
+              end_text + " (" + in_days(days_left) + ")" + arch_note;
+  }
+  return finish(std::move(out), CheckStatus::pass, summary);
+}
+
+}  // namespace
+
+CheckInfo os_eol_check() {
+  return CheckInfo{
+      "os.eol",
+      "OS release still gets security updates",
+      kExplain,
+      run,
+      {{"warn_months", "6", "warn this many months before the end of support (0-60)"}}};
+}
+
+}  // namespace pycheck

@@ -1,0 +1,201 @@
+// python.eol: whether the Python that PATH's python3 runs still gets fixes from CPython.
+#include <string>
+#include <vector>
+
+#include "checks/check_table.h"
+#include "checks/eol_tables.h"
+#include "checks/python_commands.h"
+#include "checks/python_facts.h"
+
+namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    "Each CPython feature release gets bugfix releases for 18 months (2 years from 3.13 on), "
+    "then source-only security releases until five years after its first release, then none. "
+    "The official python image follows this: docker-library/python builds every supported "
+    "minor (3.10 to 3.14 plus the 3.15 pre-release as of mid-2026) and removes a minor's tags "
+    "when it reaches end of life (3.9 was removed on 2025-10-31). An image built FROM "
+    "python:3.9 keeps running, but its interpreter, its ensurepip pip and its stdlib (ssl, "
+    "http, tarfile, email) no longer get security fixes, and no new image will be published "
+    "for it.\n\n"
+    "pycheck finds python3 through the judged PATH (as python.path does), reads its version "
+    "from the installation's layout (patchlevel.h, dpkg, _sysconfigdata) and looks its minor "
+    "up in a table embedded in the binary, taken from python/peps "
+    "release_management/python-releases.toml. pycheck works offline, so the table is a "
+    "snapshot; its date is in the details. For scheduled ends the PEPs give only a month "
+    "(\"2027-10\"); the TOML stores the first of that month and pycheck uses that day, the "
+    "earliest reading, and says so in the details. The run's clock (--now) decides: the end "
+    "date itself counts as ended.\n\n"
+    "It fails once the end of life has passed, warns within `warn_months` (6) months of it, "
+    "and passes otherwise, saying whether bugfix or only security releases are still made. "
+    "Fix by moving to a supported minor (FROM python:3.13-slim or newer), rebuilding the venv "
+    "and any compiled wheels for it, and running the tests.";
+
+constexpr std::string_view kSource = "python/peps release_management/python-releases.toml";
+
+// "3.11" -> {3, 11}; {0, 0} when not X.Y.
+std::pair<int, int> minor_numbers(std::string_view minor) {
+  std::size_t dot = minor.find('.');
+  if (dot == std::string_view::npos) return {0, 0};
+  try {
+    return {std::stoi(std::string(minor.substr(0, dot))),
+            std::stoi(std::string(minor.substr(dot + 1)))};
+  } catch (...) {
+    return {0, 0};
+  }
+}
+
+bool is_prerelease(std::string_view version) {
+  return version.find('a') != std::string_view::npos ||
+         version.find('b') != std::string_view::npos ||
+         version.find("rc") != std::string_view::npos;
+}
+
+std::string in_days(long days) {
+  if (days == 0) return "today";
+  if (days > 0) return "in " + std::to_string(days) + (days == 1 ? " day" : " days");
+  return std::to_string(-days) + (days == -1 ? " day ago" : " days ago");
+}
+
+// Minors out now and not yet at end of life, from the table.
+std::vector<std::string> supported_minors(const Date& today) {
+  std::vector<std::string> out;
+  for (const PythonLifecycle& p : python_lifecycles()) {
+    if (p.first_release <= today && today < p.end_of_life) out.emplace_back(p.minor);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+CheckOutcome skip(CheckOutcome out, std::string summary) {
+  out.status = CheckStatus::skip;
+  out.summary = std::move(summary);
+  return out;
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome out;
+  const json& warn_param = ctx.params.is_object() && ctx.params.contains("warn_months")
+                               ? ctx.params["warn_months"]
+                               : json(6);
+  if (!warn_param.is_number_integer() || warn_param.get<int>() < 0 || warn_param.get<int>() > 60) {
+    out.status = CheckStatus::error;
+    out.summary = "parameter warn_months must be a whole number of months from 0 to 60, not " +
+                  warn_param.dump();
+    return out;
+  }
+  const int warn_months = warn_param.get<int>();
+  const Date today = calendar_day(ctx.now);
+  out.details["today"] = format_date(today);
+  out.details["table"] = {{"as_of", kEolTablesAsOf}, {"source", kSource}};
+
+  const SearchPath path = make_search_path(ctx.env.get("PATH"));
+  PythonFacts facts(ctx.fs);
+  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  out.details["python3"] = to_json(python3.lookup);
+  if (!python3.lookup.found()) {
+    return skip(std::move(out), "python3 not found on PATH (python.path reports it)");
+  }
+  const PythonRuntime& rt = *python3.runtime;
+  const std::string version = rt.version();
+  const std::string minor = minor_of(version).value_or("");
+  out.details["python3"]["version"] = version;
+  out.details["python3"]["version_source"] =
+      rt.base ? json(rt.base->version_source)
+              : (version.empty() ? json(nullptr) : json("pyvenv.cfg"));
+  if (minor.empty()) {
+    return skip(std::move(out), "cannot tell the version of python3 (" + python3.lookup.real_path +
+                                    "): " + (rt.base_error.empty() ? "unknown" : rt.base_error));
+  }
+  out.details["minor"] = minor;
+  const std::string label = "Python " + version + (is_prerelease(version) ? " (pre-release)" : "");
+
+  const PythonLifecycle* life = find_python_lifecycle(minor);
+  if (life == nullptr) {
+    const auto [major, minor_number] = minor_numbers(minor);
+    if (major == 2 || (major == 3 && minor_number < 5)) {
+      out.status = CheckStatus::fail;
+      out.summary = label + " reached end of life before 2020";
+      out.remediation = "Move to a supported Python (" + join(supported_minors(today)) +
+                        "): FROM python:<minor>-slim, then rebuild and test.";
+      return out;
+    }
+    return skip(std::move(out), label + " is not in the end-of-life table (as of " +
+                                    std::string(kEolTablesAsOf) + ")");
+  }
+
+  json lifecycle = {{"pep", life->pep},
+                    {"first_release", format_date(life->first_release)},
+                    {"end_of_bugfix", format_date(life->end_of_bugfix)},
+                    {"end_of_life", format_date(life->end_of_life)}};
+  if (life->end_of_life_month_only) {
+    const std::string eol = format_date(life->end_of_life);
+    lifecycle["end_of_life_note"] = "PEP " + std::to_string(life->pep) + " gives the month " +
+                                    eol.substr(0, 7) + " only; " + eol +
+                                    " (the day python-releases.toml stores) is used";
+  }
+  out.details["lifecycle"] = std::move(lifecycle);
+  const long days_left = days_between(today, life->end_of_life);
+  out.details["days_left"] = days_left;
+  out.details["warn_from"] = format_date(months_before(life->end_of_life, warn_months));
+  out.details["supported_minors"] = supported_minors(today);
+
+  const std::string eol = format_date(life->end_of_life);
+  std::string support;
+  if (today < life->first_release) {
+    support = "not yet released";
+  } else if (today < life->end_of_bugfix) {
+    support = "bugfix";
+  } else if (today < life->end_of_life) {
+    support = "security";
+  } else {
+    support = "end-of-life";
+  }
+  out.details["support"] = support;
+
+  const std::string remedy = "Move to a supported Python (" + join(supported_minors(today)) +
+                             "): FROM python:<minor>-slim, rebuild the venv and compiled wheels "
+                             "for it, and run the tests.";
+  switch (judge_end(today, life->end_of_life, warn_months)) {
+    case EndJudgement::ended:
+      out.status = CheckStatus::fail;
+      out.summary = label + " reached end of life on " + eol + " (" + in_days(days_left) +
+                    "): no more security fixes";
+      out.remediation = remedy;
+      return out;
+    case EndJudgement::in_window:
+      out.status = CheckStatus::warn;
+      out.summary = label + " reaches end of life on " + eol + " (" + in_days(days_left) + ")";
+      out.remediation = "Plan the move before " + eol + ". " + remedy;
+      return out;
+    case EndJudgement::before_window:
+      break;
+  }
+  out.status = CheckStatus::pass;
+  if (support == "bugfix") {
+    out.summary = label + ": bugfix releases until " + format_date(life->end_of_bugfix) +
+                  ", security fixes until " + eol;
+  } else {
+    out.summary = label + ": " + (support == "security" ? "security fixes only, " : "") +
+                  "end of life " + eol + " (" + in_days(days_left) + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckInfo python_eol_check() {
+  return CheckInfo{"python.eol",
+                   "Python release still supported upstream",
+                   kExplain,
+                   run,
+                   {{"warn_months", "6", "warn this many months before the end of life (0-60)"}}};
+}
+
+}  // namespace pycheck
