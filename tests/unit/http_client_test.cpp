@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "tests/unit/fixture_root.h"
+#include "tests/unit/local_server.h"
 
 namespace pycheck {
 namespace {
@@ -35,9 +36,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-const std::string kServerScript = PYCHECK_SOURCE_DIR "/tests/http/test_server.py";
-
-std::string python() { return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3"; }
 
 void run_or_throw(const std::string& command) {
   if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) {
@@ -86,63 +84,11 @@ const Certificates& certificates() {
   return certs;
 }
 
-// One running test_server.py; stopped when this goes away.
-class LocalServer {
+// One running test_server.py (origin or proxy mode).
+class LocalServer : public test::LocalServer {
  public:
-  explicit LocalServer(std::vector<std::string> args) {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    const std::string interpreter = python();
-    args.insert(args.begin(), {interpreter, kServerScript});
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int null_fd = ::open("/dev/null", O_WRONLY);
-      ::dup2(null_fd, STDERR_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    pollfd pfd{out[0], POLLIN, 0};
-    char c;
-    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 15'000) == 1 &&
-           ::read(out[0], &c, 1) == 1) {
-      line += c;
-    }
-    ::close(out[0]);
-    if (line.rfind("PORT ", 0) != 0) {
-      stop();
-      throw std::runtime_error("test server did not start (" + interpreter + " " + kServerScript +
-                               "): got '" + line + "'");
-    }
-    port_ = std::stoi(line.substr(5));
-  }
-  ~LocalServer() { stop(); }
-  LocalServer(const LocalServer&) = delete;
-  LocalServer& operator=(const LocalServer&) = delete;
-
-  int port() const { return port_; }
-  std::string url(const std::string& scheme, const std::string& path) const {
-    return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-  pid_t pid_ = -1;
-  int port_ = 0;
+  explicit LocalServer(std::vector<std::string> args)
+      : test::LocalServer("test_server.py", std::move(args)) {}
 };
 
 // Sets or unsets environment variables for one test, restoring them afterwards.

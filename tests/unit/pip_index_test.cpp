@@ -17,6 +17,7 @@
 
 #include "agent/http_client.h"
 #include "checks/pip_config.h"
+#include "tests/unit/local_server.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
@@ -24,61 +25,11 @@ using test::FixtureRoot;
 
 namespace {
 
-const std::string kIndexScript = PYCHECK_SOURCE_DIR "/tests/http/index_server.py";
-
-// One running index_server.py; stopped (SIGTERM to its own pid) when this goes away.
-class IndexServer {
+// One running index_server.py.
+class IndexServer : public test::LocalServer {
  public:
-  IndexServer() {
-    int out[2];
-    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
-    std::string interpreter =
-        std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    std::string script = kIndexScript;
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int null_fd = ::open("/dev/null", O_WRONLY);
-      ::dup2(null_fd, STDERR_FILENO);
-      ::close(out[0]);
-      ::close(out[1]);
-      char* argv[] = {interpreter.data(), script.data(), nullptr};
-      ::execvp(argv[0], argv);
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    pollfd pfd{out[0], POLLIN, 0};
-    char c;
-    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 15'000) == 1 &&
-           ::read(out[0], &c, 1) == 1) {
-      line += c;
-    }
-    ::close(out[0]);
-    if (line.rfind("PORT ", 0) != 0) {
-      stop();
-      throw std::runtime_error("index server did not start: got '" + line + "'");
-    }
-    port_ = std::stoi(line.substr(5));
-  }
-  ~IndexServer() { stop(); }
-  IndexServer(const IndexServer&) = delete;
-  IndexServer& operator=(const IndexServer&) = delete;
-  std::string index(const std::string& root) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/" + root;
-  }
-
- private:
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-  pid_t pid_ = -1;
-  int port_ = 0;
+  IndexServer() : test::LocalServer("index_server.py", {}) {}
+  std::string index(const std::string& root) const { return url("http", "/" + root); }
 };
 
 const IndexServer& server() {
