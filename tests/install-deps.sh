@@ -8,7 +8,7 @@ packages=(
   libmbedtls-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
   python3 python3-pip python3-jsonschema
   openssl ca-certificates netbase locales binutils-powerpc64-linux-gnu
-  dpkg apt gzip xz-utils lz4 zstd strace debootstrap distro-info-data python3-venv
+  dpkg dpkg-dev apt gzip xz-utils lz4 zstd strace debootstrap distro-info-data python3-venv
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,451 @@
+// apt.security-updates: installed Debian/Ubuntu packages for which the
+// image's own security repositories offer a newer version.
+//
+// Offline it reads the lists `apt-get update` left in /var/lib/apt/lists;
+// online (--online) it downloads InRelease and the Packages indexes itself,
+// verifying each index against InRelease's SHA256 list. InRelease's OpenPGP
+// signature is NOT verified (see apt_release.h): the details say so.
+#include <mbedtls/sha256.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/check.h"
+#include "agent/http_client.h"
+#include "checks/apt_list_files.h"
+#include "checks/apt_packages.h"
+#include "checks/apt_release.h"
+#include "checks/apt_sources.h"
+#include "checks/check_table.h"
+#include "checks/debian_version.h"
+#include "checks/decompress.h"
+#include "checks/dpkg_database.h"
+
+namespace pycheck {
+namespace {
+
+constexpr std::string_view kListsDir = "/var/lib/apt/lists";
+constexpr std::size_t kMaxIndexBytes = std::size_t{256} << 20;
+constexpr std::size_t kMaxShown = 5;
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, 32> digest{};
+  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                     digest.data(), 0);
+  std::string hex;
+  char buf[3];
+  for (unsigned char b : digest) {
+    std::snprintf(buf, sizeof buf, "%02x", b);
+    hex += buf;
+  }
+  return hex;
+}
+
+bool is_candidate_suite(std::string_view suite) {
+  return suite.ends_with("-security") || suite.ends_with("/updates");
+}
+
+// The container's deb entries, from sources.list and sources.list.d/*.list|*.sources.
+Result<std::vector<AptSourceEntry>> read_sources(const RootFs& fs, json& problems) {
+  std::vector<std::string> files;
+  if (fs.exists("/etc/apt/sources.list")) files.push_back("/etc/apt/sources.list");
+  auto dir = fs.list_dir("/etc/apt/sources.list.d");
+  if (dir) {
+    for (const DirEntry& e : *dir) {
+      if (e.name.ends_with(".list") || e.name.ends_with(".sources")) {
+        files.push_back("/etc/apt/sources.list.d/" + e.name);
+      }
+    }
+  } else if (!dir.missing()) {
+    return dir.error();
+  }
+  std::vector<AptSourceEntry> entries;
+  for (const std::string& file : files) {
+    auto text = fs.read_file(file, 1u << 20);
+    if (!text) return Error{file + ": " + text.error().message, text.error().errno_value};
+    AptSources parsed = parse_apt_sources_file(*text, file);
+    for (const auto& p : parsed.problems) {
+      problems.push_back(p.origin + ":" + std::to_string(p.line) + ": " + p.message);
+    }
+    for (auto& entry : parsed.entries) {
+      if (entry.enabled && entry.type == AptSourceType::deb) entries.push_back(std::move(entry));
+    }
+  }
+  return entries;
+}
+
+// Architectures dpkg installs for: /var/lib/dpkg/arch (native first, then
+// foreign) when present, else those named by installed packages.
+std::vector<std::string> judged_architectures(const RootFs& fs, const DpkgDatabase& db) {
+  std::vector<std::string> arches;
+  auto text = fs.read_file("/var/lib/dpkg/arch", 4096);
+  if (text) {
+    std::size_t pos = 0;
+    while (pos < text->size()) {
+      std::size_t end = text->find('\n', pos);
+      if (end == std::string::npos) end = text->size();
+      std::string line = text->substr(pos, end - pos);
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+      if (!line.empty() && std::find(arches.begin(), arches.end(), line) == arches.end()) {
+        arches.push_back(line);
+      }
+      pos = end + 1;
+    }
+  }
+  if (!arches.empty()) return arches;
+  for (const DpkgRecord& r : db.records()) {
+    if (!is_installed(r) || r.architecture.empty() || r.architecture == "all") continue;
+    if (std::find(arches.begin(), arches.end(), r.architecture) == arches.end()) {
+      arches.push_back(r.architecture);
+    }
+  }
+  return arches;
+}
+
+struct LoadedIndex {
+  std::string suite;
+  AptPackagesIndex index;
+};
+
+struct Scan {
+  std::vector<LoadedIndex> indexes;
+  json sources = json::array();
+  std::vector<std::string> stale;          // Valid-Until passed
+  std::vector<std::string> without_lists;  // candidate sources with no local lists
+  std::optional<std::string> error;
+};
+
+json release_json(const AptRelease& r) {
+  return {{"origin", r.origin},         {"label", r.label},    {"suite", r.suite},
+          {"codename", r.codename},     {"date", r.date_text}, {"valid_until", r.valid_until_text},
+          {"signature_verified", false}};
+}
+
+void note_validity(const AptRelease& r, const std::string& where, const Context& ctx, Scan& scan) {
+  if (r.valid_until &&
+      *r.valid_until < std::chrono::time_point_cast<std::chrono::seconds>(ctx.now)) {
+    scan.stale.push_back(where + " (Valid-Until " + r.valid_until_text + ")");
+  }
+}
+
+std::vector<std::string> entry_arches(const AptSourceEntry& entry, const AptRelease& release,
+                                      const std::vector<std::string>& judged) {
+  std::vector<std::string> out;
+  for (const std::string& a : entry.architectures.empty() ? judged : entry.architectures) {
+    if (release.architectures.empty() ||
+        std::find(release.architectures.begin(), release.architectures.end(), a) !=
+            release.architectures.end()) {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+// Offline: the lists apt left behind for one candidate source.
+void scan_lists(const Context& ctx, const AptSourceEntry& entry,
+                const std::vector<std::string>& judged, Scan& scan) {
+  std::string release_path;
+  Result<std::string> text = Error{"", 2};
+  for (std::string_view name : {"InRelease", "Release"}) {
+    release_path = path_join(kListsDir, release_list_file(entry.uri, entry.suite, name));
+    text = ctx.fs.read_file(release_path);
+    if (!text.missing()) break;
+  }
+  if (text.missing()) {
+    scan.without_lists.push_back(entry.uri + " " + entry.suite);
+    return;
+  }
+  if (!text) return void(scan.error = text.error().message);
+  auto release = parse_apt_release(*text);
+  if (!release) return void(scan.error = release_path + ": " + release.error().message);
+  json source = {{"uri", entry.uri},
+                 {"suite", entry.suite},
+                 {"file", entry.origin},
+                 {"from", "lists"},
+                 {"release_file", release_path},
+                 {"release", release_json(*release)},
+                 {"indexes", json::array()}};
+  if (!is_security_suite(*release)) {
+    source["security"] = false;
+    scan.sources.push_back(std::move(source));
+    return;
+  }
+  source["security"] = true;
+  note_validity(*release, release_path, ctx, scan);
+  for (const std::string& component : entry.components) {
+    for (const std::string& arch : entry_arches(entry, *release, judged)) {
+      const std::string dir = component + "/binary-" + arch + "/";
+      Result<std::string> raw = Error{"", 2};
+      ListFileCandidate found;
+      for (const ListFileCandidate& c :
+           packages_list_candidates(entry.uri, entry.suite, component, arch)) {
+        raw = ctx.fs.read_file(path_join(kListsDir, c.name), kMaxIndexBytes);
+        found = c;
+        if (!raw.missing()) break;
+      }
+      const std::string list_path = path_join(kListsDir, found.name);
+      if (raw.missing()) {
+        scan.error = "no Packages list for " + dir + " of " + entry.uri + " " + entry.suite +
+                     " in " + std::string(kListsDir) + " although its Release is there";
+        return;
+      }
+      if (!raw) return void(scan.error = raw.error().message);
+      auto plain = decompress(*raw, found.compression, kMaxIndexBytes);
+      if (!plain) return void(scan.error = list_path + ": " + plain.error().message);
+      // apt may recompress lists (GzipIndexes: lz4), so the file as stored
+      // need not match the Release entry for its suffix; the decompressed
+      // content is always the index whose plain "Packages" hash Release lists.
+      std::string verified = "unverified (Release lists no hash for " + dir + "Packages)";
+      const ReleaseFile* listed = release->find_file(dir + "Packages");
+      const ReleaseFile* listed_as_stored =
+          release->find_file(dir + "Packages" + std::string(file_suffix(found.compression)));
+      if (listed) {
+        if (sha256_hex(*plain) != listed->sha256 || plain->size() != listed->size) {
+          scan.error = list_path + ": content does not match the SHA256 of " + dir +
+                       "Packages in " + release_path +
+                       " (stale or corrupt list: run apt-get update)";
+          return;
+        }
+        verified = "sha256";
+      } else if (listed_as_stored && found.compression != Compression::none) {
+        if (sha256_hex(*raw) != listed_as_stored->sha256) {
+          scan.error = list_path + ": does not match its SHA256 in " + release_path;
+          return;
+        }
+        verified = "sha256";
+      }
+      LoadedIndex loaded{entry.suite, parse_apt_packages(*plain)};
+      source["indexes"].push_back({{"path", list_path},
+                                   {"verified", verified},
+                                   {"packages", loaded.index.packages().size()}});
+      scan.indexes.push_back(std::move(loaded));
+    }
+  }
+  scan.sources.push_back(std::move(source));
+}
+
+// Online: InRelease and the Packages indexes, downloaded and verified.
+void scan_online(const Context& ctx, const AptSourceEntry& entry,
+                 const std::vector<std::string>& judged, Scan& scan) {
+  const std::string release_url = release_file_uri(entry.uri, entry.suite, "InRelease");
+  auto response = ctx.http->get(release_url);
+  if (!response) return void(scan.error = response.error().message);
+  auto release = parse_apt_release(response->body);
+  if (!release) return void(scan.error = redact_url(release_url) + ": " + release.error().message);
+  json source = {{"uri", redact_url(entry.uri)},
+                 {"suite", entry.suite},
+                 {"file", entry.origin},
+                 {"from", "online"},
+                 {"release_file", redact_url(release_url)},
+                 {"release", release_json(*release)},
+                 {"indexes", json::array()}};
+  if (!is_security_suite(*release)) {
+    source["security"] = false;
+    scan.sources.push_back(std::move(source));
+    return;
+  }
+  source["security"] = true;
+  note_validity(*release, redact_url(release_url), ctx, scan);
+  const std::string dists =
+      release_url.substr(0, release_url.size() - std::string("InRelease").size());
+  for (const std::string& component : entry.components) {
+    for (const std::string& arch : entry_arches(entry, *release, judged)) {
+      auto choice = pick_packages_index(*release, component, arch);
+      if (!choice) {
+        scan.error = redact_url(release_url) + ": " + choice.error().message;
+        return;
+      }
+      const std::string url = dists + choice->fetch_path;
+      auto got = ctx.http->get(url);
+      if (!got) return void(scan.error = got.error().message);
+      const std::string& body = got->body;
+      if (body.size() != choice->size) {
+        scan.error = redact_url(url) + ": got " + std::to_string(body.size()) +
+                     " bytes, InRelease says " + std::to_string(choice->size);
+        return;
+      }
+      if (sha256_hex(body) != choice->sha256) {
+        scan.error =
+            redact_url(url) + ": SHA-256 does not match InRelease's entry for " + choice->path;
+        return;
+      }
+      auto plain = decompress(body, choice->compression, kMaxIndexBytes);
+      if (!plain) return void(scan.error = redact_url(url) + ": " + plain.error().message);
+      LoadedIndex loaded{entry.suite, parse_apt_packages(*plain)};
+      source["indexes"].push_back({{"url", redact_url(url)},
+                                   {"path", choice->path},
+                                   {"verified", "sha256"},
+                                   {"packages", loaded.index.packages().size()}});
+      scan.indexes.push_back(std::move(loaded));
+    }
+  }
+  scan.sources.push_back(std::move(source));
+}
+
+CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary,
+                    std::string remediation = {}) {
+  out.status = status;
+  out.summary = std::move(summary);
+  out.remediation = std::move(remediation);
+  return out;
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome out;
+  const json& p = ctx.params;
+  const json fail_above = p.is_object() && p.contains("fail_above") ? p["fail_above"] : json(-1);
+  const json pending_is =
+      p.is_object() && p.contains("pending_is") ? p["pending_is"] : json("warn");
+  if (!fail_above.is_number_integer()) {
+    return finish(std::move(out), CheckStatus::error,
+                  "parameter fail_above must be a whole number, not " + fail_above.dump());
+  }
+  if (!pending_is.is_string() || (pending_is != "warn" && pending_is != "fail")) {
+    return finish(std::move(out), CheckStatus::error,
+                  "parameter pending_is must be \"warn\" or \"fail\", not " + pending_is.dump());
+  }
+  out.details["signature_verified"] = false;
+  out.details["signature_note"] =
+      "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
+      "SHA256 list";
+
+  auto db = read_dpkg_database(ctx.fs);
+  if (db.missing()) {
+    return finish(std::move(out), CheckStatus::skip, "no dpkg database: not a Debian-based system");
+  }
+  if (!db) return finish(std::move(out), CheckStatus::error, db.error().message);
+  const std::vector<std::string> arches = judged_architectures(ctx.fs, *db);
+  out.details["architectures"] = arches;
+
+  json source_problems = json::array();
+  auto entries = read_sources(ctx.fs, source_problems);
+  if (!entries) return finish(std::move(out), CheckStatus::error, entries.error().message);
+  if (!source_problems.empty()) out.details["source_problems"] = source_problems;
+  std::vector<const AptSourceEntry*> candidates;
+  for (const auto& e : *entries) {
+    if (!e.flat() && is_candidate_suite(e.suite)) candidates.push_back(&e);
+  }
+  if (candidates.empty()) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "no security suite (-security or /updates) among the apt sources");
+  }
+
+  const bool online = ctx.online && ctx.http != nullptr;
+  out.details["mode"] = online ? "online" : "lists";
+  Scan scan;
+  for (const AptSourceEntry* e : candidates) {
+    if (online) {
+      scan_online(ctx, *e, arches, scan);
+    } else {
+      scan_lists(ctx, *e, arches, scan);
+    }
+    if (scan.error) break;
+  }
+  out.details["sources"] = scan.sources;
+  if (scan.error) {
+    return finish(std::move(out), CheckStatus::error,
+                  "could not read a security index: " + *scan.error,
+                  "Fix the source or the network, or run apt-get update, and run again");
+  }
+  if (!scan.without_lists.empty()) {
+    out.details["without_lists"] = scan.without_lists;
+    const bool none = scan.without_lists.size() == candidates.size();
+    return finish(std::move(out), none ? CheckStatus::skip : CheckStatus::error,
+                  std::string(none ? "no" : "missing") + " apt lists for " +
+                      scan.without_lists.front() +
+                      ": pending updates unknown; run with --online (or apt-get update)",
+                  none ? "" : "Run with --online (or apt-get update)");
+  }
+  if (scan.indexes.empty()) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "no source among the candidates is a security repository by its Release file");
+  }
+
+  json pending = json::array();
+  std::vector<std::string> names;
+  for (const DpkgRecord& r : db->records()) {
+    if (!is_installed(r) || r.version.empty()) continue;
+    if (r.architecture != "all" &&
+        std::find(arches.begin(), arches.end(), r.architecture) == arches.end()) {
+      continue;
+    }
+    const AptPackage* best = nullptr;
+    const std::string* best_suite = nullptr;
+    for (const LoadedIndex& li : scan.indexes) {
+      const AptPackage* c = li.index.newest(r.package, r.architecture);
+      if (c == nullptr) continue;
+      if (best == nullptr || compare_debian_versions(c->version, best->version).value_or(0) > 0) {
+        best = c;
+        best_suite = &li.suite;
+      }
+    }
+    if (best == nullptr) continue;
+    auto cmp = compare_debian_versions(best->version, r.version);
+    if (!cmp || *cmp <= 0) continue;
+    pending.push_back({{"package", r.package},
+                       {"architecture", r.architecture},
+                       {"installed", r.version},
+                       {"candidate", best->version},
+                       {"source", best->effective_source_name()},
+                       {"suite", *best_suite}});
+    names.push_back(r.package + ":" + r.architecture);
+  }
+  out.details["pending_count"] = pending.size();
+  out.details["pending"] = pending;
+  if (!scan.stale.empty()) out.details["stale_release"] = scan.stale;
+  const std::string stale_note =
+      scan.stale.empty() ? "" : "; Release past its Valid-Until: " + scan.stale.front();
+  if (names.empty()) {
+    if (!scan.stale.empty()) {
+      return finish(std::move(out), CheckStatus::warn,
+                    "no pending security updates, but the lists may be outdated" + stale_note,
+                    "Run apt-get update (or pycheck --online) to see current security updates");
+    }
+    return finish(std::move(out), CheckStatus::pass, "no pending security updates");
+  }
+  std::string shown;
+  for (std::size_t i = 0; i < names.size() && i < kMaxShown; ++i) {
+    shown += (i ? ", " : "") + names[i];
+  }
+  if (names.size() > kMaxShown) shown += ", ...";
+  const bool fail =
+      pending_is == "fail" || (fail_above.get<long long>() >= 0 &&
+                               static_cast<long long>(names.size()) > fail_above.get<long long>());
+  return finish(std::move(out), fail ? CheckStatus::fail : CheckStatus::warn,
+                std::to_string(names.size()) + " pending security update" +
+                    (names.size() == 1 ? "" : "s") + ": " + shown + stale_note,
+                "Add `apt-get update && apt-get upgrade -y` to the Dockerfile, or rebuild on a "
+                "freshly pulled base image");
+}
+
+}  // namespace
+
+CheckInfo apt_security_updates_check() {
+  return {
+      "apt.security-updates",
+      "Pending apt security updates",
+      "Official python images are rebuilt when their Debian base changes, roughly monthly; "
+      "security fixes land in the -security suite in between, so an image drifts behind from the "
+      "day it is built, and an image that is never rebuilt keeps every fixed vulnerability.\n\n"
+      "pycheck reads the installed packages from the dpkg database, finds the security suites "
+      "in the container's own apt sources, and compares each installed package:architecture with "
+      "the newest version in those suites' Packages indexes (dpkg's version order). Offline it "
+      "uses the lists in /var/lib/apt/lists (checked against the Release file's SHA256 of the "
+      "uncompressed index); with --online it downloads InRelease and the indexes (by-hash when "
+      "offered) and checks size and SHA-256. InRelease's OpenPGP signature is not verified. An "
+      "index that cannot be read is an error, never \"0 pending\".\n\n"
+      "Fix: rebuild on a freshly pulled base image, or add `apt-get update && apt-get upgrade -y` "
+      "to the Dockerfile.",
+      &run,
+      {{"fail_above", "-1", "fail when more than this many updates are pending (-1: never)"},
+       {"pending_is", "\"warn\"", "status when updates are pending: \"warn\" or \"fail\""}},
+  };
+}
+
+}  // namespace pycheck
