@@ -11,10 +11,16 @@ namespace pycheck {
 
 CheckInfo python_path_check();
 CheckInfo python_installs_check();
+CheckInfo python_shared_libraries_check();
 CheckInfo locale_check();
 CheckInfo tls_ca_certificates_check();
 CheckInfo net_services_check();
+CheckInfo apt_security_updates_check();
 CheckInfo pip_version_check();
+CheckInfo python_venv_check();
+CheckInfo python_eol_check();
+CheckInfo os_eol_check();
+CheckInfo python_bytecode_check();
 
 std::span<const CheckInfo> check_table();
 const CheckInfo* find_check(std::string_view id);

@@ -1,13 +1,127 @@
 // The parts of LibraryResolver that need no state: reading an object's
 // headers through RootFs, ld.so's verdict on a candidate's header, and the
 // per-ABI facts (multiarch triplet, $PLATFORM, cache flags, system dirs).
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "checks/library_resolver.h"
 
 namespace pycheck {
 namespace {
+
 constexpr std::size_t kFirstRead = 64 * 1024;  // most extension modules fit whole
+
+// An unsigned field of `width` bytes at `at` in `bytes`, in the file's byte order.
+bool field(std::string_view bytes, std::uint64_t at, int width, bool big, std::uint64_t* out) {
+  if (at > bytes.size() || static_cast<std::uint64_t>(width) > bytes.size() - at) return false;
+  std::uint64_t v = 0;
+  for (int i = 0; i < width; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(bytes[at + (big ? i : width - 1 - i)]);
+  }
+  *out = v;
+  return true;
+}
+
+// A byte range of the file that parse_elf looks at.
+struct FileRange {
+  std::uint64_t offset = 0;
+  std::string bytes;
+};
+
+// Reads [offset, offset + length), from `head` when it holds it. False when
+// the file ends early or the range is absurd: the caller falls back.
+bool read_exact(const RootFs& fs, std::string_view path, std::string_view head,
+                std::uint64_t offset, std::uint64_t length, std::vector<FileRange>* out) {
+  if (length > RootFs::kDefaultMaxRead || offset > UINT64_MAX - length) return false;
+  if (offset + length <= head.size()) {
+    out->push_back({offset, std::string(head.substr(offset, length))});
+    return true;
+  }
+  auto data = fs.read_range(path, offset, static_cast<std::size_t>(length));
+  if (!data || data->size() != length) return false;
+  out->push_back({offset, std::move(*data)});
+  return true;
+}
+
+// For an object whose dynamic section lies past `head` (libpython's sits
+// megabytes in): reads only the program headers, PT_INTERP, PT_DYNAMIC and the
+// dynamic string table with read_range, and lays them out at their offsets in
+// a zero-filled buffer that parse_elf reads exactly as it would the file's
+// prefix. nullopt when the layout is anything unusual (no DT_STRSZ, a short
+// file, a read error): the caller then reads the prefix and lets parse_elf
+// say what is wrong, so errors are the same either way.
+std::optional<std::string> read_sparse_elf(const RootFs& fs, std::string_view path,
+                                           std::string_view head) {
+  auto h = parse_elf_header(head);
+  if (!h || h->phnum == 0 || h->phentsize < h->native_phentsize()) return std::nullopt;
+  const bool big = h->big_endian();
+  const int w = h->is_64() ? 8 : 4;
+  std::vector<FileRange> ranges;
+  if (!read_exact(fs, path, head, 0, std::min<std::uint64_t>(head.size(), kElfHeadBytes),
+                  &ranges) ||
+      !read_exact(fs, path, head, h->phoff, std::uint64_t{h->phentsize} * h->phnum, &ranges)) {
+    return std::nullopt;
+  }
+  const std::string phdrs = ranges.back().bytes;
+  struct Segment {
+    std::uint64_t type = 0, offset = 0, vaddr = 0, filesz = 0;
+  };
+  std::vector<Segment> segments;
+  for (std::uint16_t i = 0; i < h->phnum; ++i) {
+    const std::uint64_t at = std::uint64_t{i} * h->phentsize;
+    Segment s;
+    // ELF64 moves p_flags up, after p_type; the other fields keep their order.
+    const std::uint64_t fields = h->is_64() ? at + 8 : at + 4;
+    if (!field(phdrs, at, 4, big, &s.type) || !field(phdrs, fields, w, big, &s.offset) ||
+        !field(phdrs, fields + w, w, big, &s.vaddr) ||
+        !field(phdrs, fields + 3 * w, w, big, &s.filesz)) {
+      return std::nullopt;
+    }
+    segments.push_back(s);
+  }
+  const Segment* dynamic = nullptr;
+  for (const Segment& s : segments) {
+    if (s.type != elfc::kPtInterp && s.type != elfc::kPtDynamic) continue;
+    if (!read_exact(fs, path, head, s.offset, s.filesz, &ranges)) return std::nullopt;
+    if (s.type == elfc::kPtDynamic && dynamic == nullptr) dynamic = &s;
+  }
+  if (dynamic == nullptr) return std::nullopt;
+  // The dynamic section's bytes are the range just read for the first PT_DYNAMIC.
+  std::string_view dyn;
+  for (const FileRange& r : ranges) {
+    if (r.offset == dynamic->offset && r.bytes.size() == dynamic->filesz) dyn = r.bytes;
+  }
+  std::optional<std::uint64_t> strtab, strsz;
+  for (std::uint64_t at = 0; at + 2 * w <= dyn.size(); at += 2 * w) {
+    std::uint64_t tag = 0, value = 0;
+    if (!field(dyn, at, w, big, &tag) || !field(dyn, at + w, w, big, &value)) return std::nullopt;
+    if (tag == 0) break;           // DT_NULL
+    if (tag == 5) strtab = value;  // DT_STRTAB
+    if (tag == 10) strsz = value;  // DT_STRSZ
+  }
+  if (!strtab || !strsz) return std::nullopt;
+  std::optional<std::uint64_t> strtab_offset;
+  for (const Segment& s : segments) {  // the PT_LOAD that maps DT_STRTAB's address
+    if (s.type != elfc::kPtLoad || *strtab < s.vaddr || *strtab - s.vaddr >= s.filesz) continue;
+    if (s.offset > UINT64_MAX - (*strtab - s.vaddr)) continue;  // as parse_elf: skip, not wrap
+    strtab_offset = s.offset + (*strtab - s.vaddr);
+    break;
+  }
+  if (!strtab_offset || !read_exact(fs, path, head, *strtab_offset, *strsz, &ranges)) {
+    return std::nullopt;
+  }
+  std::uint64_t end = 0;
+  for (const FileRange& r : ranges) end = std::max<std::uint64_t>(end, r.offset + r.bytes.size());
+  if (end > RootFs::kDefaultMaxRead) return std::nullopt;
+  std::string sparse(static_cast<std::size_t>(end), '\0');
+  for (const FileRange& r : ranges) sparse.replace(r.offset, r.bytes.size(), r.bytes);
+  // What parse_elf will read must be exactly what was laid out.
+  auto need = elf_prefix_needed(sparse);
+  if (!need || *need > sparse.size()) return std::nullopt;
+  return sparse;
+}
+
 }  // namespace
 
 HeaderVerdict verify_candidate_header(std::string_view head, const ElfHeader& target) {
@@ -68,6 +182,12 @@ Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path) {
       auto elf = parse_elf(*data);
       if (!elf) return Error{std::string(path) + ": " + elf.error().message};
       return std::move(*elf);
+    }
+    if (round == 0) {
+      // The first read did not reach the dynamic section: fetch only the parts needed.
+      if (auto sparse = read_sparse_elf(fs, path, *data)) {
+        if (auto elf = parse_elf(*sparse)) return std::move(*elf);
+      }
     }
     if (*need > RootFs::kDefaultMaxRead) {
       return Error{std::string(path) + ": the dynamic section lies past the first " +

@@ -12,12 +12,14 @@ must agree, and every fact pycheck reports is compared with what the real
 tools say inside the same root: `command -v`, `readlink -f`, `python3 -c`,
 `pip --version`, `locale -a`, `dpkg -S`.
 """
+import datetime
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build-static/pycheck"
@@ -27,18 +29,30 @@ INSIDE = "/.pycheck-test/pycheck"
 
 # What each root must give, check by check (the verdicts under test).
 EXPECTED = {
-    "base": {"python.path": "pass", "python.installs": "pass", "locale": "pass",
-             "tls.ca-certificates": "pass", "net.services": "pass"},
+    "base": {"apt.security-updates": "skip", "python.path": "pass", "python.installs": "pass", "locale": "pass",
+             "tls.ca-certificates": "pass", "net.services": "pass",
+             "python.shared-libraries": "pass"},
     "debian-python3": {"python.path": "pass", "python.installs": "warn", "locale": "pass",
-                       "tls.ca-certificates": "pass", "net.services": "pass"},
+                       "tls.ca-certificates": "pass", "net.services": "pass",
+                       "python.shared-libraries": "pass"},
     "no-ca-certificates": {"tls.ca-certificates": "fail"},
     "no-netbase": {"net.services": "fail"},
     "missing-locale": {"locale": "fail"},
     "with-locales": {"locale": "pass"},
-    "venv": {"python.path": "pass", "python.installs": "pass"},
-    "no-sqlite": {"python.path": "pass"},
+    "venv": {"python.path": "pass", "python.installs": "pass", "python.shared-libraries": "pass"},
+    "no-sqlite": {"python.path": "pass", "python.shared-libraries": "warn"},
+    # apt.security-updates on apt-lists: pass or warn depending on the day the
+    # lists were fetched; compare_apt_security checks the pending set against apt.
     "apt-lists": {"python.path": "pass"},
 }
+
+# python.venv: skipped where python3 is not in a venv, whole in the venv root.
+# python.bytecode, python.eol and os.eol are judged in their compare methods:
+# bytecode accumulates when python3 runs in a root, the EOL verdicts depend on the day.
+for _name, _checks in {"base": {"python.venv": "skip"},
+                       "debian-python3": {"python.venv": "skip"},
+                       "venv": {"python.venv": "pass"}}.items():
+    EXPECTED[_name].update(_checks)
 
 
 def read_env(name):
@@ -114,10 +128,16 @@ class RootTests(unittest.TestCase):
                              f"{name}: {check_id}: {inside[check_id]['summary']}")
         self.compare_python_path(root, inside["python.path"])
         self.compare_installs(root, inside["python.installs"])
+        self.compare_shared_libraries(root, inside["python.shared-libraries"])
         self.compare_locale(root, inside["locale"])
         self.compare_tls(root, inside["tls.ca-certificates"])
         self.compare_netbase(root, inside["net.services"])
         self.compare_pip(root, inside["pip.version"])
+        self.compare_apt_security(root, inside["apt.security-updates"])
+        self.compare_venv(root, inside["python.venv"])
+        self.compare_bytecode(root, inside["python.bytecode"])
+        self.compare_python_eol(root, inside["python.eol"])
+        self.compare_os_eol(root, inside["os.eol"])
 
     def compare_python_path(self, root, check):
         commands = check["details"]["commands"]
@@ -154,6 +174,56 @@ class RootTests(unittest.TestCase):
                 owner = root.out(f"dpkg -S {install['interpreter']}")
                 self.assertIsNotNone(owner)
                 self.assertEqual(install["owner_package"], owner.split(":")[0])
+
+    def compare_shared_libraries(self, root, check):
+        # Every file the check inspects resolves to what `ldd` says inside the root, and
+        # a module it says cannot load is one python3 cannot import (and the reverse).
+        details = check["details"]
+        self.assertLess(check["duration_ms"], 2000, "python.shared-libraries is too slow")
+        print(f"\n  {root.name}: python.shared-libraries took {check['duration_ms']:.1f} ms: "
+              f"{check['summary']}", file=sys.stderr)
+        # ldd runs ld.so on the path it is given, and takes $ORIGIN from that path; a
+        # program the kernel starts gets it from /proc/self/exe, its real path (a venv's
+        # bin/python3 is a link to the base's python3.X). Trace the program as it runs.
+        objects = [(details["python3"]["real_path"], details["python3"]["libraries"])]
+        objects += [(m["file"], m.get("libraries")) for m in details["modules"]]
+        self.assertGreater(len(details["modules"]), 50, root.name)
+        for path, libraries in objects:
+            found, not_found = {}, set()
+            for line in root.sh(f"ldd {path}").stdout.splitlines():
+                m = re.match(r"\s+(\S+) => (.*?)(?: \(0x[0-9a-f]+\))?$", line)
+                if m and m.group(2) == "not found":
+                    not_found.add(m.group(1))
+                elif m:
+                    found[m.group(1)] = m.group(2)
+            self.assertIsNotNone(libraries, f"{root.name}: {path} was not resolved")
+            ours = {lib["name"]: lib["path"] for lib in libraries
+                    if "path" in lib and lib["via"] != "interpreter"}
+            ours_missing = {lib["name"] for lib in libraries if lib.get("status") == "not found"}
+            self.assertEqual(ours, found, f"{root.name}: ldd {path}")
+            self.assertEqual(ours_missing, not_found, f"{root.name}: ldd {path}")
+
+        failing = sorted(m["module"] for m in details["modules"] if m["status"] != "loads")
+        script = ("import importlib, sys\n"
+                  "for name in sys.argv[1:]:\n"
+                  "    try:\n"
+                  "        importlib.import_module(name)\n"
+                  "    except ImportError as e:\n"
+                  "        print(name, e)\n")
+        r = subprocess.run(["chroot", root.dir, "python3", "-B", "-c", script,
+                            *[m["module"] for m in details["modules"]]],
+                           env=root.env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cannot_import = sorted(line.split()[0] for line in r.stdout.splitlines())
+        self.assertEqual(failing, cannot_import, f"{root.name}: {r.stdout}")
+        if root.name == "no-sqlite":
+            warned = [m["module"] for m in details["modules"] if m["status"] == "cannot load"]
+            self.assertEqual(warned, ["_sqlite3"])
+            self.assertIn("_sqlite3", check["summary"])
+            self.assertIn("libsqlite3-0", check["summary"])
+            r = root.sh("python3 -B -c 'import sqlite3'")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("libsqlite3.so.0", r.stderr)
 
     def compare_locale(self, root, check):
         r = root.sh("python3 -c 'import locale; locale.setlocale(locale.LC_ALL, \"\")'")
@@ -204,6 +274,143 @@ class RootTests(unittest.TestCase):
                     root.out(f"readlink -f $(sed -n '1s/^#!//p' $(command -v {name}))") == details["python3"]["real_path"]:
                 self.assertIn(name, details["pip_commands_starting_python3"],
                                 f"{name} not listed as bound to python3")
+
+
+    def compare_apt_security(self, root, check):
+        # Offline, pycheck's pending set must be what `apt-get -s upgrade` would
+        # take from a -security suite. apt-get writes logs, so it runs on a copy.
+        lists = os.path.join(root.dir, "var/lib/apt/lists")
+        has_lists = os.path.isdir(lists) and any(
+            n.endswith("-security_InRelease") or n.endswith("-security_Release")
+            for n in os.listdir(lists))
+        if not has_lists:
+            self.assertEqual(check["status"], "skip", check["summary"])
+            return
+        self.assertIn(check["status"], ("pass", "warn"), check["summary"])
+        copy = tempfile.mkdtemp(prefix="pycheck-aptsec-")
+        try:
+            subprocess.run(["cp", "-a", root.dir + "/.", copy], check=True)
+            r = subprocess.run(["chroot", copy, "apt-get", "-s", "-o", "Debug::NoLocking=1",
+                                "upgrade"], capture_output=True, text=True, timeout=120,
+                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        expected = set()
+        for line in r.stdout.splitlines():
+            m = re.match(r"Inst (\S+) (?:\[(\S+)\] )?\((\S+) (\S+) \[(\S+)\]\)", line)
+            if m and "-security" in m.group(4):
+                expected.add((m.group(1).split(":")[0], m.group(5), m.group(2), m.group(3)))
+        got = {(p["package"], p["architecture"], p["installed"], p["candidate"])
+               for p in check["details"]["pending"]}
+        self.assertEqual(got, expected, r.stdout)
+
+    def compare_venv(self, root, check):
+        # The venv pycheck judged is the one python3 really runs in: sys.prefix,
+        # sys.base_prefix and the version, asked from the venv's own python.
+        in_venv = root.out("python3 -B -c 'import sys; print(sys.prefix != sys.base_prefix)'")
+        if check["status"] == "skip":
+            self.assertEqual(in_venv, "False", check["summary"])
+            self.assertNotIn("VIRTUAL_ENV", root.env)
+            return
+        details = check["details"]
+        venv = details["venv"]
+        facts = root.out(f"{venv}/bin/python3 -B -c 'import sys, platform; "
+                         "print(sys.prefix); print(sys.base_prefix); "
+                         "print(platform.python_version())'").splitlines()
+        self.assertEqual(venv, facts[0])
+        self.assertEqual(os.path.dirname(os.path.dirname(details["home_interpreter"]["real_path"])),
+                         facts[1])
+        self.assertEqual(details["home_interpreter"]["version"], facts[2])
+        self.assertEqual(details["pyvenv_cfg"]["version"], facts[2])
+        with open(os.path.join(root.dir, venv.lstrip("/"), "pyvenv.cfg")) as f:
+            cfg = dict(line.split("=", 1) for line in f if "=" in line)
+        self.assertEqual(details["pyvenv_cfg"]["home"], cfg["home "].strip())
+        for pip in details["pip"]:
+            self.assertTrue(pip["bound_to_venv"], pip)
+            self.assertEqual(root.out(f"head -1 {pip['path']}"), "#!" + pip["starts"])
+
+    def compare_bytecode(self, root, check):
+        # The counts must be `find`'s. pycheck runs again here because the other
+        # comparisons ran python3 in the root, which writes .pyc on import.
+        self.assertIn(check["status"], ("pass", "skip"), check["summary"])
+        r = subprocess.run([PYCHECK, "--root", root.dir, "--env-file",
+                            os.path.join(ROOTS_DIR, root.name + ".env"), "--format", "json",
+                            "--check", "python.bytecode"], capture_output=True, text=True,
+                           timeout=30)
+        check = json.loads(r.stdout)["checks"][0]
+        details = check["details"]
+        stdlib, tag = details["stdlib"], details["cache_tag"]
+        modules = [os.path.basename(p)[:-3] for p in root.out(
+            f"find {stdlib} -maxdepth 1 -type f -name '*.py'").split()]
+        packages = [p.split("/")[-2] for p in root.out(
+            f"find {stdlib} -mindepth 2 -maxdepth 2 -type f -name __init__.py").split()]
+        compiled = set(root.out(
+            f"find {stdlib} -maxdepth 3 -type f -path '*/__pycache__/*.{tag}.pyc'").split())
+        top = sum(f"{stdlib}/__pycache__/{m}.{tag}.pyc" in compiled for m in modules)
+        inits = sum(f"{stdlib}/{p}/__pycache__/__init__.{tag}.pyc" in compiled for p in packages)
+        self.assertEqual(details["modules"], len(modules) + len(packages), root.name)
+        self.assertEqual(details["compiled"], top + inits, root.name)
+        self.assertEqual(check["status"], "pass" if top + inits else "skip", check["summary"])
+
+    def expected_eol_status(self, details, end):
+        today = details["today"]
+        self.assertEqual(today, datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"))
+        return "fail" if today >= end else "warn" if today >= details["warn_from"] else "pass"
+
+    def compare_python_eol(self, root, check):
+        details = check["details"]
+        version = root.out("python3 -B -c 'import platform; print(platform.python_version())'")
+        self.assertEqual(details["python3"]["version"], version)
+        self.assertEqual(check["status"],
+                         self.expected_eol_status(details, details["lifecycle"]["end_of_life"]),
+                         check["summary"])
+
+    def compare_os_eol(self, root, check):
+        # os-release as the shell reads it: the format is shell assignments.
+        details = check["details"]
+        said = root.out(". /etc/os-release && printf '%s|%s|%s' \"$ID\" \"$VERSION_ID\" "
+                        "\"$VERSION_CODENAME\"")
+        os_release = details["os_release"]
+        self.assertEqual(f"{os_release['id']}|{os_release['version_id']}|"
+                         f"{os_release['version_codename']}", said)
+        self.assertEqual(details["debian_version"], root.out("cat /etc/debian_version"))
+        self.assertEqual(check["status"], self.expected_eol_status(details, details["end_used"]),
+                         check["summary"])
+
+
+class StaticBinaryTests(unittest.TestCase):
+    """The release binary needs nothing from the root it runs in: no libc, no NSS."""
+
+    def test_runs_in_a_root_holding_only_itself(self):
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="pycheck-empty-") as root:
+            shutil.copy2(PYCHECK, os.path.join(root, "pycheck"))
+            r = subprocess.run(["chroot", root, "/pycheck", "--version"], capture_output=True,
+                               text=True, timeout=10, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"^pycheck \d+\.\d+\.\d+")
+            os.makedirs(os.path.join(root, "etc"))
+            for f in ("/etc/services", "/etc/protocols"):
+                shutil.copyfile(f, root + f)
+            # strace records every file the binary opens: nothing but what it was asked to read.
+            trace = os.path.join(root, "trace")
+            r = subprocess.run(["strace", "-f", "-e", "trace=open,openat,execve", "-o", trace,
+                                "chroot", root, "/pycheck", "--format", "json"],
+                               capture_output=True, text=True, timeout=10,
+                               env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+            self.assertEqual(r.returncode, 1, r.stderr)  # no python3 in this root
+            report = {c["id"]: c for c in json.loads(r.stdout)["checks"]}
+            self.assertEqual(report["net.services"]["status"], "pass")
+            self.assertEqual(report["python.path"]["status"], "fail")
+            with open(trace) as f:
+                lines = f.readlines()
+            # Only what happens after chroot has exec'ed pycheck counts (chroot itself is dynamic).
+            start = max(i for i, line in enumerate(lines) if 'execve("/pycheck"' in line)
+            after = "".join(lines[start + 1:])
+            self.assertIn('"services"', after)  # read component by component through RootFs
+            for forbidden in ("libnss", "ld.so", "libc.so", "gconv", "nsswitch", "/etc/passwd"):
+                self.assertNotIn(forbidden, after, "the static binary tried to load " + forbidden)
 
 
 def make_test(name):

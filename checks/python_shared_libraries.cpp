@@ -1,0 +1,364 @@
+// python.shared-libraries: can the dynamic loader load python3, its libpython
+// and every extension module in lib-dynload, inside the judged root?
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "checks/check_table.h"
+#include "checks/extension_modules.h"
+#include "checks/library_resolver.h"
+#include "checks/python_commands.h"
+#include "checks/shared_library_report.h"
+
+namespace pycheck {
+namespace {
+
+constexpr std::string_view kExplain =
+    "The official python image builds CPython with --enable-shared: /usr/local/bin/python3.X "
+    "is a small program that needs libpython3.X.so.1.0, and every C extension module of the "
+    "standard library (<prefix>/lib/python3.X/lib-dynload/*.so: _ssl, _sqlite3, _ctypes, zlib, "
+    "...) is a shared object loaded when first imported. The build keeps Debian's runtime "
+    "libraries only because `ldd` found them and `dpkg-query --search` named their packages, "
+    "which it then marks as manually installed; nothing else protects them. An `apt-get purge` "
+    "or `apt-get autoremove` of a \"-dev\" or library package (or a multi-stage COPY that "
+    "leaves one out) does not stop the container from starting: python3 runs, and `import "
+    "sqlite3` or `import ssl` fails at run time with \"ImportError: libsqlite3.so.0: cannot "
+    "open shared object file\". Likewise, a /usr/local python without an rpath loads whatever "
+    "libpython3.X.so.1.0 the loader finds first, such as Debian's after `apt-get install "
+    "python3.X-dev` (docker-library/python#784; the image links python3.X with "
+    "-Wl,-rpath='$ORIGIN/../lib' since 2023). The slim image deliberately keeps no Tk, so "
+    "_tkinter cannot load there (its Dockerfile leaves *tkinter* out of the ldd scan).\n\n"
+    "pycheck finds the python3 that the judged PATH runs and its installation, then "
+    "resolves every DT_NEEDED library as glibc's ld.so does inside the inspected root, "
+    "without running anything: DT_RPATH, LD_LIBRARY_PATH from the judged environment, "
+    "DT_RUNPATH with $ORIGIN, /etc/ld.so.cache, then the default and multiarch folders, "
+    "skipping candidates of another ELF class or machine as ld.so does. Each lib-dynload "
+    "module is then loaded as dlopen would into that process. The libraries found are "
+    "listed per object (name, path, and how it was found), as `ldd` lists them.\n\n"
+    "It fails when python3 or libpython cannot be loaded (naming the missing library and "
+    "the object needing it), warns when an extension module cannot (naming the module, the "
+    "import that breaks, the missing library and the Debian package shipping it: from "
+    "dpkg's file lists when they still name it, else from a built-in table of the usual "
+    "sonames), and warns when libpython comes from outside python3's own prefix. Fix it by "
+    "reinstalling the package named (apt-get update && apt-get install "
+    "--no-install-recommends <package>) and marking it manual (apt-mark manual <package>) so "
+    "autoremove keeps it; for libpython, use an image built with the rpath, or remove the "
+    "other libpython.";
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += separator;
+    out += p;
+  }
+  return out;
+}
+
+bool is_timeout(const Error& e) { return e.errno_value == ETIMEDOUT; }
+
+std::vector<std::string> string_list_param(const json& params, const char* name) {
+  std::vector<std::string> out;
+  if (!params.is_object() || !params.contains(name) || !params[name].is_array()) return out;
+  for (const json& item : params[name]) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+bool under_dir(std::string_view path, std::string_view dir) {
+  if (dir == "/") return true;
+  return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
+}
+
+CheckOutcome outcome(CheckStatus status, std::string summary, json details = json::object()) {
+  CheckOutcome out;
+  out.status = status;
+  out.summary = std::move(summary);
+  out.details = std::move(details);
+  return out;
+}
+
+CheckOutcome timed_out(const Error& e) {
+  return outcome(CheckStatus::error, "ran out of time: " + e.message);
+}
+
+// One lib-dynload module's fate.
+struct ModuleResult {
+  std::string module;
+  std::string file;
+  std::vector<LoadProblem> problems;
+  bool expected = false;  // listed in expected_unloadable
+  json details;
+};
+
+struct ModuleScan {
+  std::string dir;                    // <stdlib>/lib-dynload, "" when unknown
+  std::vector<ModuleResult> modules;  // in file name order
+  std::set<std::string> libraries;    // real paths of the libraries the modules added
+  std::string note;                   // why no module was checked, if so
+  std::vector<std::string> warnings;  // the folder could not be listed
+};
+
+// The libpython python3 loaded, if it needs one.
+const ClosureObject* find_libpython(const LibraryClosure& process) {
+  for (const ClosureObject& o : process.objects) {
+    if (o.via != FoundVia::root && o.name.starts_with("libpython")) return &o;
+  }
+  return nullptr;
+}
+
+// The #784 verdict: where libpython came from, compared with python3's prefix.
+json judge_libpython(const LibraryClosure& process, const PythonRuntime* runtime,
+                     LibraryResolver& resolver, std::vector<std::string>* warnings) {
+  const ClosureObject* libpython = find_libpython(process);
+  if (libpython == nullptr) return nullptr;
+  const LoadedObject& lib = *libpython->object;
+  json out = {{"name", libpython->name},
+              {"path", lib.path},
+              {"real_path", lib.real_path},
+              {"via", to_string(libpython->via)}};
+  // Other files the cache offers under the same name: the ones #784 is about.
+  json others = json::array();
+  if (const auto& cache = resolver.cache()) {
+    for (const LdCacheEntry& e : cache->entries) {
+      if (e.name == libpython->name && e.path != lib.path && e.path != lib.real_path) {
+        others.push_back(e.path);
+      }
+    }
+  }
+  out["other_copies_in_ld_so_cache"] = std::move(others);
+  if (runtime == nullptr || !runtime->base) return out;
+  const PythonInstall& base = *runtime->base;
+  const bool own = under_dir(lib.real_path, base.prefix + "/lib") ||
+                   under_dir(lib.real_path, base.prefix + "/lib64");
+  out["prefix"] = base.prefix;
+  out["own"] = own;
+  if (base.libpython) out["expected"] = *base.libpython;
+  if (!own) {
+    warnings->push_back("python3 (" + base.interpreter + ") loads " + libpython->name + " from " +
+                        lib.real_path + " (" + std::string(to_string(libpython->via)) +
+                        "), not from its own prefix " + base.prefix +
+                        (base.libpython ? " (" + *base.libpython + " is not used)" : "") +
+                        ": another Python's library (docker-library/python#784)");
+  }
+  return out;
+}
+
+// dlopens every <stdlib>/lib-dynload/*.so into `process` as libpython's
+// import machinery would (caller: libpython, or python3 when it has none).
+// An Error only when the deadline passed.
+Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runtime,
+                                    LibraryResolver& resolver, const LibraryClosure& process,
+                                    const std::vector<std::string>& expected) {
+  ModuleScan scan;
+  if (runtime == nullptr || !runtime->base) {
+    scan.note = "extension modules not checked: " +
+                (runtime ? runtime->base_error : std::string("installation unknown"));
+    return scan;
+  }
+  scan.dir = runtime->base->stdlib + "/lib-dynload";
+  auto entries = fs.list_dir(scan.dir);
+  if (!entries) {
+    if (is_timeout(entries.error())) return entries.error();
+    if (!entries.missing()) {
+      scan.warnings.push_back("cannot list " + scan.dir + ": " + entries.error().message);
+    }
+    scan.note = "no extension modules: " + entries.error().message;
+    return scan;
+  }
+  const ClosureObject* libpython = find_libpython(process);
+  const std::string caller = (libpython ? libpython : &process.objects.front())->object->path;
+  for (const DirEntry& entry : *entries) {
+    if (!entry.name.ends_with(".so") || entry.type == FileType::directory) continue;
+    ModuleResult m;
+    m.module = extension_module_name(entry.name);
+    m.file = path_join(scan.dir, entry.name);
+    m.expected = std::find(expected.begin(), expected.end(), m.module) != expected.end();
+    auto added = resolver.dlopen_closure(m.file, process, caller);
+    if (!added) {
+      if (is_timeout(added.error())) return added.error();
+      m.problems.push_back({"", added.error().message});
+    } else {
+      for (std::size_t i = 1; i < added->objects.size(); ++i) {
+        scan.libraries.insert(added->objects[i].object->real_path);
+      }
+      m.problems = closure_problems(*added, m.file);
+    }
+    m.details = module_json(m.module, m.file, process, added.ok() ? &*added : nullptr, resolver);
+    scan.modules.push_back(std::move(m));
+  }
+  return scan;
+}
+
+CheckOutcome run(const Context& ctx) {
+  const SearchPath search_path = make_search_path(ctx.env.get("PATH"));
+  PythonFacts facts(ctx.fs);
+  const PythonCommand python3 = find_python_command(facts, search_path, "python3");
+  if (!python3.lookup.found()) {
+    return outcome(CheckStatus::skip, "python3 not found (see python.path)");
+  }
+  const std::string& exe = python3.lookup.candidate;
+  const std::string& real = python3.lookup.real_path;
+  const PythonRuntime* runtime = python3.runtime ? &*python3.runtime : nullptr;
+  json details = {{"python3", {{"path", exe}, {"real_path", real}}}};
+
+  auto head = ctx.fs.read_head(real, kElfHeadBytes);
+  if (!head) {
+    if (is_timeout(head.error())) return timed_out(head.error());
+    return outcome(CheckStatus::error, "cannot read python3: " + head.error().message, details);
+  }
+  if (head->starts_with("#!")) {
+    return outcome(CheckStatus::skip,
+                   "python3 (" + real + ") is a script, not an ELF program: nothing to load",
+                   details);
+  }
+  ResolverOptions options;
+  if (auto llp = ctx.env.get("LD_LIBRARY_PATH")) options.ld_library_path = std::string(*llp);
+  details["ld_library_path"] = options.ld_library_path ? json(*options.ld_library_path) : json();
+  LibraryResolver resolver(ctx.fs, options);
+  auto process = resolver.closure(exe);
+  if (!process) {
+    if (is_timeout(process.error())) return timed_out(process.error());
+    CheckOutcome out =
+        outcome(CheckStatus::fail,
+                "python3 (" + real + ") is not a loadable ELF program: " + process.error().message,
+                details);
+    out.remediation =
+        "Restore python3.X from the image (re-pull or rebuild it): the file is "
+        "damaged or not a program for this system.";
+    return out;
+  }
+  const LoadedObject& main = *process->objects.front().object;
+  if (main.elf->interpreter && main.elf->interpreter->find("musl") != std::string::npos) {
+    return outcome(CheckStatus::skip,
+                   "python3 is a musl program (" + *main.elf->interpreter +
+                       "): pycheck models glibc's loader only",
+                   details);
+  }
+  details["python3"] = program_json(*process, resolver);
+
+  // python3 itself: what ld.so needs before main() runs.
+  const std::vector<LoadProblem> program = program_problems(*process);
+  std::vector<std::string> warnings;
+  details["libpython"] = judge_libpython(*process, runtime, resolver, &warnings);
+  auto scan = scan_lib_dynload(ctx.fs, runtime, resolver, *process,
+                               string_list_param(ctx.params, "expected_unloadable"));
+  if (!scan) return timed_out(scan.error());
+  std::vector<ModuleResult>& modules = scan->modules;
+  warnings.insert(warnings.end(), scan->warnings.begin(), scan->warnings.end());
+  if (!scan->dir.empty()) details["lib_dynload"] = scan->dir;
+  std::set<std::string> libraries = std::move(scan->libraries);
+  for (std::size_t i = 1; i < process->objects.size(); ++i) {
+    libraries.insert(process->objects[i].object->real_path);
+  }
+  const std::string& modules_note = scan->note;
+
+  std::vector<std::string> missing_names;
+  for (const LoadProblem& p : program) {
+    // A Debian libpython is another Python's library (#784): never suggest one.
+    if (!p.library.empty() && !p.library.starts_with("libpython")) {
+      missing_names.push_back(p.library);
+    }
+  }
+  for (const ModuleResult& m : modules) {
+    for (const LoadProblem& p : m.problems) {
+      if (!p.library.empty() && !m.expected) missing_names.push_back(p.library);
+    }
+  }
+
+  // Which Debian package would bring each missing library back.
+  const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names);
+  details["missing_packages"] = hints.to_json();
+  std::vector<std::string> failures;
+  for (const LoadProblem& p : program) failures.push_back(p.text + hints.note(p));
+
+  std::vector<std::string> module_warnings, expected_notes, remedies;
+  std::size_t loading = 0;
+  json modules_json = json::array();
+  for (ModuleResult& m : modules) {
+    if (m.problems.empty()) {
+      ++loading;
+      m.details["status"] = "loads";
+    } else {
+      std::vector<std::string> texts;
+      for (const LoadProblem& p : m.problems) {
+        texts.push_back(p.text + (m.expected ? "" : hints.note(p)));
+      }
+      m.details["status"] = m.expected ? "cannot load (expected)" : "cannot load";
+      m.details["problems"] = texts;
+      if (m.expected) {
+        expected_notes.push_back(m.module + ": " + join(texts, ", "));
+      } else {
+        module_warnings.push_back(m.module + ": " + join(texts, ", ") + " — " +
+                                  extension_module_impact(m.module));
+      }
+    }
+    modules_json.push_back(std::move(m.details));
+  }
+  details["modules"] = std::move(modules_json);
+  details["modules_loading"] = loading;
+  details["libraries_resolved"] = libraries.size();
+  details["expected_unloadable"] = expected_notes;
+  if (!modules_note.empty()) details["modules_note"] = modules_note;
+  if (resolver.cache_error()) details["ld_so_cache_error"] = *resolver.cache_error();
+  warnings.insert(warnings.end(), module_warnings.begin(), module_warnings.end());
+  details["failures"] = failures;
+  details["warnings"] = warnings;
+
+  CheckOutcome out;
+  out.details = std::move(details);
+  const std::string install = hints.install_command();
+  if (!failures.empty()) {
+    out.status = CheckStatus::fail;
+    out.summary = "python3 (" + real + ") cannot start: " + join(failures, "; ");
+    if (!module_warnings.empty()) out.summary += "; " + join(module_warnings, "; ");
+    out.remediation = install.empty() ? "Restore the missing libraries: re-pull or rebuild the "
+                                        "image (libpython3.X.so.1.0 belongs in <prefix>/lib)."
+                                      : install;
+    return out;
+  }
+  std::string headline = "python3 and " + std::to_string(loading) + " extension module" +
+                         (loading == 1 ? "" : "s") + " load: " + std::to_string(libraries.size()) +
+                         " libraries resolved";
+  if (!modules_note.empty()) headline += " (" + modules_note + ")";
+  if (warnings.empty()) {
+    out.status = CheckStatus::pass;
+    out.summary = headline;
+    if (!expected_notes.empty()) {
+      out.summary += "; not loadable, as expected: " + join(expected_notes, "; ");
+    }
+    return out;
+  }
+  out.status = CheckStatus::warn;
+  out.summary = join(warnings, "; ") + " (" + headline + ")";
+  if (!install.empty()) remedies.push_back(install);
+  if (out.details["libpython"].is_object() &&
+      out.details["libpython"].value("own", true) == false) {
+    remedies.push_back(
+        "Run an image whose python3.X carries RUNPATH $ORIGIN/../lib (docker-library/python "
+        "links it so since 2023), or remove the other libpython (apt-get purge "
+        "libpython3.X) if nothing needs it.");
+  }
+  if (remedies.empty()) {
+    remedies.push_back("Restore the missing libraries (re-pull or rebuild the image).");
+  }
+  out.remediation = join(remedies, " ");
+  return out;
+}
+
+}  // namespace
+
+CheckInfo python_shared_libraries_check() {
+  return CheckInfo{
+      "python.shared-libraries",
+      "python3, libpython and lib-dynload modules load",
+      kExplain,
+      run,
+      {CheckParam{"expected_unloadable", R"(["_tkinter"])",
+                  "lib-dynload modules that may fail to load without a warning (the slim "
+                  "image keeps no Tk, so _tkinter cannot load there by design)"}}};
+}
+
+}  // namespace pycheck

@@ -1,0 +1,509 @@
+// python.shared-libraries on fixture roots shaped like the official image,
+// with a real python3.11, libpython and lib-dynload modules compiled here
+// and this machine's libc and ld.so; where it matters the verdict is checked
+// against the real loader run chrooted into the same root.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "checks/extension_modules.h"
+#include "checks/library_resolver.h"
+#include "tests/unit/elf_test_support.h"
+#include "tests/unit/python_image_fixture.h"
+
+using namespace pycheck;
+using test::FixtureRoot;
+using test::host_file;
+using test::run_command;
+using test::shell_quote;
+
+namespace {
+
+constexpr const char* kMultiarch = "/lib/x86_64-linux-gnu";
+constexpr const char* kUsrMultiarch = "/usr/lib/x86_64-linux-gnu";
+constexpr const char* kDynload = "/usr/local/lib/python3.11/lib-dynload";
+constexpr const char* kSqliteModule = "_sqlite3.cpython-311-x86_64-linux-gnu.so";
+constexpr const char* kJsonModule = "_json.cpython-311-x86_64-linux-gnu.so";
+constexpr const char* kTkModule = "_tkinter.cpython-311-x86_64-linux-gnu.so";
+
+// The objects every scenario uses, compiled once: a python3.11 needing
+// libpython3.11.so.1.0 with and without RUNPATH $ORIGIN/../lib, the
+// library, modules needing libsqlite3.so.0, libtk8.6.so or nothing, and a
+// library the big-file read test needs.
+class Built {
+ public:
+  static const Built& get() {
+    static const Built built;
+    return built;
+  }
+  std::string file(const std::string& name) const { return host_file(dir_.host_path(name)); }
+
+ private:
+  Built() {
+    dir_.file("py.c", "int Py_BytesMain(int c, char** v) { (void)v; return c - 1; }\n")
+        .file("main.c",
+              "int Py_BytesMain(int, char**);\n"
+              "int main(int c, char** v) { return Py_BytesMain(c, v); }\n")
+        .file("lib.c", "int lib_function(void) { return 7; }\n")
+        .file("mod.c", "int lib_function(void);\nint PyInit_mod(void) { return lib_function(); }\n")
+        .file("plain.c", "int PyInit_plain(void) { return 0; }\n")
+        .file("big.c",
+              "const char big_table[1 << 20] = {1};\n"
+              "int lib_function(void) { return big_table[7]; }\n");
+    cc("-shared -fPIC py.c -Wl,-soname,libpython3.11.so.1.0 -o libpython3.11.so.1.0");
+    cc("main.c ./libpython3.11.so.1.0 -Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/../lib' "
+       "-o python3.11");
+    cc("main.c ./libpython3.11.so.1.0 -o python3.11-norpath");
+    cc("-shared -fPIC lib.c -Wl,-soname,libsqlite3.so.0 -o libsqlite3.so.0");
+    cc("-shared -fPIC lib.c -Wl,-soname,libtk8.6.so -o libtk8.6.so");
+    cc("-shared -fPIC lib.c -Wl,-soname,libnothere.so.7 -o libnothere.so.7");
+    cc(std::string("-shared -fPIC mod.c ./libsqlite3.so.0 -o ") + kSqliteModule);
+    cc(std::string("-shared -fPIC mod.c ./libtk8.6.so -o ") + kTkModule);
+    cc("-shared -fPIC mod.c ./libnothere.so.7 -o _custom.cpython-311-x86_64-linux-gnu.so");
+    cc(std::string("-shared -fPIC plain.c -o ") + kJsonModule);
+    cc("-shared -fPIC big.c -Wl,-soname,libbig.so.1 -Wl,-rpath,/opt/big -o libbig.so.1");
+  }
+  void cc(const std::string& args) {
+    int status = 0;
+    const std::string cmd =
+        "cd " + shell_quote(dir_.dir()) + " && cc " + args + " -Wl,--allow-shlib-undefined";
+    const std::string log = run_command(cmd, &status);
+    INFO(cmd << "\n" << log);
+    REQUIRE(status == 0);
+  }
+  FixtureRoot dir_;
+};
+
+// python:3.11-slim as far as this check looks: the image's /usr/local (from
+// python_image_fixture.h) with real ELF objects, libc and ld.so, two modules.
+struct ImageRoot {
+  FixtureRoot root;
+  ImageRoot() {
+    test::add_image_python(root);
+    for (const char* lib : {"libc.so.6", "ld-linux-x86-64.so.2"}) {
+      root.file(std::string(kMultiarch) + "/" + lib,
+                host_file(std::filesystem::canonical(std::string(kMultiarch) + "/" + lib)), 0755);
+    }
+    root.symlink("/lib64/ld-linux-x86-64.so.2", std::string(kMultiarch) + "/ld-linux-x86-64.so.2");
+    put("python3.11", "/usr/local/bin/python3.11", 0755);
+    put("libpython3.11.so.1.0", "/usr/local/lib/libpython3.11.so.1.0");
+    put("libsqlite3.so.0", std::string(kUsrMultiarch) + "/libsqlite3.so.0");
+    put(kSqliteModule, std::string(kDynload) + "/" + kSqliteModule);
+    put(kJsonModule, std::string(kDynload) + "/" + kJsonModule);
+  }
+  void put(const std::string& built, const std::string& inside, mode_t mode = 0755) {
+    root.file(inside, Built::get().file(built), mode);
+  }
+  void remove(const std::string& inside) { std::filesystem::remove(root.host_path(inside)); }
+  CheckOutcome run(const Environment& env = test::image_env(),
+                   const json& params = json::object()) {
+    return test::run_check("python.shared-libraries", root, env, params);
+  }
+};
+
+std::string status_of(const CheckOutcome& o) { return std::string(to_string(o.status)); }
+
+const json* module_entry(const CheckOutcome& o, const std::string& module) {
+  for (const json& m : o.details["modules"]) {
+    if (m["module"] == module) return &m;
+  }
+  return nullptr;
+}
+
+// name => path of a reported library list, without the dynamic loader's own
+// entry (ldd prints it without a name), as test::LoaderTrace::found holds it.
+std::map<std::string, std::string> as_ldd(const json& libraries) {
+  std::map<std::string, std::string> out;
+  for (const json& l : libraries) {
+    if (l.contains("path") && l["via"] != "interpreter") out[l["name"]] = l["path"];
+  }
+  return out;
+}
+
+std::set<std::string> not_found(const json& libraries) {
+  std::set<std::string> out;
+  for (const json& l : libraries) {
+    if (l.value("status", "") == "not found") out.insert(l["name"].get<std::string>());
+  }
+  return out;
+}
+
+// What the real ld.so lists for `path` in the root, without its own line.
+std::map<std::string, std::string> ld_so_found(const ImageRoot& image, const std::string& path,
+                                               const std::vector<std::string>& env = {}) {
+  test::LoaderTrace trace = test::trace_in_root(image.root.dir(), path, env);
+  INFO("ld.so said:\n" << trace.raw);
+  auto found = trace.found;
+  found.erase("/lib64/ld-linux-x86-64.so.2");
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("python.shared-libraries: the image's layout passes, as ld.so resolves it", "[shlib]") {
+  ImageRoot image;
+  auto out = image.run();
+  INFO(out.summary << "\n" << out.details.dump(1));
+  REQUIRE(status_of(out) == "pass");
+  // libpython, libc, ld.so and libsqlite3.
+  CHECK(out.summary == "python3 and 2 extension modules load: 4 libraries resolved");
+  CHECK(out.remediation.empty());
+  const json& py = out.details["python3"];
+  CHECK(py["path"] == "/usr/local/bin/python3");
+  CHECK(py["real_path"] == "/usr/local/bin/python3.11");
+  CHECK(py["runpath"] == "$ORIGIN/../lib");
+  CHECK(py["needed"][0] == "libpython3.11.so.1.0");
+  const json& libpython = py["libraries"][0];
+  CHECK(libpython["name"] == "libpython3.11.so.1.0");
+  CHECK(libpython["path"] == "/usr/local/bin/../lib/libpython3.11.so.1.0");
+  CHECK(libpython["via"] == "runpath");
+  CHECK(out.details["libpython"]["own"] == true);
+  CHECK(as_ldd(py["libraries"]) == ld_so_found(image, "/usr/local/bin/python3"));
+
+  const json* sqlite = module_entry(out, "_sqlite3");
+  REQUIRE(sqlite);
+  CHECK((*sqlite)["status"] == "loads");
+  CHECK((*sqlite)["import"] == "import sqlite3 fails");
+  CHECK((*sqlite)["needed"][0] == "libsqlite3.so.0");
+  CHECK(as_ldd((*sqlite)["libraries"]) ==
+        ld_so_found(image, std::string(kDynload) + "/" + kSqliteModule));
+  CHECK(as_ldd((*sqlite)["libraries"]).at("libsqlite3.so.0") ==
+        "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0");
+}
+
+TEST_CASE("python.shared-libraries: a module's missing library warns, naming the package",
+          "[shlib]") {
+  ImageRoot image;
+  image.remove(std::string(kUsrMultiarch) + "/libsqlite3.so.0");
+  const std::string module_path = std::string(kDynload) + "/" + kSqliteModule;
+  test::LoaderTrace trace = test::trace_in_root(image.root.dir(), module_path);
+  CHECK(trace.not_found == std::set<std::string>{"libsqlite3.so.0"});
+
+  SECTION("purged: dpkg knows nothing, the built-in table names the package") {
+    image.root.file("/var/lib/dpkg/status",
+                    "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\n"
+                    "Version: 2.36-9+deb12u10\n\n");
+    image.root.file("/var/lib/dpkg/info/libc6:amd64.list",
+                    "/.\n/usr/lib/x86_64-linux-gnu/libc.so.6\n");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::StartsWith("_sqlite3: libsqlite3.so.0 not found (Debian "
+                                              "package libsqlite3-0, purged or never installed"));
+    CHECK_THAT(out.summary, Catch::Contains("pycheck's soname table"));
+    CHECK_THAT(out.summary, Catch::Contains("— import sqlite3 fails"));
+    CHECK_THAT(out.summary, Catch::EndsWith("(python3 and 1 extension module load: 3 libraries "
+                                            "resolved)"));
+    CHECK_THAT(out.remediation, Catch::Contains("apt-get install -y --no-install-recommends "
+                                                "--reinstall libsqlite3-0"));
+    CHECK_THAT(out.remediation, Catch::Contains("apt-mark manual libsqlite3-0"));
+    const json& hint = out.details["missing_packages"][0];
+    CHECK(hint["soname"] == "libsqlite3.so.0");
+    CHECK(hint["source"] == "table");
+    CHECK(hint["dpkg_state"] == "not in dpkg's status");
+    const json* sqlite = module_entry(out, "_sqlite3");
+    REQUIRE(sqlite);
+    CHECK((*sqlite)["status"] == "cannot load");
+    CHECK(not_found((*sqlite)["libraries"]) == trace.not_found);
+    CHECK(module_entry(out, "_json")->at("status") == "loads");
+  }
+  SECTION("deleted by hand: dpkg's file list still names it") {
+    image.root.file("/var/lib/dpkg/info/libsqlite3-0:amd64.list",
+                    "/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n"
+                    "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0.8.6\n"
+                    "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0\n");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::Contains("(Debian package libsqlite3-0, whose file list names "
+                                            "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0)"));
+    CHECK(out.details["missing_packages"][0]["source"] == "dpkg");
+  }
+  SECTION("a soname no table knows: no package, still a warning") {
+    image.put("_custom.cpython-311-x86_64-linux-gnu.so",
+              std::string(kDynload) + "/_custom.cpython-311-x86_64-linux-gnu.so");
+    image.put("libsqlite3.so.0", std::string(kUsrMultiarch) + "/libsqlite3.so.0");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::StartsWith("_custom: libnothere.so.7 not found — import "
+                                              "custom fails"));
+    CHECK(out.details["missing_packages"][0]["package"].is_null());
+    CHECK_FALSE(out.remediation.empty());
+  }
+}
+
+TEST_CASE("python.shared-libraries: libraries of another ELF class are skipped, as ld.so does",
+          "[shlib]") {
+  ImageRoot image;
+  test::SynthElf lib32;
+  lib32.is64 = false;
+  lib32.machine = 3;  // i386
+  lib32.soname = "libsqlite3.so.0";
+  image.root.file(std::string(kUsrMultiarch) + "/libsqlite3.so.0", lib32.build(), 0755);
+  const std::string module_path = std::string(kDynload) + "/" + kSqliteModule;
+  CHECK(test::trace_in_root(image.root.dir(), module_path).not_found ==
+        std::set<std::string>{"libsqlite3.so.0"});
+  SECTION("the library") {
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary,
+               Catch::Contains("libsqlite3.so.0 not found (skipped: "
+                               "/usr/lib/x86_64-linux-gnu/libsqlite3.so.0: wrong ELF class: "
+                               "ELFCLASS32)"));
+  }
+  SECTION("the module itself") {
+    image.put("libsqlite3.so.0", std::string(kUsrMultiarch) + "/libsqlite3.so.0");
+    image.root.file(module_path, lib32.build(), 0755);
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::Contains("_sqlite3: cannot be loaded (skipped: " + module_path +
+                                            ": wrong ELF class: ELFCLASS32)"));
+  }
+}
+
+TEST_CASE("python.shared-libraries: libpython from outside the prefix warns (issue #784)",
+          "[shlib]") {
+  ImageRoot image;
+  // What `apt-get install libpython3.11` adds: Debian's library in the multiarch folder.
+  image.put("libpython3.11.so.1.0", std::string(kUsrMultiarch) + "/libpython3.11.so.1.0");
+  SECTION("python3.11 without the rpath picks Debian's") {
+    image.put("python3.11-norpath", "/usr/local/bin/python3.11");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary,
+               Catch::StartsWith("python3 (/usr/local/bin/python3.11) loads libpython3.11.so.1.0 "
+                                 "from /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 (default "
+                                 "path), not from its own prefix /usr/local "
+                                 "(/usr/local/lib/libpython3.11.so.1.0 is not used)"));
+    CHECK_THAT(out.summary, Catch::Contains("docker-library/python#784"));
+    CHECK_THAT(out.remediation, Catch::Contains("RUNPATH $ORIGIN/../lib"));
+    const json& libpython = out.details["libpython"];
+    CHECK(libpython["own"] == false);
+    CHECK(libpython["via"] == "default path");
+    CHECK(ld_so_found(image, "/usr/local/bin/python3").at("libpython3.11.so.1.0") ==
+          "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0");
+  }
+  SECTION("the image's python3.11 with RUNPATH keeps its own") {
+    auto out = image.run();
+    INFO(out.summary);
+    CHECK(status_of(out) == "pass");
+    CHECK(out.details["libpython"]["own"] == true);
+    CHECK(ld_so_found(image, "/usr/local/bin/python3").at("libpython3.11.so.1.0") ==
+          "/usr/local/bin/../lib/libpython3.11.so.1.0");
+  }
+}
+
+TEST_CASE("python.shared-libraries: python3 that cannot load fails, naming what is missing",
+          "[shlib]") {
+  ImageRoot image;
+  SECTION("libpython gone") {
+    image.remove("/usr/local/lib/libpython3.11.so.1.0");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "fail");
+    CHECK(out.summary ==
+          "python3 (/usr/local/bin/python3.11) cannot start: libpython3.11.so.1.0 not found "
+          "(needed by /usr/local/bin/python3)");
+    CHECK_FALSE(out.remediation.empty());
+    CHECK(test::trace_in_root(image.root.dir(), "/usr/local/bin/python3").not_found ==
+          std::set<std::string>{"libpython3.11.so.1.0"});
+  }
+  SECTION("the dynamic loader gone") {
+    image.remove("/lib64/ld-linux-x86-64.so.2");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "fail");
+    CHECK_THAT(out.summary, Catch::Contains("its dynamic loader /lib64/ld-linux-x86-64.so.2 "
+                                            "cannot be loaded"));
+  }
+  SECTION("not an ELF program (a four-byte stub), named") {
+    image.root.executable("/usr/local/bin/python3.11",
+                          "\x7f"
+                          "ELF");
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "fail");
+    CHECK_THAT(out.summary,
+               Catch::StartsWith("python3 (/usr/local/bin/python3.11) is not a loadable ELF "
+                                 "program: /usr/local/bin/python3"));
+  }
+  SECTION("garbage") {
+    image.root.executable("/usr/local/bin/python3.11", std::string(4096, 'x'));
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "fail");
+    CHECK_THAT(out.summary, Catch::Contains("/usr/local/bin/python3.11"));
+  }
+}
+
+TEST_CASE("python.shared-libraries: LD_LIBRARY_PATH of the judged environment is searched",
+          "[shlib]") {
+  ImageRoot image;
+  image.remove(std::string(kUsrMultiarch) + "/libsqlite3.so.0");
+  image.put("libsqlite3.so.0", "/opt/sqlite/lib/libsqlite3.so.0");
+  CHECK(status_of(image.run()) == "warn");
+  Environment env = test::image_env();
+  env.set("LD_LIBRARY_PATH", "/nowhere:/opt/sqlite/lib");
+  auto out = image.run(env);
+  INFO(out.summary);
+  REQUIRE(status_of(out) == "pass");
+  CHECK(out.details["ld_library_path"] == "/nowhere:/opt/sqlite/lib");
+  const json* sqlite = module_entry(out, "_sqlite3");
+  REQUIRE(sqlite);
+  const json& lib = (*sqlite)["libraries"][0];
+  CHECK(lib["path"] == "/opt/sqlite/lib/libsqlite3.so.0");
+  CHECK(lib["via"] == "LD_LIBRARY_PATH");
+  CHECK(as_ldd((*sqlite)["libraries"]) ==
+        ld_so_found(image, std::string(kDynload) + "/" + kSqliteModule,
+                    {"LD_LIBRARY_PATH=/nowhere:/opt/sqlite/lib"}));
+}
+
+TEST_CASE("python.shared-libraries: _tkinter without Tk is expected in the slim image", "[shlib]") {
+  ImageRoot image;
+  image.put(kTkModule, std::string(kDynload) + "/" + kTkModule);
+  auto out = image.run();
+  INFO(out.summary);
+  REQUIRE(status_of(out) == "pass");
+  CHECK_THAT(out.summary,
+             Catch::EndsWith("; not loadable, as expected: _tkinter: libtk8.6.so not found"));
+  CHECK(module_entry(out, "_tkinter")->at("status") == "cannot load (expected)");
+  auto strict = image.run(test::image_env(), json{{"expected_unloadable", json::array()}});
+  REQUIRE(status_of(strict) == "warn");
+  CHECK_THAT(strict.summary, Catch::StartsWith("_tkinter: libtk8.6.so not found (Debian package "
+                                               "libtk8.6"));
+  CHECK_THAT(strict.summary, Catch::Contains("import tkinter fails"));
+}
+
+TEST_CASE("python.shared-libraries: broken module files are named", "[shlib]") {
+  ImageRoot image;
+  const std::string json_module = std::string(kDynload) + "/" + kJsonModule;
+  SECTION("garbage") {
+    image.root.file(json_module, "not an ELF file at all, just text\n" + std::string(100, 'x'));
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::StartsWith("_json: cannot be loaded: invalid ELF header — "
+                                              "import json falls back"));
+  }
+  SECTION("a FIFO") {
+    image.remove(json_module);
+    image.root.fifo(json_module);
+    auto out = image.run();
+    INFO(out.summary);
+    REQUIRE(status_of(out) == "warn");
+    CHECK_THAT(out.summary, Catch::StartsWith("_json: cannot be loaded: is a FIFO, not a library"));
+  }
+}
+
+TEST_CASE("python.shared-libraries: skips where there is nothing for glibc's loader", "[shlib]") {
+  SECTION("no python3") {
+    ImageRoot image;
+    auto out = image.run(test::image_env("/usr/sbin:/usr/bin"));
+    CHECK(status_of(out) == "skip");
+    CHECK(out.summary == "python3 not found (see python.path)");
+  }
+  SECTION("python3 is a script") {
+    ImageRoot image;
+    image.root.executable("/usr/local/bin/python3.11",
+                          "#!/bin/sh\nexec /opt/py/bin/python3 \"$@\"\n");
+    auto out = image.run();
+    CHECK(status_of(out) == "skip");
+    CHECK_THAT(out.summary, Catch::Contains("is a script"));
+  }
+  SECTION("a musl program") {
+    ImageRoot image;
+    test::SynthElf musl;
+    musl.type = 2;
+    musl.interp = "/lib/ld-musl-x86_64.so.1";
+    musl.needed = {"libpython3.11.so.1.0"};
+    image.root.executable("/usr/local/bin/python3.11", musl.build());
+    auto out = image.run();
+    CHECK(status_of(out) == "skip");
+    CHECK_THAT(out.summary, Catch::Contains("musl"));
+  }
+}
+
+TEST_CASE("extension module names, what breaks, and Debian packages", "[shlib]") {
+  struct Row {
+    const char* file;
+    const char* module;
+    const char* impact;
+  };
+  for (Row row :
+       {Row{"_sqlite3.cpython-311-x86_64-linux-gnu.so", "_sqlite3", "import sqlite3 fails"},
+        Row{"readline.cpython-312-aarch64-linux-gnu.so", "readline",
+            "import readline fails (the interactive prompt loses editing and history)"},
+        Row{"_decimal.abi3.so", "_decimal", "import decimal falls back to the slower _pydecimal"},
+        Row{"_gdbm.so", "_gdbm", "import dbm.gnu fails"},
+        Row{"pyexpat.cpython-311-x86_64-linux-gnu.so", "pyexpat",
+            "import xml.parsers.expat fails (and xml.etree, xml.dom, plistlib)"},
+        Row{"_opcode.cpython-311-x86_64-linux-gnu.so", "_opcode", "import opcode fails"},
+        Row{"audioop.so", "audioop", "import audioop fails"}}) {
+    INFO(row.file);
+    CHECK(extension_module_name(row.file) == row.module);
+    CHECK(extension_module_impact(row.module) == row.impact);
+  }
+  CHECK(extension_module_impact("_uuid").starts_with("import uuid falls back"));
+  CHECK(extension_module_impact("_hashlib").starts_with("import hashlib works only partly"));
+  const std::map<std::string, std::string> packages = {{"libsqlite3.so.0", "libsqlite3-0"},
+                                                       {"libssl.so.3", "libssl3"},
+                                                       {"libcrypto.so.3", "libssl3"},
+                                                       {"libffi.so.8", "libffi8"},
+                                                       {"liblzma.so.5", "liblzma5"},
+                                                       {"libbz2.so.1.0", "libbz2-1.0"},
+                                                       {"libreadline.so.8", "libreadline8"},
+                                                       {"libncursesw.so.6", "libncursesw6"},
+                                                       {"libtinfo.so.6", "libtinfo6"},
+                                                       {"libgdbm.so.6", "libgdbm6"},
+                                                       {"libtk8.6.so", "libtk8.6"},
+                                                       {"libuuid.so.1", "libuuid1"},
+                                                       {"libz.so.1", "zlib1g"},
+                                                       {"libexpat.so.1", "libexpat1"},
+                                                       {"libmpdec.so.3", "libmpdec3"},
+                                                       {"libdb-5.3.so", "libdb5.3"},
+                                                       {"libnsl.so.2", "libnsl2"}};
+  for (const auto& [soname, package] : packages) {
+    INFO(soname);
+    CHECK(debian_package_for_soname(soname) == package);
+  }
+  CHECK_FALSE(debian_package_for_soname("libnothere.so.7").has_value());
+  CHECK_FALSE(debian_package_for_soname("libsqlite3.so").has_value());
+}
+
+TEST_CASE("a library whose dynamic section lies deep in the file is read in pieces",
+          "[shlib][elf]") {
+  FixtureRoot root;
+  const std::string bytes = Built::get().file("libbig.so.1");
+  REQUIRE(bytes.size() > (1u << 20));
+  root.file("/usr/lib/libbig.so.1", bytes);
+  auto whole = parse_elf(bytes);
+  REQUIRE(whole.ok());
+  // The dynamic section sits after the 1 MiB table, past the first read.
+  std::uint64_t dynamic_offset = 0;
+  for (const ProgramHeader& ph : whole->program_headers) {
+    if (ph.type == elfc::kPtDynamic) dynamic_offset = ph.offset;
+  }
+  CHECK(dynamic_offset > (1u << 20));
+  RootFs fs = root.fs();
+  auto pieces = read_elf_file(fs, "/usr/lib/libbig.so.1");
+  REQUIRE(pieces.ok());
+  CHECK(pieces->dynamic.soname == "libbig.so.1");
+  CHECK(pieces->dynamic.runpath == whole->dynamic.runpath);
+  CHECK(pieces->dynamic.needed == whole->dynamic.needed);
+  CHECK(pieces->interpreter == whole->interpreter);
+  CHECK(pieces->program_headers.size() == whole->program_headers.size());
+
+  // Cut inside the dynamic section: the same truncation error as reading it whole.
+  root.file("/usr/lib/libcut.so.1", bytes.substr(0, dynamic_offset + 8));
+  auto cut = read_elf_file(fs, "/usr/lib/libcut.so.1");
+  REQUIRE_FALSE(cut.ok());
+  CHECK_THAT(cut.error().message, Catch::Contains("/usr/lib/libcut.so.1: dynamic section"));
+}
