@@ -8,7 +8,8 @@ namespace pycheck {
 namespace {
 
 constexpr std::size_t kMaxListItems = 12;
-constexpr int kMaxDepth = 4;
+// People get the flat facts; nested structures are for machines (--format json).
+constexpr int kMaxDepth = 0;
 
 std::string_view color_of(CheckStatus s) {
   switch (s) {
@@ -51,7 +52,7 @@ void render_value(std::string& out, const json& v, int indent, int depth) {
         }
         out += pad + key + ": " + text + "\n";
       } else if (depth >= kMaxDepth) {
-        out += pad + key + ": …\n";
+        continue;  // nested facts: --format json
       } else {
         out += pad + key + ":\n";
         render_value(out, item, indent + 2, depth + 1);
