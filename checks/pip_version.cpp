@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
+#include "checks/text.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
 #include "checks/pip_index.h"
@@ -82,15 +83,6 @@ std::optional<std::string> version_in_init(const RootFs& fs, const std::string& 
   std::size_t close = text->find((*text)[open], open + 1);
   if (close == std::string::npos || close > eol) return std::nullopt;
   return text->substr(open + 1, close - open - 1);
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
 }
 
 CheckOutcome run(const Context& ctx) {

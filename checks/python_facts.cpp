@@ -1,4 +1,5 @@
 #include "checks/python_facts.h"
+#include "checks/text.h"
 
 #include <cctype>
 #include <charconv>
@@ -7,12 +8,6 @@ namespace pycheck {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // The text after `#define NAME` on a line of its own, or nullopt.
 std::optional<std::string_view> define_value(std::string_view text, std::string_view name) {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
+#include "checks/text.h"
 #include "checks/dist_info.h"
 #include "checks/dpkg_owner.h"
 #include "checks/python_commands.h"
@@ -33,15 +34,6 @@ constexpr std::string_view kExplain =
     "sets to the version it built, differs from what python3 runs. Remove the second Python if "
     "nothing needs it, install Python packages with the image's `python3 -m pip`, and build "
     "against /usr/local/include/python3.X rather than python3-dev.";
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
-}
 
 std::vector<std::string> string_list_param(const json& params, const char* name) {
   std::vector<std::string> out;

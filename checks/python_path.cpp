@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
+#include "checks/text.h"
 #include "checks/python_commands.h"
 
 namespace pycheck {
@@ -40,15 +41,6 @@ struct Verdict {
     remedies.push_back(std::move(remedy));
   }
 };
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
-}
 
 bool recognised(const std::optional<PythonRuntime>& rt) { return rt && rt->base; }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
+#include "checks/text.h"
 #include "checks/extension_modules.h"
 #include "checks/library_resolver.h"
 #include "checks/python_commands.h"
@@ -46,15 +47,6 @@ constexpr std::string_view kExplain =
     "--no-install-recommends <package>) and marking it manual (apt-mark manual <package>) so "
     "autoremove keeps it; for libpython, use an image built with the rpath, or remove the "
     "other libpython.";
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
-}
 
 bool is_timeout(const Error& e) { return e.errno_value == ETIMEDOUT; }
 

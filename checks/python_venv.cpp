@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
+#include "checks/text.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
 
@@ -41,12 +42,6 @@ struct Verdict {
   std::vector<std::string> warnings;
   std::vector<std::string> notes;
 };
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : std::string(separator)) + p;
-  return out;
-}
 
 // Where a PATH command runs, for comparing python with python3.
 std::string venv_of(const PythonCommand& command) {

@@ -1,16 +1,11 @@
 #include "checks/pyvenv_cfg.h"
+#include "checks/text.h"
 
 #include <cctype>
 #include <vector>
 
 namespace pycheck {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::string> get(const std::map<std::string, std::string>& values,
                                const std::string& key) {

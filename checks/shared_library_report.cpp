@@ -1,4 +1,5 @@
 #include "checks/shared_library_report.h"
+#include "checks/text.h"
 
 #include <algorithm>
 #include <set>
@@ -11,15 +12,6 @@ namespace pycheck {
 namespace {
 
 constexpr std::string_view kNotInStatus = "not in dpkg's status";
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& p : parts) {
-    if (!out.empty()) out += separator;
-    out += p;
-  }
-  return out;
-}
 
 json optional_string(const std::optional<std::string>& value) {
   return value ? json(*value) : json(nullptr);
