@@ -16,6 +16,7 @@
 #include "agent/http_client.h"
 #include "checks/apt_list_files.h"
 #include "checks/check_table.h"
+#include "tests/unit/local_server.h"
 #include "tests/unit/apt_security_fixture.h"
 #include "tests/unit/fixture_root.h"
 
@@ -93,50 +94,12 @@ const std::set<std::string> kExpectedPending = {"libfoo:amd64=1:2.0-1+deb12u1",
                                                 "libfoo:i386=1:2.0-1+deb12u1", "bar:all=1.0~rc2-1"};
 
 // A file server on 127.0.0.1 serving `dir`; stopped when this goes away.
-class FileServer {
+class FileServer : public test::LocalServer {
  public:
-  explicit FileServer(const std::string& dir) {
-    int out[2];
-    REQUIRE(::pipe(out) == 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int null_fd = ::open("/dev/null", O_WRONLY);
-      ::dup2(null_fd, STDERR_FILENO);
-      ::close(out[0]);
-      ::execlp("python3", "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-               "--directory", dir.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    pollfd pfd{out[0], POLLIN, 0};
-    char c;
-    while (line.find('\n') == std::string::npos && ::poll(&pfd, 1, 15'000) == 1 &&
-           ::read(out[0], &c, 1) == 1) {
-      line += c;
-    }
-    ::close(out[0]);
-    const auto at = line.find(" port ");
-    if (at == std::string::npos) {
-      stop();
-      FAIL("python3 -m http.server did not start: '" << line << "'");
-    }
-    port_ = std::stoi(line.substr(at + 6));
-  }
-  ~FileServer() { stop(); }
-  int port() const { return port_; }
-
- private:
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-  }
-  pid_t pid_ = -1;
-  int port_ = 0;
+  explicit FileServer(const std::string& dir)
+      : test::LocalServer({python3(), "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                           "--directory", dir},
+                          " port ") {}
 };
 
 const std::string kFuture = "Sat, 01 Nov 2036 10:00:00 UTC";
