@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <deque>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace pycheck {
@@ -76,14 +79,22 @@ std::deque<std::string> split_components(std::string_view path) {
 
 std::string_view to_string(FileType type) {
   switch (type) {
-    case FileType::regular: return "regular file";
-    case FileType::directory: return "directory";
-    case FileType::symlink: return "symlink";
-    case FileType::fifo: return "FIFO";
-    case FileType::socket: return "socket";
-    case FileType::char_device: return "character device";
-    case FileType::block_device: return "block device";
-    case FileType::other: break;
+    case FileType::regular:
+      return "regular file";
+    case FileType::directory:
+      return "directory";
+    case FileType::symlink:
+      return "symlink";
+    case FileType::fifo:
+      return "FIFO";
+    case FileType::socket:
+      return "socket";
+    case FileType::char_device:
+      return "character device";
+    case FileType::block_device:
+      return "block device";
+    case FileType::other:
+      break;
   }
   return "special file";
 }
@@ -123,6 +134,31 @@ std::string path_normalize(std::string_view path) {
   return out.empty() ? "/" : out;
 }
 
+// Directories already walked, by canonical path: O_PATH descriptors kept open
+// for the RootFs's life and shared by the check threads.
+struct RootFs::DirCache {
+  std::mutex mutex;
+  std::unordered_map<std::string, int> fds;
+  ~DirCache() {
+    for (const auto& entry : fds) ::close(entry.second);
+  }
+  int find(const std::string& path) {
+    std::lock_guard lock(mutex);
+    auto it = fds.find(path);
+    return it == fds.end() ? -1 : it->second;
+  }
+  // Offers `fd` (a directory opened at `path`): true when the cache took it
+  // (the caller must not close it), false when it is full or already has one.
+  bool adopt(const std::string& path, int fd) {
+    std::lock_guard lock(mutex);
+    if (fds.size() >= kMaxCachedDirs) return false;
+    return fds.try_emplace(path, fd).second;
+  }
+};
+
+RootFs::RootFs(std::string root_dir, int root_fd)
+    : root_dir_(std::move(root_dir)), root_fd_(root_fd), dirs_(std::make_unique<DirCache>()) {}
+
 Result<RootFs> RootFs::open(const std::string& root_dir) {
   int fd = ::open(root_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return sys_error("cannot open root directory", root_dir, errno);
@@ -132,19 +168,23 @@ Result<RootFs> RootFs::open(const std::string& root_dir) {
 RootFs::RootFs(RootFs&& other) noexcept
     : root_dir_(std::move(other.root_dir_)),
       root_fd_(std::exchange(other.root_fd_, -1)),
+      dirs_(std::move(other.dirs_)),
       deadline_(other.deadline_) {}
 
 RootFs& RootFs::operator=(RootFs&& other) noexcept {
   if (this != &other) {
+    dirs_.reset();
     if (root_fd_ >= 0) ::close(root_fd_);
     root_dir_ = std::move(other.root_dir_);
     root_fd_ = std::exchange(other.root_fd_, -1);
+    dirs_ = std::move(other.dirs_);
     deadline_ = other.deadline_;
   }
   return *this;
 }
 
 RootFs::~RootFs() {
+  dirs_.reset();
   if (root_fd_ >= 0) ::close(root_fd_);
 }
 
@@ -157,37 +197,53 @@ namespace {
 
 // The walk keeps its own stack of directory descriptors: ".." pops it (and
 // stops at the root), an absolute link target empties it back to the root.
-// The kernel never sees ".." or a link to follow, so nothing escapes.
+// The kernel never sees ".." or a link to follow, so nothing escapes. A
+// descriptor is either the walk's own or borrowed from the RootFs's cache.
 struct Walker {
+  struct Dir {
+    int fd;
+    bool owned;
+  };
   int root_fd;
-  std::vector<int> dir_fds;          // owned; dir_fds.empty() means "at the root"
-  std::vector<std::string> names;    // path components matching dir_fds
+  std::vector<Dir> dirs;  // dirs.empty() means "at the root"
+  std::string path;       // canonical path of the current directory; "" at the root
   ~Walker() {
-    for (int fd : dir_fds) ::close(fd);
+    for (const Dir& d : dirs) {
+      if (d.owned) ::close(d.fd);
+    }
   }
-  int current() const { return dir_fds.empty() ? root_fd : dir_fds.back(); }
-  std::string current_path() const {
+  int current() const { return dirs.empty() ? root_fd : dirs.back().fd; }
+  std::string current_path() const { return path.empty() ? "/" : path; }
+  std::string child_path(std::string_view name) const {
     std::string out;
-    for (const std::string& n : names) out += "/" + n;
-    return out.empty() ? "/" : out;
+    out.reserve(path.size() + 1 + name.size());
+    out += path;
+    out += '/';
+    out += name;
+    return out;
+  }
+  void push(int fd, bool owned, std::string_view name) {
+    dirs.push_back({fd, owned});
+    path += '/';
+    path += name;
   }
   void pop() {
-    if (dir_fds.empty()) return;
-    ::close(dir_fds.back());
-    dir_fds.pop_back();
-    names.pop_back();
+    if (dirs.empty()) return;
+    if (dirs.back().owned) ::close(dirs.back().fd);
+    dirs.pop_back();
+    path.resize(path.rfind('/'));
   }
   void reset() {
-    while (!dir_fds.empty()) pop();
+    while (!dirs.empty()) pop();
   }
 };
 
 }  // namespace
 
-// Resolves `path`. When `parent_out` is given, it receives a descriptor (owned
-// by the caller) of the directory holding the final object and `last_out` its
-// name there ("." when the path named a directory reached through "..").
-Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, int* parent_out,
+// Resolves `path`. When `parent_out` is given, it receives the directory
+// holding the final object (to be closed by the caller when owned) and
+// `last_out` its name there ("." when the path named a directory reached through "..").
+Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir* parent_out,
                               std::string* last_out) const {
   if (past_deadline()) return Error{std::string(path) + ": timed out", ETIMEDOUT};
   Resolved resolved;
@@ -206,7 +262,14 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, int* pare
       continue;
     }
     const bool is_last = pending.empty();
-    const std::string here = path_join(w.current_path(), part);
+    std::string here = w.child_path(part);
+    if (!is_last && dirs_ != nullptr) {
+      // A directory an earlier walk opened: no need to look at it again.
+      if (int cached = dirs_->find(here); cached >= 0) {
+        w.push(cached, false, part);
+        continue;
+      }
+    }
     struct stat st {};
     if (::fstatat(w.current(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return sys_error("", here, errno);
@@ -215,18 +278,20 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, int* pare
       if (++links > kMaxSymlinks) {
         return Error{std::string(path) + ": too many levels of symbolic links", ELOOP};
       }
-      std::string target(4096, '\0');
-      ssize_t n = ::readlinkat(w.current(), part.c_str(), target.data(), target.size());
+      char buf[4096];
+      ssize_t n = ::readlinkat(w.current(), part.c_str(), buf, sizeof buf);
       if (n < 0) return sys_error("cannot read link", here, errno);
-      target.resize(static_cast<std::size_t>(n));
-      resolved.chain.push_back({here, target});
-      if (target.starts_with('/')) w.reset();  // absolute targets are re-anchored at the root
+      std::string target(buf, static_cast<std::size_t>(n));
       std::deque<std::string> expanded = split_components(target);
-      pending.insert(pending.begin(), expanded.begin(), expanded.end());
+      const bool absolute = target.starts_with('/');
+      resolved.chain.push_back({std::move(here), std::move(target)});
+      if (absolute) w.reset();  // absolute targets are re-anchored at the root
+      pending.insert(pending.begin(), std::make_move_iterator(expanded.begin()),
+                     std::make_move_iterator(expanded.end()));
       continue;
     }
     if (is_last) {
-      final_name = part;
+      final_name = std::move(part);
       final_st = st;
       have_final = true;
       break;
@@ -234,21 +299,22 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, int* pare
     if (!S_ISDIR(st.st_mode)) return Error{here + ": not a directory", ENOTDIR};
     int fd = ::openat(w.current(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return sys_error("", here, errno);
-    w.dir_fds.push_back(fd);
-    w.names.push_back(part);
+    const bool cached = dirs_ != nullptr && dirs_->adopt(here, fd);
+    w.push(fd, !cached, part);
   }
   if (!have_final) {
     // The path named a directory itself ("/", or something ending in "..").
     if (::fstat(w.current(), &final_st) != 0) return sys_error("", w.current_path(), errno);
     resolved.path = w.current_path();
   } else {
-    resolved.path = path_join(w.current_path(), final_name);
+    resolved.path = w.child_path(final_name);
   }
   resolved.info = info_of(final_st);
   if (parent_out != nullptr) {
-    int parent = ::dup(w.current());
-    if (parent < 0) return sys_error("", w.current_path(), errno);
-    *parent_out = parent;
+    // Hand the current directory over: an owned descriptor leaves the walker's care.
+    parent_out->fd = w.current();
+    parent_out->owned = !w.dirs.empty() && w.dirs.back().owned;
+    if (parent_out->owned) w.dirs.back().owned = false;
     *last_out = final_name;
   }
   return resolved;
@@ -285,28 +351,27 @@ bool RootFs::is_regular(std::string_view path) const {
 }
 
 Result<std::string> RootFs::read_link(std::string_view path) const {
-  int parent = -1;
+  ParentDir parent;
   std::string last;
   auto r = walk(path, false, &parent, &last);
   if (!r) return r.error();
-  FdGuard guard(parent);
+  FdGuard guard(parent.owned ? parent.fd : -1);
   if (r->info.type != FileType::symlink) return Error{r->path + ": not a symlink", EINVAL};
-  std::string target(4096, '\0');
-  ssize_t n = ::readlinkat(parent, last.c_str(), target.data(), target.size());
+  char buf[4096];
+  ssize_t n = ::readlinkat(parent.fd, last.c_str(), buf, sizeof buf);
   if (n < 0) return sys_error("cannot read link", r->path, errno);
-  target.resize(static_cast<std::size_t>(n));
-  return target;
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 // Opens the final object read-only after checking, before and after the open,
 // that it is the regular file (or directory) the walk found: a FIFO or device
 // is never opened, and a swap between stat and open is caught.
-Result<int> RootFs::open_checked(std::string_view path, bool want_directory) const {
-  int parent = -1;
+Result<RootFs::OpenFile> RootFs::open_checked(std::string_view path, bool want_directory) const {
+  ParentDir parent;
   std::string last;
   auto r = walk(path, true, &parent, &last);
   if (!r) return r.error();
-  FdGuard guard(parent);
+  FdGuard guard(parent.owned ? parent.fd : -1);
   const FileType want = want_directory ? FileType::directory : FileType::regular;
   if (r->info.type != want) {
     return Error{r->path + ": is a " + std::string(to_string(r->info.type)) + ", not a " +
@@ -315,7 +380,7 @@ Result<int> RootFs::open_checked(std::string_view path, bool want_directory) con
   }
   int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
   if (want_directory) flags |= O_DIRECTORY;
-  int fd = ::openat(parent, last.c_str(), flags);
+  int fd = ::openat(parent.fd, last.c_str(), flags);
   if (fd < 0) return sys_error("", r->path, errno);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || st.st_ino != r->info.ino || st.st_dev != r->info.dev ||
@@ -323,30 +388,33 @@ Result<int> RootFs::open_checked(std::string_view path, bool want_directory) con
     ::close(fd);
     return Error{r->path + ": changed while being opened", EAGAIN};
   }
-  return fd;
+  return OpenFile{fd, static_cast<std::uint64_t>(st.st_size)};
 }
 
-Result<std::string> RootFs::read_fd(int fd, std::string_view path, std::size_t max_bytes,
-                                    bool whole) const {
-  FdGuard guard(fd);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return sys_error("", path, errno);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (whole && size > max_bytes) {
-    return Error{std::string(path) + ": too large (" + std::to_string(size) + " bytes, limit " +
-                     std::to_string(max_bytes) + ")",
+// Reads from the start of an open file: all of it (`whole`, failing when it
+// is larger than max_bytes) or its first max_bytes. The buffer starts at the
+// size fstat gave (one byte more, to see the end in one read) and grows only
+// when the file does (or st_size lies, as in /proc), within the cap.
+Result<std::string> RootFs::read_fd(const OpenFile& file, std::string_view path,
+                                    std::size_t max_bytes, bool whole) const {
+  FdGuard guard(file.fd);
+  if (whole && file.size > max_bytes) {
+    return Error{std::string(path) + ": too large (" + std::to_string(file.size) +
+                     " bytes, limit " + std::to_string(max_bytes) + ")",
                  EFBIG};
   }
+  // Whole reads may take one byte past the cap: that byte says "too large".
+  const std::size_t cap = whole && max_bytes < SIZE_MAX ? max_bytes + 1 : max_bytes;
+  const std::uint64_t expected = file.size > 0 ? file.size + 1 : 4096;
   std::string data;
-  data.resize(std::min<std::uint64_t>(whole ? size : max_bytes, max_bytes));
+  data.resize(static_cast<std::size_t>(std::min<std::uint64_t>(expected, cap)));
   std::size_t got = 0;
   while (true) {
     if (got == data.size()) {
-      if (!whole || got >= max_bytes) break;
-      // The file grew (or st_size lied, as in /proc): read on, within the cap.
-      data.resize(std::min<std::size_t>(std::max<std::size_t>(4096, got * 2), max_bytes + 1));
+      if (got >= cap) break;
+      data.resize(std::min<std::size_t>(std::max<std::size_t>(4096, got * 2), cap));
     }
-    ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+    ssize_t n = ::read(file.fd, data.data() + got, data.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("read failed", path, errno);
@@ -354,9 +422,8 @@ Result<std::string> RootFs::read_fd(int fd, std::string_view path, std::size_t m
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
     if (whole && got > max_bytes) {
-      return Error{std::string(path) + ": too large (limit " + std::to_string(max_bytes) +
-                       " bytes)",
-                   EFBIG};
+      return Error{
+          std::string(path) + ": too large (limit " + std::to_string(max_bytes) + " bytes)", EFBIG};
     }
     if (past_deadline()) return Error{std::string(path) + ": timed out while reading", ETIMEDOUT};
   }
@@ -365,30 +432,35 @@ Result<std::string> RootFs::read_fd(int fd, std::string_view path, std::size_t m
 }
 
 Result<std::string> RootFs::read_file(std::string_view path, std::size_t max_bytes) const {
-  auto fd = open_checked(path, false);
-  if (!fd) return fd.error();
-  return read_fd(*fd, path, max_bytes, true);
+  auto file = open_checked(path, false);
+  if (!file) return file.error();
+  return read_fd(*file, path, max_bytes, true);
 }
 
 Result<std::string> RootFs::read_head(std::string_view path, std::size_t max_bytes) const {
-  auto fd = open_checked(path, false);
-  if (!fd) return fd.error();
-  return read_fd(*fd, path, max_bytes, false);
+  auto file = open_checked(path, false);
+  if (!file) return file.error();
+  return read_fd(*file, path, max_bytes, false);
 }
 
 Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offset,
                                        std::size_t length) const {
-  auto fd = open_checked(path, false);
-  if (!fd) return fd.error();
-  FdGuard guard(*fd);
+  auto file = open_checked(path, false);
+  if (!file) return file.error();
+  const int fd = file->fd;
+  FdGuard guard(fd);
   if (length > kDefaultMaxRead) {
     return Error{std::string(path) + ": range of " + std::to_string(length) + " bytes is too large",
                  EFBIG};
   }
-  std::string data(length, '\0');
+  // No buffer larger than what the file holds past `offset` (it may still grow: read on then).
+  const std::uint64_t left = offset < file->size ? file->size - offset : 0;
+  std::string data(static_cast<std::size_t>(std::min<std::uint64_t>(length, left + 1)), '\0');
   std::size_t got = 0;
   while (got < length) {
-    ssize_t n = ::pread(*fd, data.data() + got, length - got, static_cast<off_t>(offset + got));
+    if (got == data.size())
+      data.resize(std::min<std::size_t>(length, std::max<std::size_t>(4096, got * 2)));
+    ssize_t n = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(offset + got));
     if (n < 0) {
       if (errno == EINTR) continue;
       return sys_error("read failed", path, errno);
@@ -402,12 +474,12 @@ Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offs
 }
 
 Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
-  auto fd = open_checked(path, true);
-  if (!fd) return fd.error();
-  DIR* dir = ::fdopendir(*fd);
+  auto file = open_checked(path, true);
+  if (!file) return file.error();
+  DIR* dir = ::fdopendir(file->fd);
   if (dir == nullptr) {
     int err = errno;
-    ::close(*fd);
+    ::close(file->fd);
     return sys_error("", path, err);
   }
   std::vector<DirEntry> entries;
@@ -417,20 +489,34 @@ Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
     if (name == "." || name == "..") continue;
     if (entries.size() >= kMaxDirEntries) {
       ::closedir(dir);
-      return Error{std::string(path) + ": more than " + std::to_string(kMaxDirEntries) +
-                       " entries",
+      return Error{std::string(path) + ": more than " + std::to_string(kMaxDirEntries) + " entries",
                    E2BIG};
     }
     DirEntry entry{std::string(name), FileType::other};
     switch (ent->d_type) {
-      case DT_REG: entry.type = FileType::regular; break;
-      case DT_DIR: entry.type = FileType::directory; break;
-      case DT_LNK: entry.type = FileType::symlink; break;
-      case DT_FIFO: entry.type = FileType::fifo; break;
-      case DT_SOCK: entry.type = FileType::socket; break;
-      case DT_CHR: entry.type = FileType::char_device; break;
-      case DT_BLK: entry.type = FileType::block_device; break;
-      default: break;
+      case DT_REG:
+        entry.type = FileType::regular;
+        break;
+      case DT_DIR:
+        entry.type = FileType::directory;
+        break;
+      case DT_LNK:
+        entry.type = FileType::symlink;
+        break;
+      case DT_FIFO:
+        entry.type = FileType::fifo;
+        break;
+      case DT_SOCK:
+        entry.type = FileType::socket;
+        break;
+      case DT_CHR:
+        entry.type = FileType::char_device;
+        break;
+      case DT_BLK:
+        entry.type = FileType::block_device;
+        break;
+      default:
+        break;
     }
     entries.push_back(std::move(entry));
   }

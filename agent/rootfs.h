@@ -7,12 +7,21 @@
 // contains can make pycheck read outside it. It never opens FIFOs, devices or
 // sockets (a FIFO must not hang a probe), caps how much it reads, stops when the
 // run's deadline has passed, and never writes. Errors are values.
+//
+// A RootFs keeps the directories it has walked open (up to kMaxCachedDirs,
+// keyed by canonical path, shared by all threads) so that later paths through
+// them cost no system call per component: one RootFs is meant for one run, and
+// sees a directory renamed or replaced during its life as it was when first
+// walked (serve mode opens a new RootFs for each run). Every symlink is still
+// read and resolved on each walk, and the final component is always looked at
+// afresh.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +52,9 @@ struct LinkStep {
 };
 
 struct Resolved {
-  std::string path;              // canonical absolute path inside the root (no links, no ..)
-  std::vector<LinkStep> chain;   // symlinks followed, in order
-  FileInfo info;                 // of the final object (not followed if it is a dangling end)
+  std::string path;             // canonical absolute path inside the root (no links, no ..)
+  std::vector<LinkStep> chain;  // symlinks followed, in order
+  FileInfo info;                // of the final object (not followed if it is a dangling end)
 };
 
 struct DirEntry {
@@ -56,8 +65,9 @@ struct DirEntry {
 class RootFs {
  public:
   static constexpr std::size_t kDefaultMaxRead = 64u << 20;  // 64 MiB
-  static constexpr int kMaxSymlinks = 40;                      // as Linux's MAXSYMLINKS
+  static constexpr int kMaxSymlinks = 40;                    // as Linux's MAXSYMLINKS
   static constexpr std::size_t kMaxDirEntries = 100000;
+  static constexpr std::size_t kMaxCachedDirs = 256;  // descriptors kept open for later walks
 
   // Opens the root directory. Fails when it is not a readable directory.
   static Result<RootFs> open(const std::string& root_dir);
@@ -88,7 +98,8 @@ class RootFs {
 
   // Reads a whole regular file (following links). Refuses anything that is not
   // a regular file and anything larger than `max_bytes`.
-  Result<std::string> read_file(std::string_view path, std::size_t max_bytes = kDefaultMaxRead) const;
+  Result<std::string> read_file(std::string_view path,
+                                std::size_t max_bytes = kDefaultMaxRead) const;
   // Reads at most `max_bytes` from the start of a regular file (shebangs, ELF headers).
   Result<std::string> read_head(std::string_view path, std::size_t max_bytes) const;
 
@@ -101,16 +112,28 @@ class RootFs {
   Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
 
  private:
-  RootFs(std::string root_dir, int root_fd) : root_dir_(std::move(root_dir)), root_fd_(root_fd) {}
-  Result<Resolved> walk(std::string_view path, bool follow_last, int* parent_out,
+  struct DirCache;
+  // The directory holding a walk's final object: `owned` when the caller must close `fd`.
+  struct ParentDir {
+    int fd = -1;
+    bool owned = false;
+  };
+  struct OpenFile {
+    int fd = -1;
+    std::uint64_t size = 0;  // st_size at open
+  };
+
+  RootFs(std::string root_dir, int root_fd);
+  Result<Resolved> walk(std::string_view path, bool follow_last, ParentDir* parent_out,
                         std::string* last_out) const;
-  Result<int> open_checked(std::string_view path, bool want_directory) const;
-  Result<std::string> read_fd(int fd, std::string_view path, std::size_t max_bytes,
+  Result<OpenFile> open_checked(std::string_view path, bool want_directory) const;
+  Result<std::string> read_fd(const OpenFile& file, std::string_view path, std::size_t max_bytes,
                               bool whole) const;
   bool past_deadline() const;
 
   std::string root_dir_;
   int root_fd_ = -1;
+  std::unique_ptr<DirCache> dirs_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 

@@ -1,8 +1,11 @@
 #include "checks/dpkg_owner.h"
 
+#include <string.h>  // memmem
+
 #include <algorithm>
 #include <cerrno>
 #include <set>
+#include <utility>
 
 namespace pycheck {
 namespace {
@@ -48,18 +51,37 @@ std::vector<std::string> dpkg_path_spellings(std::string_view path) {
 
 std::vector<std::string> dpkg_list_matches(std::string_view list_text,
                                            std::span<const std::string> paths) {
-  std::vector<std::string> matches;
-  std::size_t pos = 0;
-  while (pos < list_text.size()) {
-    std::size_t end = list_text.find('\n', pos);
-    if (end == std::string_view::npos) end = list_text.size();
-    std::string_view line = trim(list_text.substr(pos, end - pos));
-    pos = end + 1;
-    if (line.empty()) continue;
-    if (std::find(paths.begin(), paths.end(), line) != paths.end()) {
-      matches.emplace_back(line);
+  // Searching for each path (memmem) and keeping hits that are a whole line,
+  // give or take blanks, is much cheaper than splitting every line: a .list
+  // file has hundreds of lines and we ask about a handful of paths.
+  std::vector<std::pair<std::size_t, const std::string*>> hits;  // line position, path
+  for (const std::string& path : paths) {
+    if (trim(path).size() != path.size() || path.empty()) {
+      continue;  // a trimmed, non-empty line can never equal it
+    }
+    std::size_t from = 0;
+    while (from < list_text.size()) {
+      const void* found =
+          ::memmem(list_text.data() + from, list_text.size() - from, path.data(), path.size());
+      if (found == nullptr) break;
+      const std::size_t at =
+          static_cast<std::size_t>(static_cast<const char*>(found) - list_text.data());
+      from = at + 1;
+      std::size_t line_start = list_text.rfind('\n', at == 0 ? 0 : at - 1);
+      line_start = line_start == std::string_view::npos || at == 0 ? 0 : line_start + 1;
+      std::size_t line_end = list_text.find('\n', at);
+      if (line_end == std::string_view::npos) line_end = list_text.size();
+      const std::string_view line = list_text.substr(line_start, line_end - line_start);
+      if (trim(line).data() == list_text.data() + at && trim(line).size() == path.size()) {
+        hits.emplace_back(line_start, &path);
+        from = line_end;
+      }
     }
   }
+  std::sort(hits.begin(), hits.end());
+  std::vector<std::string> matches;
+  matches.reserve(hits.size());
+  for (const auto& hit : hits) matches.push_back(*hit.second);
   return matches;
 }
 

@@ -44,26 +44,33 @@ Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load(std::string_vi
     if (e.message.starts_with(std::string(path) + ":")) return e;
     return Error{std::string(path) + ": " + e.message, e.errno_value};
   }
-  if (resolved->info.type != FileType::regular) {
-    return Error{std::string(path) + ": is a " + std::string(to_string(resolved->info.type)) +
+  return load_resolved(path, *resolved, std::nullopt);
+}
+
+Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load_resolved(
+    std::string_view path, const Resolved& resolved, std::optional<std::string> first_read) {
+  if (auto it = objects_.find(path); it != objects_.end()) return it->second;
+  if (resolved.info.type != FileType::regular) {
+    return Error{std::string(path) + ": is a " + std::string(to_string(resolved.info.type)) +
                      ", not a regular file",
                  EINVAL};
   }
   auto object = std::make_shared<LoadedObject>();
   object->path = std::string(path);
-  object->real_path = resolved->path;
-  object->info = resolved->info;
-  if (auto it = elf_by_real_path_.find(resolved->path); it != elf_by_real_path_.end()) {
+  object->real_path = resolved.path;
+  object->info = resolved.info;
+  if (auto it = elf_by_real_path_.find(resolved.path); it != elf_by_real_path_.end()) {
     object->elf = it->second;
   } else {
-    auto elf = read_elf_file(fs_, resolved->path);
+    auto elf = first_read ? read_elf_file(fs_, resolved.path, std::move(*first_read))
+                          : read_elf_file(fs_, resolved.path);
     if (!elf) {
       // read_elf_file names the real path; name the requested one too when it differs.
-      if (resolved->path == path) return elf.error();
+      if (resolved.path == path) return elf.error();
       return Error{std::string(path) + " (" + elf.error().message + ")", elf.error().errno_value};
     }
     object->elf = std::make_shared<const ElfFile>(std::move(*elf));
-    elf_by_real_path_.emplace(resolved->path, object->elf);
+    elf_by_real_path_.emplace(resolved.path, object->elf);
   }
   std::shared_ptr<const LoadedObject> shared = std::move(object);
   objects_.emplace(std::string(path), shared);
@@ -85,17 +92,19 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
     p->reason = resolved->info.type == FileType::directory
                     ? "cannot read file data (it is a directory)"
                     : "is a " + std::string(to_string(resolved->info.type)) + ", not a library";
-  } else if (auto head = fs_.read_head(path, kElfHeadBytes); !head) {
+  } else if (auto head = fs_.read_head(resolved->path, kElfFirstRead); !head) {
+    // One read serves the header check and, when accepted, the parse.
     if (is_timeout(head.error())) return head.error();
     p->kind = Probe::Kind::absent;
     p->reason = head.error().message;
   } else {
-    HeaderVerdict verdict = verify_candidate_header(*head, target);
+    HeaderVerdict verdict =
+        verify_candidate_header(std::string_view(*head).substr(0, kElfHeadBytes), target);
     if (verdict.kind != HeaderVerdict::Kind::accept) {
       p->kind =
           verdict.kind == HeaderVerdict::Kind::skip ? Probe::Kind::skipped : Probe::Kind::broken;
       p->reason = std::move(verdict.reason);
-    } else if (auto object = load(path); !object) {
+    } else if (auto object = load_resolved(path, *resolved, std::move(*head)); !object) {
       if (is_timeout(object.error())) return object.error();
       p->kind = Probe::Kind::broken;
       p->reason = object.error().message;

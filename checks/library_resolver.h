@@ -52,6 +52,11 @@ namespace pycheck {
 // that hold the headers, the dynamic section and its strings (not the whole
 // file). Errors name the path.
 Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path);
+// How many leading bytes read_elf_file reads first (most extension modules fit whole).
+inline constexpr std::size_t kElfFirstRead = 64 * 1024;
+// The same, given `first_read`: what fs.read_head(path, kElfFirstRead) returned
+// (a caller that already read it for the header check saves a second read).
+Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read);
 
 // Facts about an ABI that the search depends on.
 struct AbiFacts {
@@ -196,6 +201,10 @@ class LibraryResolver {
  private:
   struct Probe;
   Result<std::shared_ptr<Probe>> probe(const std::string& path, const ElfHeader& target);
+  // load() of a path already resolved, optionally with its first kElfFirstRead bytes.
+  Result<std::shared_ptr<const LoadedObject>> load_resolved(std::string_view path,
+                                                            const Resolved& resolved,
+                                                            std::optional<std::string> first_read);
   Result<bool> try_file(const std::string& path, FoundVia via, const ElfHeader& target,
                         NeededResolution* out);
   Result<bool> try_dirs(std::string_view name, const std::vector<std::string>& dirs, FoundVia via,

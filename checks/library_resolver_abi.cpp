@@ -1,16 +1,18 @@
 // The parts of LibraryResolver that need no state: reading an object's
 // headers through RootFs, ld.so's verdict on a candidate's header, and the
 // per-ABI facts (multiarch triplet, $PLATFORM, cache flags, system dirs).
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <optional>
+#include <utility>
 
 #include "checks/library_resolver.h"
 
 namespace pycheck {
 namespace {
-
-constexpr std::size_t kFirstRead = 64 * 1024;  // most extension modules fit whole
 
 // An unsigned field of `width` bytes at `at` in `bytes`, in the file's byte order.
 bool field(std::string_view bytes, std::uint64_t at, int width, bool big, std::uint64_t* out) {
@@ -22,6 +24,38 @@ bool field(std::string_view bytes, std::uint64_t at, int width, bool big, std::u
   *out = v;
   return true;
 }
+
+// A zero-filled image of a file's first `size` bytes in which only the ranges
+// written are backed by memory: anonymous pages cost nothing until touched, so
+// laying out an extension module's few header pages at their offsets does not
+// zero (and fault in) megabytes it never looks at.
+class SparseImage {
+ public:
+  static std::optional<SparseImage> create(std::size_t size) {
+    if (size == 0) return std::nullopt;
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return std::nullopt;
+    return SparseImage(static_cast<char*>(p), size);
+  }
+  SparseImage(SparseImage&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(other.size_) {}
+  SparseImage(const SparseImage&) = delete;
+  SparseImage& operator=(const SparseImage&) = delete;
+  SparseImage& operator=(SparseImage&&) = delete;
+  ~SparseImage() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  void write(std::uint64_t offset, std::string_view bytes) {
+    std::memcpy(data_ + offset, bytes.data(), bytes.size());
+  }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  SparseImage(char* data, std::size_t size) : data_(data), size_(size) {}
+  char* data_;
+  std::size_t size_;
+};
 
 // A byte range of the file that parse_elf looks at.
 struct FileRange {
@@ -51,7 +85,7 @@ bool read_exact(const RootFs& fs, std::string_view path, std::string_view head,
 // prefix. nullopt when the layout is anything unusual (no DT_STRSZ, a short
 // file, a read error): the caller then reads the prefix and lets parse_elf
 // say what is wrong, so errors are the same either way.
-std::optional<std::string> read_sparse_elf(const RootFs& fs, std::string_view path,
+std::optional<SparseImage> read_sparse_elf(const RootFs& fs, std::string_view path,
                                            std::string_view head) {
   auto h = parse_elf_header(head);
   if (!h || h->phnum == 0 || h->phentsize < h->native_phentsize()) return std::nullopt;
@@ -114,11 +148,12 @@ std::optional<std::string> read_sparse_elf(const RootFs& fs, std::string_view pa
   std::uint64_t end = 0;
   for (const FileRange& r : ranges) end = std::max<std::uint64_t>(end, r.offset + r.bytes.size());
   if (end > RootFs::kDefaultMaxRead) return std::nullopt;
-  std::string sparse(static_cast<std::size_t>(end), '\0');
-  for (const FileRange& r : ranges) sparse.replace(r.offset, r.bytes.size(), r.bytes);
+  auto sparse = SparseImage::create(static_cast<std::size_t>(end));
+  if (!sparse) return std::nullopt;
+  for (const FileRange& r : ranges) sparse->write(r.offset, r.bytes);
   // What parse_elf will read must be exactly what was laid out.
-  auto need = elf_prefix_needed(sparse);
-  if (!need || *need > sparse.size()) return std::nullopt;
+  auto need = elf_prefix_needed(sparse->view());
+  if (!need || *need > end) return std::nullopt;
   return sparse;
 }
 
@@ -171,22 +206,32 @@ HeaderVerdict verify_candidate_header(std::string_view head, const ElfHeader& ta
 }
 
 Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path) {
-  std::size_t want = kFirstRead;
+  auto first = fs.read_head(path, kElfFirstRead);
+  if (!first) return first.error();
+  return read_elf_file(fs, path, std::move(*first));
+}
+
+Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read) {
+  std::size_t want = kElfFirstRead;
+  std::string data = std::move(first_read);
   for (int round = 0; round < 8; ++round) {
-    auto data = fs.read_head(path, want);
-    if (!data) return data.error();
-    const bool whole_file = data->size() < want;
-    auto need = elf_prefix_needed(*data);
+    if (round > 0) {
+      auto more = fs.read_head(path, want);
+      if (!more) return more.error();
+      data = std::move(*more);
+    }
+    const bool whole_file = data.size() < want;
+    auto need = elf_prefix_needed(data);
     if (!need) return Error{std::string(path) + ": " + need.error().message};
-    if (*need <= data->size() || whole_file) {
-      auto elf = parse_elf(*data);
+    if (*need <= data.size() || whole_file) {
+      auto elf = parse_elf(data);
       if (!elf) return Error{std::string(path) + ": " + elf.error().message};
       return std::move(*elf);
     }
     if (round == 0) {
       // The first read did not reach the dynamic section: fetch only the parts needed.
-      if (auto sparse = read_sparse_elf(fs, path, *data)) {
-        if (auto elf = parse_elf(*sparse)) return std::move(*elf);
+      if (auto sparse = read_sparse_elf(fs, path, data)) {
+        if (auto elf = parse_elf(sparse->view())) return std::move(*elf);
       }
     }
     if (*need > RootFs::kDefaultMaxRead) {

@@ -6,7 +6,9 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
+#include <string.h>  // memmem
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -170,18 +172,21 @@ std::optional<std::string_view> pem_label(std::string_view line, std::string_vie
   return line.substr(kind.size() + 1);
 }
 
-bool is_space(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
+// One lookup per character: its 6-bit value, or one of these.
+constexpr signed char kInvalid = -1;
+constexpr signed char kBlank = -2;    // ignored, as OpenSSL's PEM reader does
+constexpr signed char kPadding = -3;  // '='
 
 constexpr std::array<signed char, 256> kBase64Values = [] {
   std::array<signed char, 256> table{};
-  table.fill(-1);
+  table.fill(kInvalid);
   constexpr std::string_view kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
     table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
   }
+  for (char c : std::string_view(" \n\t\r\f\v")) table[static_cast<unsigned char>(c)] = kBlank;
+  table['='] = kPadding;
   return table;
 }();
 
@@ -191,35 +196,39 @@ constexpr std::array<signed char, 256> kBase64Values = [] {
 // (Not mbedtls_base64_decode: its constant-time decoding, meant for secrets,
 // was half the time spent on a 144-certificate bundle.)
 std::optional<std::string> decode_base64(std::string_view body) {
-  std::string out;
-  out.reserve(body.size() / 4 * 3);
+  // Sized once and written by index: a push_back per byte was a third of the time.
+  std::string out(body.size() / 4 * 3 + 3, '\0');
+  std::size_t written = 0;
   std::uint32_t bits = 0;
   std::size_t symbols = 0;  // base64 characters and '=' seen
   std::size_t padding = 0;
   for (char c : body) {
-    if (is_space(c)) continue;
-    ++symbols;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
     const signed char value = kBase64Values[static_cast<unsigned char>(c)];
-    if (value < 0 || padding > 0) return std::nullopt;
-    bits = (bits << 6) | static_cast<std::uint32_t>(value);
-    if (symbols % 4 == 0) {
-      out.push_back(static_cast<char>(bits >> 16));
-      out.push_back(static_cast<char>(bits >> 8));
-      out.push_back(static_cast<char>(bits));
-      bits = 0;
+    if (value >= 0) {
+      if (padding > 0) return std::nullopt;
+      bits = (bits << 6) | static_cast<std::uint32_t>(value);
+      if (++symbols % 4 == 0) {
+        out[written] = static_cast<char>(bits >> 16);
+        out[written + 1] = static_cast<char>(bits >> 8);
+        out[written + 2] = static_cast<char>(bits);
+        written += 3;
+        bits = 0;
+      }
+    } else if (value == kPadding) {
+      ++symbols;
+      ++padding;
+    } else if (value != kBlank) {
+      return std::nullopt;
     }
   }
   if (symbols == 0 || symbols % 4 != 0 || padding > 2) return std::nullopt;
   if (padding == 1) {  // the last quad held 3 symbols: 18 bits, 2 bytes
-    out.push_back(static_cast<char>(bits >> 10));
-    out.push_back(static_cast<char>(bits >> 2));
+    out[written++] = static_cast<char>(bits >> 10);
+    out[written++] = static_cast<char>(bits >> 2);
   } else if (padding == 2) {  // 2 symbols: 12 bits, 1 byte
-    out.push_back(static_cast<char>(bits >> 4));
+    out[written++] = static_cast<char>(bits >> 4);
   }
+  out.resize(written);
   return out;
 }
 
@@ -252,7 +261,14 @@ std::string parse_der_certificate(std::string_view der, Certificate& out) {
   return reason;
 }
 
-PemBundle parse_pem_bundle(std::string_view text) {
+const DerParseMemo::Parsed& DerParseMemo::parse(const std::string& der) {
+  if (auto it = parsed_.find(der); it != parsed_.end()) return it->second;
+  Parsed parsed;
+  parsed.reason = parse_der_certificate(der, parsed.cert);
+  return parsed_.emplace(der, std::move(parsed)).first->second;
+}
+
+PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo) {
   PemBundle bundle;
   std::optional<std::string_view> open_label;  // label of the block being read
   bool open_is_certificate = false;
@@ -263,15 +279,23 @@ PemBundle parse_pem_bundle(std::string_view text) {
     bundle.garbage.push_back({bundle.certificate_blocks - 1, line, std::move(reason)});
   };
 
-  std::size_t pos = 0;
-  std::size_t line_number = 0;
+  // Only lines holding "-----" matter: jump from one to the next (memmem)
+  // instead of trimming every base64 line, counting line breaks on the way.
+  std::size_t pos = 0;          // always the start of a line
+  std::size_t line_number = 0;  // 1-based number of the line before `pos`
   while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
+    const void* dashes = ::memmem(text.data() + pos, text.size() - pos, "-----", 5);
+    if (dashes == nullptr) break;
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(dashes) - text.data());
+    const std::size_t previous_break = text.rfind('\n', at);
+    const std::size_t line_start =
+        previous_break == std::string_view::npos || previous_break < pos ? pos : previous_break + 1;
+    line_number += 1 + static_cast<std::size_t>(
+                           std::count(text.begin() + pos, text.begin() + line_start, '\n'));
+    std::size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
-    const std::size_t line_start = pos;
-    const std::string_view line = trim(text.substr(pos, end - pos));
+    const std::string_view line = trim(text.substr(line_start, end - line_start));
     pos = end + 1;
-    ++line_number;
     if (!line.starts_with("-----")) continue;
 
     if (auto begin = pem_label(line, "BEGIN")) {
@@ -301,9 +325,16 @@ PemBundle parse_pem_bundle(std::string_view text) {
       continue;
     }
     Certificate cert;
+    std::string reason;
+    if (memo != nullptr) {
+      const DerParseMemo::Parsed& parsed = memo->parse(*der);
+      cert = parsed.cert;
+      reason = parsed.reason;
+    } else {
+      reason = parse_der_certificate(*der, cert);
+    }
     cert.block = bundle.certificate_blocks - 1;
     cert.line = open_line;
-    std::string reason = parse_der_certificate(*der, cert);
     if (!reason.empty()) {
       garbage(open_line, std::move(reason));
       continue;

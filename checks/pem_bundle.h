@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,9 +53,25 @@ struct PemBundle {
   std::size_t other_blocks = 0;  // complete PEM blocks of other types
 };
 
-// Splits `text` into PEM blocks and parses every certificate block.
-// Never throws; certificate_blocks == certificates.size() + garbage.size().
-PemBundle parse_pem_bundle(std::string_view text);
+// What parse_der_certificate said about each distinct DER certificate, so a
+// certificate met twice (a CA bundle and the hashed directory beside it hold
+// the same ones) is parsed and hashed once. Keyed by the DER bytes themselves:
+// a hit is the same input, so the same answer. Not thread-safe: one per run of a check.
+class DerParseMemo {
+ public:
+  struct Parsed {
+    std::string reason;  // parse_der_certificate's return value
+    Certificate cert;    // names, dates, fingerprint (block and line are the caller's)
+  };
+  const Parsed& parse(const std::string& der);
+
+ private:
+  std::map<std::string, Parsed, std::less<>> parsed_;
+};
+
+// Splits `text` into PEM blocks and parses every certificate block (through
+// `memo` when given). Never throws; certificate_blocks == certificates.size() + garbage.size().
+PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo = nullptr);
 
 // Parses one DER certificate (as found in a certificate block); `out` gets
 // the names, dates and fingerprint. Returns an empty string on success, the
