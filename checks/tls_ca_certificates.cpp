@@ -62,6 +62,7 @@ struct TrustStore {
   std::string warn_remediation;
   bool bundle_found = false;
   bool directory_has_links = false;
+  DerParseMemo parsed;  // the directory's certificates are mostly the bundle's again
 
   void add(const PemBundle& bundle, const std::string& source) {
     for (const Certificate& cert : bundle.certificates) {
@@ -120,7 +121,19 @@ json load_bundle(const Context& ctx, TrustStore& store) {
       }
       if (ctx.fs.lstat(candidate)) dangling.push_back(candidate);
     }
-    if (path.empty()) return {{"origin", origin}, {"found", false}, {"dangling_links", dangling}};
+    if (path.empty()) {
+      // A default bundle that is a link to nowhere (or a loop) was installed
+      // and then broken: OpenSSL may still verify through the hashed
+      // directory, but every program that reads the bundle file finds nothing.
+      if (!dangling.empty()) {
+        store.warn(dangling.front().get<std::string>() +
+                       " is a broken link (dangling or a loop): programs that read the "
+                       "bundle file find no CA certificates",
+                   "apt-get install --reinstall ca-certificates (or run "
+                   "update-ca-certificates) to recreate the bundle");
+      }
+      return {{"origin", origin}, {"found", false}, {"dangling_links", dangling}};
+    }
   }
 
   json details = resolution_of(ctx.fs, path);
@@ -133,7 +146,7 @@ json load_bundle(const Context& ctx, TrustStore& store) {
     return details;
   }
   store.bundle_found = true;
-  const PemBundle bundle = parse_pem_bundle(*text);
+  const PemBundle bundle = parse_pem_bundle(*text, &store.parsed);
   details["certificate_blocks"] = bundle.certificate_blocks;
   details["certificates"] = bundle.certificates.size();
   details["garbage_blocks"] = bundle.garbage.size();
@@ -186,7 +199,7 @@ json load_directory(const Context& ctx, const std::string& dir, std::string_view
       }
       continue;
     }
-    const PemBundle bundle = parse_pem_bundle(*text);
+    const PemBundle bundle = parse_pem_bundle(*text, &store.parsed);
     certificates += bundle.certificates.size();
     if ((!bundle.garbage.empty() || bundle.certificates.empty()) && garbage.size() < kMaxListed) {
       garbage.push_back({{"name", entry.name},

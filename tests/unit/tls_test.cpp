@@ -206,6 +206,25 @@ TEST_CASE("tls.ca-certificates: hashed directory only (c_rehash layout)", "[tls]
   CHECK(run_check(no_links).status == CheckStatus::fail);
 }
 
+TEST_CASE("tls.ca-certificates: a broken bundle link warns even when the directory works",
+          "[tls]") {
+  CertFactory factory;
+  FixtureRoot root;
+  root.file("/usr/share/ca-certificates/one.crt",
+            factory.make("Dir Root One", "20200101000000Z", "20600101000000Z"))
+      .symlink("/etc/ssl/certs/one.pem", "../../../usr/share/ca-certificates/one.crt");
+  run_command("openssl rehash '" + root.host_path("/etc/ssl/certs") + "' 2>&1");
+  SECTION("dangling") { root.symlink(kBundle, "/usr/share/ca-certificates/removed.crt"); }
+  SECTION("a loop") { root.symlink(kBundle, "ca-certificates.crt"); }
+  const CheckOutcome out = run_check(root);
+  INFO(out.details.dump(2));
+  CHECK(out.status == CheckStatus::warn);
+  CHECK(out.summary.find("/etc/ssl/certs/ca-certificates.crt is a broken link") !=
+        std::string::npos);
+  CHECK(out.details["bundle"]["dangling_links"][0] == kBundle);
+  CHECK(out.remediation.find("ca-certificates") != std::string::npos);
+}
+
 TEST_CASE("tls.ca-certificates: the ca-certificates package per dpkg", "[tls]") {
   CertFactory factory;
   const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
