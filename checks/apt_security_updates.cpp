@@ -5,11 +5,7 @@
 // online (--online) it downloads InRelease and the Packages indexes itself,
 // verifying each index against InRelease's SHA256 list. InRelease's OpenPGP
 // signature is NOT verified (see apt_release.h): the details say so.
-#include <mbedtls/sha256.h>
-
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +14,7 @@
 
 #include "agent/check.h"
 #include "agent/http_client.h"
+#include "checks/apt_archive_fetch.h"
 #include "checks/apt_list_files.h"
 #include "checks/apt_packages.h"
 #include "checks/apt_release.h"
@@ -33,19 +30,6 @@ namespace {
 constexpr std::string_view kListsDir = "/var/lib/apt/lists";
 constexpr std::size_t kMaxIndexBytes = std::size_t{256} << 20;
 constexpr std::size_t kMaxShown = 5;
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, 32> digest{};
-  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                     digest.data(), 0);
-  std::string hex;
-  char buf[3];
-  for (unsigned char b : digest) {
-    std::snprintf(buf, sizeof buf, "%02x", b);
-    hex += buf;
-  }
-  return hex;
-}
 
 bool is_candidate_suite(std::string_view suite) {
   return suite.ends_with("-security") || suite.ends_with("/updates");
@@ -233,53 +217,30 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
 // Online: InRelease and the Packages indexes, downloaded and verified.
 void scan_online(const Context& ctx, const AptSourceEntry& entry,
                  const std::vector<std::string>& judged, Scan& scan) {
-  const std::string release_url = release_file_uri(entry.uri, entry.suite, "InRelease");
-  auto response = ctx.http->get(release_url);
-  if (!response) return void(scan.error = response.error().message);
-  auto release = parse_apt_release(response->body);
-  if (!release) return void(scan.error = redact_url(release_url) + ": " + release.error().message);
+  auto fetched = fetch_release(*ctx.http, entry.uri, entry.suite);
+  if (!fetched) return void(scan.error = fetched.error().message);
+  const AptRelease& release = fetched->release;
   json source = {{"uri", redact_url(entry.uri)},
                  {"suite", entry.suite},
                  {"file", entry.origin},
                  {"from", "online"},
-                 {"release_file", redact_url(release_url)},
-                 {"release", release_json(*release)},
+                 {"release_file", redact_url(fetched->url)},
+                 {"release", release_json(release)},
                  {"indexes", json::array()}};
-  if (!is_security_suite(*release)) {
+  if (!is_security_suite(release)) {
     source["security"] = false;
     scan.sources.push_back(std::move(source));
     return;
   }
   source["security"] = true;
-  note_validity(*release, redact_url(release_url), ctx, scan);
-  const std::string dists =
-      release_url.substr(0, release_url.size() - std::string("InRelease").size());
+  note_validity(release, redact_url(fetched->url), ctx, scan);
   for (const std::string& component : entry.components) {
-    for (const std::string& arch : entry_arches(entry, *release, judged)) {
-      auto choice = pick_packages_index(*release, component, arch);
-      if (!choice) {
-        scan.error = redact_url(release_url) + ": " + choice.error().message;
-        return;
-      }
-      const std::string url = dists + choice->fetch_path;
-      auto got = ctx.http->get(url);
-      if (!got) return void(scan.error = got.error().message);
-      const std::string& body = got->body;
-      if (body.size() != choice->size) {
-        scan.error = redact_url(url) + ": got " + std::to_string(body.size()) +
-                     " bytes, InRelease says " + std::to_string(choice->size);
-        return;
-      }
-      if (sha256_hex(body) != choice->sha256) {
-        scan.error =
-            redact_url(url) + ": SHA-256 does not match InRelease's entry for " + choice->path;
-        return;
-      }
-      auto plain = decompress(body, choice->compression, kMaxIndexBytes);
-      if (!plain) return void(scan.error = redact_url(url) + ": " + plain.error().message);
-      LoadedIndex loaded{entry.suite, parse_apt_packages(*plain)};
-      source["indexes"].push_back({{"url", redact_url(url)},
-                                   {"path", choice->path},
+    for (const std::string& arch : entry_arches(entry, release, judged)) {
+      auto index = fetch_packages_index(*ctx.http, *fetched, component, arch, kMaxIndexBytes);
+      if (!index) return void(scan.error = index.error().message);
+      LoadedIndex loaded{entry.suite, parse_apt_packages(index->text)};
+      source["indexes"].push_back({{"url", redact_url(index->url)},
+                                   {"path", index->path},
                                    {"verified", "sha256"},
                                    {"packages", loaded.index.packages().size()}});
       scan.indexes.push_back(std::move(loaded));

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "checks/deb822.h"
+
 namespace pycheck {
 namespace {
 
@@ -12,18 +14,6 @@ std::string_view trim(std::string_view s) {
   if (first == std::string_view::npos) return {};
   const std::size_t last = s.find_last_not_of(kBlanks);
   return s.substr(first, last - first + 1);
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Splits off the next blank-separated word of `s`.
@@ -78,21 +68,21 @@ enum class Field { other, package, architecture, version, status, source, multi_
 Field classify(std::string_view name) {
   switch (name.size()) {
     case 6:
-      if (ascii_iequals(name, "Status")) return Field::status;
-      if (ascii_iequals(name, "Source")) return Field::source;
+      if (deb822_name_equals(name, "Status")) return Field::status;
+      if (deb822_name_equals(name, "Source")) return Field::source;
       break;
     case 7:
-      if (ascii_iequals(name, "Package")) return Field::package;
-      if (ascii_iequals(name, "Version")) return Field::version;
+      if (deb822_name_equals(name, "Package")) return Field::package;
+      if (deb822_name_equals(name, "Version")) return Field::version;
       break;
     case 8:
-      if (ascii_iequals(name, "Provides")) return Field::provides;
+      if (deb822_name_equals(name, "Provides")) return Field::provides;
       break;
     case 10:
-      if (ascii_iequals(name, "Multi-Arch")) return Field::multi_arch;
+      if (deb822_name_equals(name, "Multi-Arch")) return Field::multi_arch;
       break;
     case 12:
-      if (ascii_iequals(name, "Architecture")) return Field::architecture;
+      if (deb822_name_equals(name, "Architecture")) return Field::architecture;
       break;
     default:
       break;
@@ -100,139 +90,83 @@ Field classify(std::string_view name) {
   return Field::other;
 }
 
-// Accumulates one stanza and hands it to the database when it ends.
-class StanzaBuilder {
- public:
-  StanzaBuilder(std::string_view origin, DpkgStanzaMode mode, DpkgDatabase& db)
-      : origin_(origin), mode_(mode), db_(db) {}
-
-  bool open() const { return open_; }
-
-  void field(std::size_t line, std::string_view name, std::string_view value) {
-    if (!open_) start(line);
-    const Field kind = classify(name);
-    continuation_ = nullptr;
-    if (kind == Field::other) return;
-    value = trim(value);
+// Turns one stanza into a record of `db`, or into problems.
+void read_stanza(const Deb822Stanza& stanza, std::string_view origin, DpkgStanzaMode mode,
+                 DpkgDatabase& db) {
+  const auto problem = [&](std::size_t line, std::string message) {
+    db.add_problem({std::string(origin), line, std::move(message)});
+  };
+  for (const Deb822Problem& p : stanza.problems) problem(p.line, p.message);
+  DpkgRecord record;
+  record.origin = std::string(origin);
+  record.line = stanza.line;
+  const Deb822Field* status = nullptr;
+  std::string_view source;
+  unsigned seen = 0;
+  for (const Deb822Field& field : stanza.fields) {
+    const Field kind = classify(field.name);
+    if (kind == Field::other) continue;
     const auto bit = 1u << static_cast<unsigned>(kind);
-    if ((seen_ & bit) != 0) {
-      problem(line, "duplicate field '" + std::string(name) + "' (first value kept)");
-      return;
+    if ((seen & bit) != 0) {
+      problem(field.line, "duplicate field '" + std::string(field.name) + "' (first value kept)");
+      continue;
     }
-    seen_ |= bit;
+    seen |= bit;
     switch (kind) {
       case Field::package:
-        record_.package.assign(value);
+        record.package.assign(field.value);
         break;
       case Field::architecture:
-        record_.architecture.assign(value);
+        record.architecture.assign(field.value);
         break;
       case Field::version:
-        record_.version.assign(value);
+        record.version.assign(field.value);
         break;
       case Field::status:
-        status_text_ = value;
-        status_line_ = line;
+        status = &field;
         break;
       case Field::source:
-        source_text_ = value;
+        source = field.value;
         break;
       case Field::multi_arch:
-        record_.multi_arch.assign(value);
+        record.multi_arch.assign(field.value);
         break;
       case Field::provides:
-        record_.provides.assign(value);
-        continuation_ = &record_.provides;  // Provides may be folded over several lines
+        record.provides = field.folded();  // Provides may be folded over several lines
         break;
       case Field::other:
         break;
     }
   }
-
-  void continuation(std::size_t line, std::string_view value) {
-    if (!open_) {
-      problem(line, "continuation line outside a stanza");
+  if (record.package.empty()) {
+    if (!stanza.fields.empty()) problem(stanza.line, "stanza without a Package field skipped");
+    return;
+  }
+  if (status != nullptr) {
+    auto parsed = parse_dpkg_status_field(status->value);
+    if (!parsed) {
+      problem(status->line, "package " + record.package + ": unparseable Status '" +
+                                std::string(status->value) + "' (stanza skipped)");
       return;
     }
-    if (continuation_ == nullptr) return;
-    value = trim(value);
-    if (value.empty()) return;
-    if (!continuation_->empty()) continuation_->push_back(' ');
-    continuation_->append(value);
+    record.status = *parsed;
+  } else if (mode == DpkgStanzaMode::status_d) {
+    record.status = {DpkgWant::install, DpkgFlag::ok, DpkgState::installed};
+    record.status_implied = true;
+  } else {
+    problem(record.line, "package " + record.package + ": no Status field (stanza skipped)");
+    return;
   }
-
-  void bad_line(std::size_t line, std::string_view text) {
-    if (!open_) start(line);
-    continuation_ = nullptr;
-    problem(line, "not a 'Field: value' line: '" + std::string(text.substr(0, 60)) + "'");
+  if (!source.empty() && !split_source(source, record.source_name, record.source_version)) {
+    problem(record.line, "package " + record.package + ": malformed Source '" +
+                             std::string(source) + "' (name kept)");
+    record.source_version.clear();
   }
-
-  void finish() {
-    if (!open_) return;
-    open_ = false;
-    const bool has_status = (seen_ & (1u << static_cast<unsigned>(Field::status))) != 0;
-    if (record_.package.empty()) {
-      problem(record_.line, "stanza without a Package field skipped");
-      return;
-    }
-    if (has_status) {
-      auto status = parse_dpkg_status_field(status_text_);
-      if (!status) {
-        problem(status_line_, "package " + record_.package + ": unparseable Status '" +
-                                  std::string(status_text_) + "' (stanza skipped)");
-        return;
-      }
-      record_.status = *status;
-    } else if (mode_ == DpkgStanzaMode::status_d) {
-      record_.status = {DpkgWant::install, DpkgFlag::ok, DpkgState::installed};
-      record_.status_implied = true;
-    } else {
-      problem(record_.line, "package " + record_.package + ": no Status field (stanza skipped)");
-      return;
-    }
-    if (!source_text_.empty() &&
-        !split_source(source_text_, record_.source_name, record_.source_version)) {
-      problem(record_.line, "package " + record_.package + ": malformed Source '" +
-                                std::string(source_text_) + "' (name kept)");
-      record_.source_version.clear();
-    }
-    if (!db_.add(std::move(record_))) {
-      problem(
-          record_.line,  // add() leaves a refused record untouched
-          "duplicate stanza for " + record_.package + ":" + record_.architecture + " (first kept)");
-    }
+  if (!db.add(std::move(record))) {
+    problem(record.line,  // add() leaves a refused record untouched
+            "duplicate stanza for " + record.package + ":" + record.architecture + " (first kept)");
   }
-
- private:
-  void start(std::size_t line) {
-    open_ = true;
-    seen_ = 0;
-    record_ = DpkgRecord{};
-    record_.origin = std::string(origin_);
-    record_.line = line;
-    status_text_ = {};
-    source_text_ = {};
-    status_line_ = line;
-    continuation_ = nullptr;
-  }
-  void problem(std::size_t line, std::string message) {
-    db_.add_problem({std::string(origin_), line, std::move(message)});
-  }
-
-  std::string_view origin_;
-  DpkgStanzaMode mode_;
-  DpkgDatabase& db_;
-  bool open_ = false;
-  unsigned seen_ = 0;
-  DpkgRecord record_;
-  std::string_view status_text_;  // views into the text being parsed, which outlives the stanza
-  std::string_view source_text_;
-  std::size_t status_line_ = 0;
-  std::string* continuation_ = nullptr;
-};
-
-bool is_field_name_start(char c) { return c != '-' && c != ':'; }
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+}
 
 }  // namespace
 
@@ -362,34 +296,9 @@ bool DpkgDatabase::add(DpkgRecord&& record) {
 
 void parse_dpkg_stanzas(std::string_view text, std::string_view origin, DpkgStanzaMode mode,
                         DpkgDatabase& db) {
-  StanzaBuilder stanza(origin, mode, db);
-  std::size_t line_number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_number;
-    std::size_t indent = 0;
-    while (indent < line.size() && is_blank(line[indent])) ++indent;
-    if (indent == line.size()) {  // blank or blanks-only: ends the stanza
-      stanza.finish();
-      continue;
-    }
-    if (indent > 0) {  // most lines of a status file: Description and Conffiles bodies
-      stanza.continuation(line_number, line.substr(indent));
-      continue;
-    }
-    if (line.front() == '#') continue;  // deb822 comment line
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || !is_field_name_start(line.front())) {
-      stanza.bad_line(line_number, line);
-      continue;
-    }
-    stanza.field(line_number, line.substr(0, colon), line.substr(colon + 1));
-  }
-  stanza.finish();
+  Deb822Reader reader(text);
+  Deb822Stanza stanza;
+  while (reader.next(stanza)) read_stanza(stanza, origin, mode, db);
 }
 
 DpkgDatabase parse_dpkg_status(std::string_view text, std::string_view origin) {

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -381,7 +382,7 @@ TEST_CASE("read_dpkg_database: status, status.d, neither, FIFO", "[dpkg]") {
   }
 }
 
-TEST_CASE("A 10,000-package status file parses fast", "[dpkg]") {
+TEST_CASE("A 10,000-package status file parses completely", "[dpkg]") {
   // Real stanzas of this machine, repeated under new names up to 10,000.
   const std::string real = read_host_file("/var/lib/dpkg/status");
   std::vector<std::string> stanzas;
@@ -398,14 +399,11 @@ TEST_CASE("A 10,000-package status file parses fast", "[dpkg]") {
     stanza.replace(stanza.find("Package: ") + 9, 0, "p" + std::to_string(i) + "-");
     big += stanza;
   }
-  const auto start = std::chrono::steady_clock::now();
+  // Speed is measured by tests/bench/run.sh (cost against 100, 1,000 and 10,000
+  // packages), not here: a timed unit test fails on a loaded machine.
   const DpkgDatabase db = parse_dpkg_status(big);
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   REQUIRE(db.records().size() == 10000);
   CHECK(db.problems().empty());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
-  INFO(big.size() << " bytes parsed in " << ms << " ms");
-  // A few ms optimised; the bound leaves room for Debug and sanitizer builds
-  // and still catches anything quadratic.
-  CHECK(ms < 500);
+  CHECK(std::any_of(db.records().begin(), db.records().end(),
+                    [](const DpkgRecord& r) { return r.package.starts_with("p9999-"); }));
 }
