@@ -36,6 +36,8 @@ const char* split_version(std::string_view text, VersionSyntax syntax, VersionPa
     if (!is_blank(text[i])) return "version string has embedded spaces";
   }
   std::string_view version = text.substr(begin, end - begin);
+  // dpkg's versions are C strings: a NUL would end it there. Garbage, not a version.
+  if (version.find('\0') != std::string_view::npos) return "version string has embedded NUL byte";
 
   out.epoch = 0;
   const std::size_t colon = version.find(':');
@@ -106,7 +108,11 @@ int compare_parts(const VersionParts& a, const VersionParts& b) {
 
 std::string DebianVersion::to_string() const {
   std::string out;
-  if (epoch != 0) out = std::to_string(epoch) + ":";
+  // A ':' anywhere needs the epoch written even when 0: "1:2" alone would
+  // read as epoch 1, "1-2:" as the bad epoch "1-2".
+  const bool has_colon =
+      upstream.find(':') != std::string::npos || revision.find(':') != std::string::npos;
+  if (epoch != 0 || has_colon) out = std::to_string(epoch) + ":";
   out += upstream;
   if (!revision.empty()) out += "-" + revision;
   return out;
@@ -119,7 +125,12 @@ Result<DebianVersion> parse_debian_version(std::string_view text, VersionSyntax 
 }
 
 int compare_version_part(std::string_view a, std::string_view b) {
-  // The character at i, or '\0' past the end: dpkg walks NUL-terminated strings.
+  // dpkg walks NUL-terminated strings: a part ends at its first NUL. (Reading
+  // past it, a NUL weighed like the end and stepped over a digit on the other
+  // side, which made the order intransitive.)
+  a = a.substr(0, a.find('\0'));
+  b = b.substr(0, b.find('\0'));
+  // The character at i, or '\0' past the end.
   auto at = [](std::string_view s, std::size_t i) { return i < s.size() ? s[i] : '\0'; };
   std::size_t i = 0;
   std::size_t j = 0;

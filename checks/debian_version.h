@@ -23,7 +23,9 @@ struct DebianVersion {
   std::string upstream;  // never empty in a parsed version
   std::string revision;  // "" when the version has no '-'
 
-  // The canonical text: "epoch:" only when the epoch is not 0, "-revision" only when present.
+  // The canonical text, which parses back to this version: "epoch:" when the
+  // epoch is not 0 or the version holds a ':' ("0:1:2", "0:1-2:3"), "-revision"
+  // only when present.
   std::string to_string() const;
 };
 
@@ -38,12 +40,13 @@ enum class VersionSyntax {
 };
 
 // Parses a version. Leading and trailing blanks (space, tab) are ignored as
-// dpkg does. The Error message says what is wrong, in dpkg's words, and quotes
-// the version.
+// dpkg does; a NUL byte anywhere is an error (no dpkg version holds one). The
+// Error message says what is wrong, in dpkg's words, and quotes the version.
 Result<DebianVersion> parse_debian_version(std::string_view text,
                                            VersionSyntax syntax = VersionSyntax::strict);
 
-// dpkg's verrevcmp on one part (upstream or revision): <0, 0 or >0.
+// dpkg's verrevcmp on one part (upstream or revision): <0, 0 or >0. Like
+// dpkg's C strings, a part ends at its first NUL byte.
 int compare_version_part(std::string_view a, std::string_view b);
 
 // Orders two parsed versions: <0 when a is older than b, 0 when equal, >0 when newer.

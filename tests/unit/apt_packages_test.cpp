@@ -102,6 +102,26 @@ TEST_CASE("packages: incomplete or malformed stanzas are counted problems", "[ap
   CHECK(parse_apt_packages("").packages().empty());
 }
 
+// Found by tests/fuzz/fuzz_apt_packages.cpp: a Version with NUL bytes
+// ("3.0.\0...11-1~deb12u2") was kept, and NULs made dpkg's order intransitive,
+// so newest() could return a version older than another record's. Such a
+// version is now an unparseable one: the stanza is a problem, not a record.
+TEST_CASE("packages: a version with a NUL byte is a problem, newest() stays the maximum",
+          "[apt][packages]") {
+  using namespace std::string_literals;
+  const std::string text =
+      "Package: libssl3\nVersion: 3.0.13-1~deb12u1\nArchitecture: amd64\n\n"
+      "Package: libssl3\nVersion: 3.0.\0\0\0\0""11-1~deb12u2\nArchitecture: amd64\n\n"
+      "Package: libssl3\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\n"s;
+  AptPackagesIndex index = parse_apt_packages(text);
+  REQUIRE(index.packages().size() == 2);
+  REQUIRE(index.problems().size() == 1);
+  CHECK(index.problems()[0].line == 5);
+  const AptPackage* newest = index.newest("libssl3", "amd64");
+  REQUIRE(newest != nullptr);
+  CHECK(newest->version == "3.0.13-1~deb12u1");
+}
+
 TEST_CASE("packages: random garbage never crashes", "[apt][packages]") {
   std::mt19937 random(5);
   const std::string pieces[] = {"Package: a\n",

@@ -291,3 +291,54 @@ TEST_CASE("real versions: every comparison agrees with dpkg --compare-versions",
   }
   CHECK(ok == checked);
 }
+
+// Found by tests/fuzz/fuzz_debian_version.cpp: with epoch 0 omitted, "0:1.2:3"
+// printed as "1.2:3", which reads as epoch "1.2" (an error); the same for a
+// ':' in the revision ("0:1-2:3" printed as "1-2:3").
+TEST_CASE("canonical text parses back to the same version, colons in upstream included",
+          "[debversion]") {
+  for (const char* text : {"0:1.2:3", "0:1.2:3-1", "0:1.2.3a~b.c+d-:1.2.3a~b.c+d-1.2~3",
+                           "2:1:0-1", "1.0", "0:1.0-0", "0:1-2:3", "0:1.2.3e~b.c+d-1.2\x06" "38:",
+                           "0:1-:"}) {
+    INFO(text);
+    for (VersionSyntax syntax : {VersionSyntax::strict, VersionSyntax::lenient}) {
+      auto v = parse_debian_version(text, syntax);
+      if (!v) continue;  // strict refuses some of them; lenient takes all
+      auto again = parse_debian_version(v->to_string(), syntax);
+      REQUIRE(again.ok());
+      CHECK(again->epoch == v->epoch);
+      CHECK(again->upstream == v->upstream);
+      CHECK(again->revision == v->revision);
+    }
+  }
+  CHECK(parse_debian_version("0:1.2:3")->to_string() == "0:1.2:3");
+  CHECK(parse_debian_version("0:1.2-3")->to_string() == "1.2-3");
+  CHECK(parse_debian_version("0:1-2:3", VersionSyntax::lenient)->to_string() == "0:1-2:3");
+}
+
+// Found by tests/fuzz/fuzz_debian_version.cpp: a NUL inside a part was weighed
+// like the end of the string but did not end it, so it stepped over a digit of
+// the other part and the order was not transitive ("11" > "\0t" by the digit
+// it skipped, yet "\0t" > "2-..." > "11"). dpkg's C strings end at a NUL.
+TEST_CASE("NUL bytes: a version with one is an error, a part ends at one", "[debversion]") {
+  using namespace std::string_literals;
+  for (VersionSyntax syntax : {VersionSyntax::strict, VersionSyntax::lenient}) {
+    for (const std::string& text : {"\0t"s, "1.0\0"s, "3.0.\0\0\0" "11-1"s, "1:2\0-1"s}) {
+      auto v = parse_debian_version(text, syntax);
+      REQUIRE_FALSE(v.ok());
+      CHECK(v.error().message.find("embedded NUL byte") != std::string::npos);
+    }
+  }
+  CHECK_FALSE(compare_debian_versions("11"s, "\0t"s).ok());
+  CHECK(compare_version_part("1.0\0zzz"s, "1.0") == 0);
+  CHECK(compare_version_part("\0t"s, "") == 0);
+  CHECK(compare_version_part("11", "\0t"s) > 0);
+  CHECK(compare_version_part("\0t"s, "11") < 0);
+  // The fuzzer's input, as three versions: every comparison that parses is consistent.
+  const std::string three[] = {"11", "2-00.-A1ubuntfsg\x82" "1`b", "\0t"s};
+  for (const auto& a : three) {
+    for (const auto& b : three) {
+      CHECK((compare_version_part(a, b) > 0) == (compare_version_part(b, a) < 0));
+    }
+  }
+}
