@@ -36,6 +36,19 @@ std::string verdict_line(const Report& report);
 std::string render_text(const Report& report, bool color);
 json report_to_json(const Report& report);
 std::string render_json(const Report& report);
+// JUnit XML: one <testsuite name="pycheck">, one <testcase> per check;
+// fail -> <failure>, error -> <error>, skip -> <skipped>, warn -> passes
+// with the warning in <system-out>. Always well-formed XML 1.0.
+std::string render_junit(const Report& report);
+// TAP: "TAP version 13" (what Perl's TAP::Parser accepts; TAP 14 readers read
+// it too), "1..N", one "ok"/"not ok" line per check, YAML diagnostics for
+// warn/fail/error, "# SKIP" for skips. See agent/output_tap.cpp.
+std::string render_tap(const Report& report);
+// Prometheus text exposition format 0.0.4 (no sample timestamps, so
+// node_exporter's textfile collector accepts it). Ends with a newline.
+// pycheck_security_updates_pending and pycheck_python_info are absent when
+// unknown. Safe to call from any thread (serve's /metrics).
+std::string render_prometheus(const Report& report);
 
 std::string format_rfc3339(std::chrono::system_clock::time_point t);
 

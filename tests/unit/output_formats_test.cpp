@@ -1,0 +1,457 @@
+// The junit, tap and prometheus renderers, checked with the parsers CI systems
+// use: Python's xml.etree (expat), Perl's TAP::Parser (core Perl) and
+// prometheus_client's text parser (Debian: python3-prometheus-client). A
+// missing parser makes these tests fail, not skip.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "agent/output_escape.h"
+#include "agent/report.h"
+
+using namespace pycheck;
+
+namespace {
+
+// Bytes the inspected system may hand us: markup, quotes, escapes, a CDATA
+// terminator, line ends, control characters (NUL included), invalid UTF-8
+// (stray byte, overlong, surrogate, truncated) and real non-ASCII.
+constexpr char kHostileBytes[] =
+    "q\"a'&<>]]>\\#\n\r\t|"
+    "\x01\x1b\x7f\x00|"
+    "\xff|\xc0\x80|\xed\xa0\x80|\xe2\x82x|"
+    "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d \xef\xbf\xbe|end";
+const std::string kHostile(kHostileBytes, sizeof kHostileBytes - 1);
+
+constexpr std::string_view kFffd = "\xef\xbf\xbd";
+
+// kHostile after sanitize_utf8 with no filter: each bad byte -> U+FFFD.
+std::string hostile_as_utf8() {
+  std::string r = "\xef\xbf\xbd";
+  return std::string("q\"a'&<>]]>\\#\n\r\t|") + std::string("\x01\x1b\x7f\x00|", 5) + r + "|" + r +
+         r + "|" + r + r + r + "|" + r + r + "x|" +
+         "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d \xef\xbf\xbe|end";
+}
+
+// What survives in XML: the same, minus the characters XML 1.0 forbids
+// (U+0001, U+001B, NUL, U+FFFE); DEL is allowed.
+std::string hostile_in_xml() {
+  std::string r = "\xef\xbf\xbd";
+  return std::string("q\"a'&<>]]>\\#\n\r\t|") + "\x7f|" + r + "|" + r + r + "|" + r + r + r + "|" +
+         r + r + "x|" + "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d |end";
+}
+
+CheckResult result(std::string id, CheckStatus status, std::string summary) {
+  CheckResult r;
+  r.id = std::move(id);
+  r.title = "title";
+  r.status = status;
+  r.summary = std::move(summary);
+  r.duration_ms = 12.5;
+  if (status == CheckStatus::warn || status == CheckStatus::fail || status == CheckStatus::error) {
+    r.remediation = "fix it";
+  }
+  return r;
+}
+
+// One check per status; the failing one carries the hostile bytes everywhere.
+Report every_status_report() {
+  Report report;
+  report.pycheck_version = "0.1.0";
+  report.root = "/";
+  report.started_at = "2026-11-28T12:00:00.250Z";
+  report.duration_ms = 1500;
+  report.checks.push_back(result("a.pass", CheckStatus::pass, "all good"));
+  CheckResult warn = result("b.warn", CheckStatus::warn, "a little off");
+  warn.details = {{"path", "/etc/x"},
+                  {"list", {1, "two", nullptr, true, "/etc/x: bad data", "a : b", "http://x"}},
+                  {"nested", {{"k", {{"x", 1}}}, {".dot", {{"-dash", 2}}}}}};
+  report.checks.push_back(warn);
+  CheckResult fail = result("c.fail", CheckStatus::fail, kHostile);
+  fail.remediation = kHostile;
+  fail.details = {{"value", kHostile},
+                  {kHostile, "hostile key"},
+                  {"empty", json::object()},
+                  {"none", json::array()}};
+  report.checks.push_back(fail);
+  report.checks.push_back(result("d.skip", CheckStatus::skip, "nothing to judge # here"));
+  report.checks.push_back(result("e.error", CheckStatus::error, "could not read /etc/y"));
+  return report;
+}
+
+class TempFile {
+ public:
+  explicit TempFile(std::string_view content) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pycheck-fmt-XXXXXX").string();
+    int fd = ::mkstemp(tmpl.data());
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    path_ = tmpl;
+    std::ofstream(path_, std::ios::binary | std::ios::trunc).write(content.data(), content.size());
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `command` (a shell command line) with `input` as a file argument and
+// returns its stdout parsed as JSON; the command must exit 0.
+json run_parser(const std::string& command, std::string_view input) {
+  TempFile in(input);
+  TempFile script_out("");
+  const std::string line = command + " '" + in.path() + "' > '" + script_out.path() + "'";
+  INFO(line);
+  REQUIRE(std::system(line.c_str()) == 0);
+  std::ifstream f(script_out.path(), std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  INFO(text);
+  return json::parse(text);
+}
+
+// Python script files are kept in the test binary: the parsers' verdicts as JSON.
+const std::string kJunitParser = R"PY(
+import json, sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+cases = []
+for tc in root.findall("testcase"):
+    kids = [{"tag": k.tag, "attrib": dict(k.attrib), "text": k.text or ""} for k in tc]
+    cases.append({"attrib": dict(tc.attrib), "children": kids})
+props = {p.get("name"): p.get("value") for p in root.find("properties")}
+print(json.dumps({"tag": root.tag, "attrib": dict(root.attrib), "cases": cases, "properties": props}))
+)PY";
+
+const std::string kPrometheusParser = R"PY(
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+text = open(sys.argv[1], encoding="utf-8", newline="").read()
+out = []
+for fam in text_string_to_metric_families(text):
+    out.append({"name": fam.name, "type": fam.type, "documentation": fam.documentation,
+                "samples": [{"name": s.name, "labels": s.labels, "value": s.value,
+                             "timestamp": s.timestamp} for s in fam.samples]})
+print(json.dumps(out))
+)PY";
+
+const std::string kTapParser = R"PL(
+use strict; use warnings; use TAP::Parser; use JSON::PP;
+open(my $fh, '<:raw', $ARGV[0]) or die; my $tap = do { local $/; <$fh> };
+my $p = TAP::Parser->new({ source => $tap });
+my (@tests, $last);
+while (my $r = $p->next) {
+  if ($r->is_test) {
+    $last = { number => $r->number, ok => ($r->is_actual_ok ? 1 : 0), description => $r->description,
+              directive => $r->directive, explanation => $r->explanation };
+    push @tests, $last;
+  } elsif ($r->is_yaml) {
+    $last->{yaml} = $r->data;
+  }
+}
+print JSON::PP->new->canonical->encode({ version => $p->version, plan => $p->plan, tests => \@tests,
+  passed => [ $p->passed ], failed => [ $p->failed ], skipped => [ $p->skipped ],
+  parse_errors => [ $p->parse_errors ], is_good_plan => ($p->is_good_plan ? 1 : 0) });
+)PL";
+
+json parse_with_python(const std::string& script, std::string_view input) {
+  TempFile py(script);
+  return run_parser("/usr/bin/python3 '" + py.path() + "'", input);
+}
+
+json parse_with_perl(const std::string& script, std::string_view input) {
+  TempFile pl(script);
+  return run_parser("perl '" + pl.path() + "'", input);
+}
+
+}  // namespace
+
+TEST_CASE("sanitize_utf8: ill-formed sequences become U+FFFD, one per bad byte", "[formats]") {
+  const std::string r(kFffd);
+  struct Vector {
+    std::string in, out;
+  };
+  const Vector vectors[] = {
+      {"plain ascii", "plain ascii"},
+      {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\x8d"},  // é € 🐍
+      {"\x80", r},                               // stray continuation byte
+      {"a\xc3", "a" + r},                        // truncated at the end
+      {"\xe2\x82x", r + r + "x"},                // truncated in the middle
+      {"\xc0\x80", r + r},                       // overlong NUL
+      {"\xe0\x80\xaf", r + r + r},               // overlong '/'
+      {"\xed\xa0\x80", r + r + r},               // UTF-16 surrogate
+      {"\xf4\x90\x80\x80", r + r + r + r},       // beyond U+10FFFF
+      {"\xf5\x80", r + r},                       // never a lead byte
+      {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},  // U+10FFFF itself is fine
+      {std::string("\x00", 1), std::string("\x00", 1)},
+  };
+  for (const Vector& v : vectors) {
+    INFO(v.in);
+    CHECK(sanitize_utf8(v.in) == v.out);
+  }
+  CHECK(sanitize_utf8(kHostile) == hostile_as_utf8());
+  CHECK(sanitize_utf8(kHostile, is_xml_char) == hostile_in_xml());
+}
+
+TEST_CASE("format_number: shortest round-trip text", "[formats]") {
+  CHECK(format_number(1) == "1");
+  CHECK(format_number(0) == "0");
+  CHECK(format_number(0.0125) == "0.0125");
+  CHECK(format_number(1795867200.25) == "1795867200.25");
+  CHECK(format_number(std::nan("")) == "NaN");
+  CHECK(format_number(-HUGE_VAL) == "-Inf");
+}
+
+TEST_CASE("junit: one testsuite, a testcase per check, hostile text survives expat", "[formats]") {
+  const Report report = every_status_report();
+  const std::string xml = render_junit(report);
+  CHECK(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"pycheck\"", 0) ==
+        0);
+  CHECK(xml.find("]]>") == std::string::npos);  // escaped as ]]&gt;
+  CHECK(xml.find('\x01') == std::string::npos);
+  CHECK(xml.find(std::string(1, '\0')) == std::string::npos);
+
+  const json parsed = parse_with_python(kJunitParser, xml);
+  CHECK(parsed["tag"] == "testsuite");
+  CHECK(parsed["attrib"]["name"] == "pycheck");
+  CHECK(parsed["attrib"]["tests"] == "5");
+  CHECK(parsed["attrib"]["failures"] == "1");
+  CHECK(parsed["attrib"]["errors"] == "1");
+  CHECK(parsed["attrib"]["skipped"] == "1");
+  CHECK(parsed["attrib"]["time"] == "1.500");
+  CHECK(parsed["attrib"]["timestamp"] == "2026-11-28T12:00:00.250Z");
+  CHECK(parsed["properties"]["pycheck.version"] == "0.1.0");
+  CHECK(parsed["properties"]["pycheck.status"] == "fail");
+  const json& cases = parsed["cases"];
+  REQUIRE(cases.size() == 5);
+  for (const json& c : cases) {
+    CHECK(c["attrib"]["classname"] == "pycheck");
+    CHECK(c["attrib"]["time"] == "0.013");  // 12.5 ms, milliseconds precision
+  }
+  // pass: summary in system-out, no failure.
+  CHECK(cases[0]["attrib"]["name"] == "a.pass");
+  REQUIRE(cases[0]["children"].size() == 1);
+  CHECK(cases[0]["children"][0]["tag"] == "system-out");
+  CHECK(cases[0]["children"][0]["text"] == "all good");
+  // warn: still a pass; WARN, fix and details in system-out.
+  REQUIRE(cases[1]["children"].size() == 1);
+  CHECK(cases[1]["children"][0]["tag"] == "system-out");
+  const std::string warn_text = cases[1]["children"][0]["text"];
+  CHECK(warn_text.rfind("WARN: a little off\n\nfix: fix it\n\ndetails:\n", 0) == 0);
+  CHECK(warn_text.find("\"path\": \"/etc/x\"") != std::string::npos);
+  // fail: message attribute and body keep every legal character, exactly.
+  REQUIRE(cases[2]["children"].size() == 1);
+  const json& failure = cases[2]["children"][0];
+  CHECK(failure["tag"] == "failure");
+  CHECK(failure["attrib"]["type"] == "fail");
+  CHECK(failure["attrib"]["message"] == hostile_in_xml());
+  const std::string body = failure["text"];
+  CHECK(body.rfind(hostile_in_xml() + "\n\nfix: " + hostile_in_xml(), 0) == 0);
+  // skip and error.
+  REQUIRE(cases[3]["children"].size() == 1);
+  CHECK(cases[3]["children"][0]["tag"] == "skipped");
+  CHECK(cases[3]["children"][0]["attrib"]["message"] == "nothing to judge # here");
+  REQUIRE(cases[4]["children"].size() == 1);
+  CHECK(cases[4]["children"][0]["tag"] == "error");
+  CHECK(cases[4]["children"][0]["attrib"]["message"] == "could not read /etc/y");
+  CHECK(cases[4]["children"][0]["attrib"]["type"] == "error");
+}
+
+TEST_CASE("junit: a hostile check id and root stay well-formed", "[formats]") {
+  Report report;
+  report.root = kHostile;
+  report.checks.push_back(result(kHostile, CheckStatus::pass, kHostile));
+  const json parsed = parse_with_python(kJunitParser, render_junit(report));
+  CHECK(parsed["cases"][0]["attrib"]["name"] == hostile_in_xml());
+  CHECK(parsed["cases"][0]["children"][0]["text"] == hostile_in_xml());
+  CHECK(parsed["properties"]["pycheck.root"] == hostile_in_xml());
+}
+
+TEST_CASE("tap: TAP::Parser reads the plan, ok/not ok, SKIP and YAML diagnostics", "[formats]") {
+  const Report report = every_status_report();
+  const std::string tap = render_tap(report);
+  CHECK(tap.rfind("TAP version 13\n1..5\n# pycheck: FAIL", 0) == 0);
+  CHECK(tap.find("ok 1 - a.pass: all good\n") != std::string::npos);
+  CHECK(tap.find("ok 4 - d.skip # SKIP nothing to judge \\# here\n") != std::string::npos);
+  CHECK(tap.find("not ok 5 - e.error: could not read /etc/y\n") != std::string::npos);
+
+  const json parsed = parse_with_perl(kTapParser, tap);
+  CHECK(parsed["parse_errors"] == json::array());
+  CHECK(parsed["version"] == 13);
+  CHECK(parsed["plan"] == "1..5");
+  CHECK(parsed["is_good_plan"] == 1);
+  CHECK(parsed["passed"] == json({1, 2, 4}));
+  CHECK(parsed["failed"] == json({3, 5}));
+  CHECK(parsed["skipped"] == json({4}));
+  const json& tests = parsed["tests"];
+  REQUIRE(tests.size() == 5);
+  CHECK_FALSE(tests[0].contains("yaml"));  // a pass needs no diagnostics
+  CHECK(tests[1]["yaml"]["severity"] == "warn");
+  CHECK(tests[1]["yaml"]["message"] == "a little off");
+  CHECK(tests[1]["yaml"]["fix"] == "fix it");
+  CHECK(tests[1]["yaml"]["data"]["path"] == "/etc/x");
+  // YAMLish: untyped scalars; "x: y" items must not turn into mappings.
+  CHECK(tests[1]["yaml"]["data"]["list"] ==
+        json({"1", "two", nullptr, "true", "/etc/x: bad data", "a : b", "http://x"}));
+  CHECK(tests[1]["yaml"]["data"]["nested"]["k"]["x"] == "1");
+  CHECK(tests[1]["yaml"]["data"]["nested"][".dot"]["-dash"] == "2");
+  // The hostile summary: one line in the description ('#' and '\' escaped,
+  // line ends folded, controls dropped), exact in the YAML block.
+  const std::string r(kFffd);
+  CHECK(tests[2]["description"] == "- c.fail: q\"a'&<>]]>\\\\\\#   ||" + r + "|" + r + r + "|" + r +
+                                       r + r + "|" + r + r +
+                                       "x|\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d \xef\xbf\xbe|end");
+  CHECK(tests[2]["ok"] == 0);
+  CHECK(tests[2]["yaml"]["severity"] == "fail");
+  CHECK(tests[2]["yaml"]["message"] == hostile_as_utf8());
+  CHECK(tests[2]["yaml"]["fix"] == hostile_as_utf8());
+  CHECK(tests[2]["yaml"]["data"]["value"] == hostile_as_utf8());
+  CHECK(tests[2]["yaml"]["data"][hostile_as_utf8()] == "hostile key");
+  CHECK(tests[2]["yaml"]["data"]["empty"] == json::object());
+  CHECK(tests[2]["yaml"]["data"]["none"] == json::array());
+  CHECK(tests[3]["directive"] == "SKIP");
+  CHECK(tests[4]["yaml"]["severity"] == "error");
+}
+
+TEST_CASE("tap: no checks is a skipped plan", "[formats]") {
+  const json parsed = parse_with_perl(kTapParser, render_tap(Report{}));
+  CHECK(parsed["parse_errors"] == json::array());
+  CHECK(parsed["plan"] == "1..0");
+  CHECK(parsed["tests"] == json::array());
+}
+
+namespace {
+
+const json* family(const json& families, std::string_view name) {
+  for (const json& f : families) {
+    if (f["name"] == name) return &f;
+  }
+  return nullptr;
+}
+
+// A report as a run on the official image produces it: python.path and
+// apt.security-updates with the details shapes those checks write.
+Report image_report(CheckStatus apt_status) {
+  Report report = every_status_report();
+  CheckResult path =
+      result("python.path", CheckStatus::pass, "python3 → /usr/local/bin/python3.11");
+  path.details = {{"commands",
+                   {{"python3",
+                     {{"python",
+                       {{"version", "3.11.2"},
+                        {"base", {{"prefix", "/usr/local"}, {"version", "3.11.2"}}}}}}}}}};
+  report.checks.push_back(path);
+  CheckResult apt = result("apt.security-updates", apt_status, "3 pending security updates");
+  if (apt_status != CheckStatus::skip && apt_status != CheckStatus::error) {
+    apt.details = {{"pending_count", 3}, {"pending", json::array()}};
+  }
+  report.checks.push_back(apt);
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("prometheus: gauges prometheus_client parses, no timestamps", "[formats]") {
+  const Report report = image_report(CheckStatus::warn);
+  const std::string text = render_prometheus(report);
+  CHECK(text.back() == '\n');
+  CHECK(text.find("pycheck_check_success{check=\"a.pass\"} 1\n") != std::string::npos);
+  CHECK(text.find("pycheck_check_success{check=\"e.error\"} 0\n") != std::string::npos);
+  CHECK(text.find("pycheck_last_run_timestamp_seconds 1795867200.25\n") != std::string::npos);
+  CHECK(text.find("pycheck_check_duration_seconds{check=\"a.pass\"} 0.0125\n") !=
+        std::string::npos);
+
+  const json families = parse_with_python(kPrometheusParser, text);
+  // Each metric exactly once (groups uninterrupted), all gauges with HELP.
+  std::set<std::string> names;
+  for (const json& f : families) {
+    CHECK(names.insert(f["name"].get<std::string>()).second);
+    CHECK(f["type"] == "gauge");
+    CHECK_FALSE(f["documentation"].get<std::string>().empty());
+    for (const json& s : f["samples"]) CHECK(s["timestamp"].is_null());
+  }
+  CHECK(names == std::set<std::string>{"pycheck_check_success", "pycheck_check_status",
+                                       "pycheck_check_duration_seconds",
+                                       "pycheck_last_run_timestamp_seconds",
+                                       "pycheck_security_updates_pending", "pycheck_build_info",
+                                       "pycheck_python_info"});
+  const json* success = family(families, "pycheck_check_success");
+  REQUIRE(success != nullptr);
+  std::map<std::string, double> ok;
+  for (const json& s : (*success)["samples"]) ok[s["labels"]["check"]] = s["value"];
+  CHECK(ok == std::map<std::string, double>{{"a.pass", 1},
+                                            {"b.warn", 1},
+                                            {"c.fail", 0},
+                                            {"d.skip", 1},
+                                            {"e.error", 0},
+                                            {"python.path", 1},
+                                            {"apt.security-updates", 1}});
+  // One-hot: exactly one 1 per check, on its own status.
+  const json* status = family(families, "pycheck_check_status");
+  REQUIRE(status != nullptr);
+  CHECK((*status)["samples"].size() == 7 * 5);
+  std::map<std::string, std::string> hot;
+  for (const json& s : (*status)["samples"]) {
+    if (s["value"] == 1.0) {
+      CHECK(hot.emplace(s["labels"]["check"], s["labels"]["status"]).second);
+    } else {
+      CHECK(s["value"] == 0.0);
+    }
+  }
+  CHECK(hot["c.fail"] == "fail");
+  CHECK(hot["d.skip"] == "skip");
+  CHECK(hot["e.error"] == "error");
+  CHECK(hot.size() == 7);
+  CHECK((*family(families, "pycheck_security_updates_pending"))["samples"][0]["value"] == 3.0);
+  CHECK((*family(families, "pycheck_last_run_timestamp_seconds"))["samples"][0]["value"] ==
+        1795867200.25);
+  CHECK((*family(families, "pycheck_build_info"))["samples"][0]["labels"] ==
+        json({{"version", "0.1.0"}}));
+  CHECK((*family(families, "pycheck_python_info"))["samples"][0]["labels"] ==
+        json({{"version", "3.11.2"}, {"prefix", "/usr/local"}}));
+}
+
+TEST_CASE("prometheus: pending updates and python info only when known", "[formats]") {
+  for (CheckStatus s : {CheckStatus::pass, CheckStatus::fail}) {
+    CHECK(render_prometheus(image_report(s)).find("\npycheck_security_updates_pending 3\n") !=
+          std::string::npos);
+  }
+  for (CheckStatus s : {CheckStatus::skip, CheckStatus::error}) {
+    CHECK(render_prometheus(image_report(s)).find("pycheck_security_updates_pending") ==
+          std::string::npos);
+  }
+  Report bare = every_status_report();  // no python.path, no apt check
+  bare.started_at = "not a time";
+  const std::string text = render_prometheus(bare);
+  CHECK(text.find("pycheck_python_info") == std::string::npos);
+  CHECK(text.find("pycheck_security_updates_pending") == std::string::npos);
+  CHECK(text.find("pycheck_last_run_timestamp_seconds") == std::string::npos);
+  CHECK(text.find("pycheck_build_info{version=\"0.1.0\"} 1\n") != std::string::npos);
+  Report unknown_python = image_report(CheckStatus::pass);
+  unknown_python.checks[5].status = CheckStatus::fail;
+  unknown_python.checks[5].details = {{"commands", {{"python3", {{"python", nullptr}}}}}};
+  CHECK(render_prometheus(unknown_python).find("pycheck_python_info") == std::string::npos);
+}
+
+TEST_CASE("prometheus: hostile label values are escaped and read back exactly", "[formats]") {
+  Report report = image_report(CheckStatus::pass);
+  report.checks[0].id = kHostile;
+  report.checks[5].details["commands"]["python3"]["python"]["base"]["prefix"] = kHostile;
+  const std::string text = render_prometheus(report);
+  CHECK(text.find("\\\"") != std::string::npos);
+  CHECK(text.find("\\n") != std::string::npos);
+  const json families = parse_with_python(kPrometheusParser, text);
+  bool found = false;
+  for (const json& s : (*family(families, "pycheck_check_success"))["samples"]) {
+    found = found || s["labels"]["check"] == hostile_as_utf8();
+  }
+  CHECK(found);
+  CHECK((*family(families, "pycheck_python_info"))["samples"][0]["labels"]["prefix"] ==
+        hostile_as_utf8());
+}
