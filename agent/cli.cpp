@@ -13,6 +13,8 @@
 #include "agent/file_output.h"
 #include "agent/http_client.h"
 #include "agent/runner.h"
+#include "agent/serve.h"
+#include "agent/worker.h"
 #include "checks/check_table.h"
 
 namespace pycheck {
@@ -20,6 +22,8 @@ namespace {
 
 constexpr int kExitUsage = 2;
 constexpr std::string_view kDefaultTimeout = "800ms";  // under Kubernetes' default 1 s probe timeout
+// serve's runs happen in the background, bounded by no probe's timeout.
+constexpr std::string_view kServeDefaultTimeout = "10s";
 
 struct RunArgs {
   std::string root = "/";
@@ -107,23 +111,33 @@ Result<std::vector<PlannedCheck>> plan_checks(const RunArgs& args, const Config&
   return planned;
 }
 
+Config load_config(const RunArgs& args) {
+  if (args.config_file.empty()) return {};
+  auto text = read_host_file(args.config_file);
+  if (!text) throw UsageError{"--config: " + text.error().message};
+  auto parsed = parse_config(*text, check_table());
+  if (!parsed) throw UsageError{args.config_file + ": " + parsed.error().message};
+  return std::move(parsed).value();
+}
+
+// --timeout, else the config's, else `fallback`.
+std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config, std::string_view fallback) {
+  if (args.timeout.empty()) return config.timeout.value_or(*parse_duration(fallback));
+  auto t = parse_duration(args.timeout);
+  if (!t) throw UsageError{"--timeout: " + t.error().message};
+  return *t;
+}
+
+CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
+  if (args.fail_on.empty()) return config.fail_on.value_or(CheckStatus::fail);
+  return args.fail_on == "warn" ? CheckStatus::warn : CheckStatus::fail;
+}
+
 int run_command(const RunArgs& args) {
-  Config config;
-  if (!args.config_file.empty()) {
-    auto text = read_host_file(args.config_file);
-    if (!text) throw UsageError{"--config: " + text.error().message};
-    auto parsed = parse_config(*text, check_table());
-    if (!parsed) throw UsageError{args.config_file + ": " + parsed.error().message};
-    config = std::move(parsed).value();
-  }
-  std::chrono::milliseconds timeout = config.timeout.value_or(*parse_duration(kDefaultTimeout));
-  if (!args.timeout.empty()) {
-    auto t = parse_duration(args.timeout);
-    if (!t) throw UsageError{"--timeout: " + t.error().message};
-    timeout = *t;
-  }
-  CheckStatus fail_on = config.fail_on.value_or(CheckStatus::fail);
-  if (!args.fail_on.empty()) fail_on = args.fail_on == "warn" ? CheckStatus::warn : CheckStatus::fail;
+  hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
+  Config config = load_config(args);
+  std::chrono::milliseconds timeout = run_timeout(args, config, kDefaultTimeout);
+  CheckStatus fail_on = effective_fail_on(args, config);
 
   std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
   auto fs = RootFs::open(root);
@@ -136,13 +150,7 @@ int run_command(const RunArgs& args) {
   auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
   setup->checks = std::move(planned).value();
   setup->online = args.online || config.online.value_or(false);
-  if (setup->online) {
-    // The one HTTP client of the run: bounded by the same deadline as the checks.
-    HttpClientOptions http;
-    http.deadline = std::chrono::steady_clock::now() + timeout;
-    http.cache_dir = args.cache_dir;
-    setup->http = std::make_shared<const HttpClient>(http);
-  } else if (!args.cache_dir.empty()) {
+  if (!setup->online && !args.cache_dir.empty()) {
     throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
   }
   const auto started = std::chrono::system_clock::now();
@@ -153,41 +161,127 @@ int run_command(const RunArgs& args) {
     setup->now = *now;
   }
 
-  RunOutcome outcome = run_checks(setup, timeout);
-  Report& report = outcome.report;
-  report.pycheck_version = PYCHECK_VERSION;
-  report.root = root;
-  report.started_at = format_rfc3339(started);
-
-  std::string rendered;
-  if (args.format == "json") {
-    rendered = render_json(report);
-  } else {
-    const char* no_color_env = std::getenv("NO_COLOR");
-    bool color = !args.no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
-                 args.output.empty() && ::isatty(STDOUT_FILENO);
-    rendered = render_text(report, color);
+  const char* no_color_env = std::getenv("NO_COLOR");  // asked here: the worker has no terminal
+  const bool color = !args.no_color && (no_color_env == nullptr || *no_color_env == '\0') &&
+                     args.output.empty() && ::isatty(STDOUT_FILENO);
+  auto render = [&](Report& report) {
+    report.pycheck_version = PYCHECK_VERSION;
+    report.root = root;
+    report.started_at = format_rfc3339(started);
+    if (args.format == "json") return render_json(report);
+    if (args.format == "junit") return render_junit(report);
+    if (args.format == "tap") return render_tap(report);
+    if (args.format == "prometheus") return render_prometheus(report);
+    return render_text(report, color);
+  };
+  // The checks run in a worker process (agent/worker.h): a check thread stuck
+  // in a hung filesystem then cannot keep this process from exiting. Threads
+  // and the HTTP client start in the worker only.
+  auto work = [&] {
+    if (setup->online) {
+      // The one HTTP client of the run: bounded by the same deadline as the checks.
+      HttpClientOptions http;
+      http.deadline = std::chrono::steady_clock::now() + timeout;
+      http.cache_dir = args.cache_dir;
+      setup->http = std::make_shared<const HttpClient>(http);
+    }
+    RunOutcome outcome = run_checks(setup, timeout);
+    return WorkerOutput{outcome.report.exit_code(fail_on), render(outcome.report),
+                        verdict_line(outcome.report), outcome.abandoned_checks > 0};
+  };
+  constexpr auto kWorkerGrace = std::chrono::milliseconds(250);  // to render and send the report
+  auto worker = run_in_worker(work, std::chrono::steady_clock::now() + timeout + kWorkerGrace);
+  if (!worker) {
+    // Never healthy when the worker could not tell: every check is an error.
+    std::cerr << "pycheck: ERROR — " << worker.error().message << "\n";
+    Report report = worker_failure_report(setup->checks, worker.error().message);
+    const auto took = std::chrono::system_clock::now() - started;
+    report.duration_ms = std::chrono::duration<double, std::milli>(took).count();
+    worker = WorkerOutput{1, render(report), verdict_line(report), false};
   }
-  int code = report.exit_code(fail_on);
+  int code = worker->exit_code;
   if (!args.output.empty()) {
-    auto written = write_file_atomically(args.output, rendered);
+    auto written = write_file_atomically(args.output, worker->report);
     if (!written) {
       std::cerr << "pycheck: --output: " << written.error().message << "\n";
       code = kExitUsage;
     } else {
-      std::cout << verdict_line(report) << "\n";
+      std::cout << worker->verdict << "\n";
     }
   } else {
-    std::cout << rendered;
+    std::cout << worker->report;
   }
   std::cout.flush();
-  if (outcome.abandoned_checks > 0) {
-    // A check thread is stuck in a read; do not wait for it, do not run
-    // destructors under it.
+  if (worker->threads_left_behind) {
+    // No worker could start and a check thread of ours is stuck in a read: do
+    // not wait for it, do not run destructors under it.
     std::fflush(nullptr);
     std::_Exit(code);
   }
   return code;
+}
+
+struct ServeArgs {
+  std::string listen = std::string(kDefaultListen);
+  std::string interval = "30s";
+  std::string online_interval = "6h";
+};
+
+// `pycheck serve`: the run options apply to every background run. What cannot
+// work at all is a usage error now; each run then re-opens the root (and
+// re-reads a --pid's environment), so a restarted container is seen.
+int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
+  Config config = load_config(args);
+  auto listen = parse_listen_address(serve_args.listen);
+  if (!listen) throw UsageError{listen.error().message};
+  SchedulerOptions options;
+  options.timeout = run_timeout(args, config, kServeDefaultTimeout);
+  options.fail_on = effective_fail_on(args, config);
+  auto interval = parse_duration(serve_args.interval);
+  if (!interval) throw UsageError{"--interval: " + interval.error().message};
+  auto online_interval = parse_duration(serve_args.online_interval);
+  if (!online_interval) throw UsageError{"--online-interval: " + online_interval.error().message};
+  options.interval = *interval;
+  options.online_interval = *online_interval;
+  options.online = args.online || config.online.value_or(false);
+  if (!options.online && !args.cache_dir.empty()) {
+    throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
+  }
+  std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
+  if (auto fs = RootFs::open(root); !fs) throw UsageError{"--root: " + fs.error().message};
+  auto env = judged_environment(args);
+  if (!env) throw UsageError{env.error().message};
+  auto planned = plan_checks(args, config);
+  if (!planned) throw UsageError{planned.error().message};
+  std::optional<std::chrono::system_clock::time_point> now;
+  if (!args.now.empty()) {
+    auto parsed = parse_now(args.now);
+    if (!parsed) throw UsageError{parsed.error().message};
+    now = *parsed;
+  }
+  options.checks = std::move(planned).value();
+  options.root = root;
+
+  std::optional<Environment> fixed_env;
+  if (args.pid == 0) fixed_env = std::move(env).value();
+  SetupFactory make_setup = [args, root, fixed_env, now](bool online, std::chrono::milliseconds timeout)
+      -> Result<std::shared_ptr<RunSetup>> {
+    auto fs = RootFs::open(root);
+    if (!fs) return Error{"cannot open the root " + root + ": " + fs.error().message};
+    auto env = fixed_env ? Result<Environment>(*fixed_env) : judged_environment(args);
+    if (!env) return Error{env.error().message};
+    auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
+    setup->now = now.value_or(std::chrono::system_clock::now());
+    setup->online = online;
+    if (online) {
+      HttpClientOptions http;
+      http.deadline = std::chrono::steady_clock::now() + timeout;
+      http.cache_dir = args.cache_dir;
+      setup->http = std::make_shared<const HttpClient>(http);
+    }
+    return setup;
+  };
+  return run_serve(*listen, std::move(options), std::move(make_setup));
 }
 
 void print_list() {
@@ -217,7 +311,8 @@ void add_run_options(CLI::App& app, RunArgs& args) {
   app.add_option("--pid", args.pid, "Inspect process PID's container: root /proc/PID/root, environment /proc/PID/environ")
       ->check(CLI::PositiveNumber);
   app.add_option("--env-file", args.env_file, "Judge the environment in FILE (KEY=VALUE lines) instead of pycheck's own");
-  app.add_option("--format", args.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--format", args.format, "Output format: text, json, junit, tap, prometheus")
+      ->check(CLI::IsMember({"text", "json", "junit", "tap", "prometheus"}));
   app.add_option("--output", args.output, "Write the report to FILE atomically (the verdict line still goes to stdout)");
   app.add_option("--check", args.only, "Run only this check (repeatable)");
   app.add_option("--skip", args.skip, "Do not run this check (repeatable)");
@@ -246,6 +341,14 @@ int run_cli(int argc, char** argv) {
   std::string explain_id;
   auto* explain = app.add_subcommand("explain", "Why a check matters, how it is checked, how to fix it");
   explain->add_option("id", explain_id, "Check id")->required();
+  ServeArgs serve_args;
+  auto* serve = app.add_subcommand(
+      "serve", "Serve /livez, /readyz, /readyz/<check>, /metrics and /report over HTTP; checks run in the background");
+  serve->add_option("--listen", serve_args.listen,
+                    "ADDR:PORT: 127.0.0.1:8079 (default), [::1]:8079, :8079 (all IPv4 interfaces), [::]:8079");
+  serve->add_option("--interval", serve_args.interval, "Time between offline runs (default 30s)");
+  serve->add_option("--online-interval", serve_args.online_interval,
+                    "With --online: time between runs of the checks that use the network (default 6h, ±10%)");
   (void)run;
   try {
     app.parse(argc, argv);
@@ -265,6 +368,12 @@ int run_cli(int argc, char** argv) {
       return 0;
     }
     if (explain->parsed()) return print_explain(explain_id);
+    if (serve->parsed()) {
+      if (app.count("--format") > 0 || app.count("--output") > 0) {
+        throw UsageError{"--format and --output do not apply to serve: it serves /report (JSON) and /metrics"};
+      }
+      return serve_command(args, serve_args);
+    }
     return run_command(args);
   } catch (const UsageError& e) {
     std::cerr << "pycheck: " << e.message << "\n";

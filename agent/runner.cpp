@@ -67,14 +67,19 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
   shared->results.resize(setup->checks.size());
   shared->remaining = setup->checks.size();
 
+  const auto started = std::chrono::system_clock::now();
   std::vector<std::thread> threads;
+  std::vector<std::shared_ptr<std::atomic<bool>>> running;
   threads.reserve(setup->checks.size());
+  running.reserve(setup->checks.size());
   for (std::size_t i = 0; i < setup->checks.size(); ++i) {
-    threads.emplace_back([shared, i] {
+    auto flag = running.emplace_back(std::make_shared<std::atomic<bool>>(true));
+    threads.emplace_back([shared, i, flag] {
       CheckResult result = run_one(*shared->setup, shared->setup->checks[i]);
       std::lock_guard lock(shared->mutex);
       shared->results[i] = std::move(result);
       --shared->remaining;
+      flag->store(false);
       shared->done.notify_all();
     });
   }
@@ -101,6 +106,7 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
       late.duration_ms = ms_since(start);
       outcome.report.checks.push_back(std::move(late));
       ++outcome.abandoned_checks;
+      outcome.abandoned.push_back({std::string(info.id), started, running[i]});
     }
   }
   // Threads that delivered are finishing now; join them. Leave stuck ones behind.

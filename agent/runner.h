@@ -4,9 +4,11 @@
 // waiting for it (see RunOutcome::abandoned_checks).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "agent/check.h"
@@ -33,9 +35,21 @@ struct RunSetup {
   std::shared_ptr<const HttpClient> http;
 };
 
+// A check thread still running at the deadline, left behind. Its read may yet
+// return; `running` turns false when the thread has finished (it then ends on
+// its own). A long-running caller (serve mode) uses it not to start the same
+// check again while an earlier thread of it is stuck.
+struct AbandonedCheck {
+  std::string id;
+  std::chrono::system_clock::time_point started;  // when its run started
+  std::shared_ptr<const std::atomic<bool>> running;
+  bool still_running() const { return running && running->load(); }
+};
+
 struct RunOutcome {
   Report report;
-  int abandoned_checks = 0;  // still running at the deadline
+  int abandoned_checks = 0;               // still running at the deadline
+  std::vector<AbandonedCheck> abandoned;  // the same checks, one entry each
 };
 
 RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds timeout);

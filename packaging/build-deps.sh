@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the static libcurl that the release pycheck links, from Debian's curl
-# source package (so Debian's patches, security fixes included, apply).
+# Builds the static libcurl and libmicrohttpd that the release pycheck links, from
+# Debian's curl and libmicrohttpd source packages (so Debian's patches, security
+# fixes included, apply). Both go into one prefix.
 #
 #   packaging/build-deps.sh            -> prints the prefix on the last stdout line
 #
 # Environment:
 #   PYCHECK_DEPS_DIR  cache root (default /var/cache/pycheck/deps); the build goes
 #                     to $PYCHECK_DEPS_DIR/<key>, key = hash(this script, Debian
-#                     source version, TLS backend, arch), so a cached build is reused.
+#                     source versions, TLS backend, arch), so a cached build is reused.
 #   PYCHECK_TLS       mbedtls (default, the release choice) or openssl (kept so the
 #                     size comparison can be repeated).
 #   PYCHECK_JOBS      parallel make jobs (default: nproc).
@@ -17,6 +18,9 @@
 # run time), no threaded resolver, no netrc (getpwuid), no cookies/IDN/PSL/alt-svc/
 # HSTS/DoH/MIME/NTLM/Kerberos, no HTTP/2, brotli, zstd or SSH; zlib for gzip bodies.
 # No CA bundle or path is compiled in: pycheck finds the CAs at run time.
+#
+# libmicrohttpd (the HTTP server of `pycheck serve`) is cut down to plain HTTP:
+# no TLS, no auth, no post processor, no upgrade, no messages; epoll on.
 #
 # Needs root on a machine that lacks the build packages (it installs them with
 # apt-get). It never edits the machine's apt configuration: the deb-src entries
@@ -58,27 +62,28 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# The Debian version of the curl source package, from the machine's binary package
-# index (offline, so a cached build is found without touching the network).
-candidate_source_version() {
+# The Debian version of a source package ($1 = a binary package built from it), from
+# the machine's binary package index (offline, so a cached build is found without
+# touching the network).
+candidate_source_version() {  # $1 = binary package
   local candidate source_version
-  candidate="$(apt-cache policy curl 2>/dev/null | awk '/Candidate:/ {print $2}')"
+  candidate="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
   if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
     [[ $EUID -eq 0 ]] || return 0
     apt-get update -qq >&2 || return 0
-    candidate="$(apt-cache policy curl 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    candidate="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
     [[ -z "$candidate" || "$candidate" == "(none)" ]] && return 0
   fi
   # "Source: curl (x.y)" names the source version when it differs from the binary's.
-  source_version="$(apt-cache show "curl=$candidate" 2>/dev/null |
+  source_version="$(apt-cache show "$1=$candidate" 2>/dev/null |
     awk '/^Source:/ { if ($3 ~ /^\(/) { gsub(/[()]/, "", $3); print $3 } exit }')"
   echo "${source_version:-$candidate}"
 }
 
-cache_key() {
+cache_key() {  # $1 = curl source version, $2 = libmicrohttpd source version
   {
     cat "$SCRIPT_PATH"
-    echo "debian-source-version=$1 tls=$TLS arch=$(dpkg --print-architecture)"
+    echo "debian-source-version=$1 microhttpd=$2 tls=$TLS arch=$(dpkg --print-architecture)"
   } | sha256sum | cut -c1-16
 }
 
@@ -158,7 +163,7 @@ setup_private_apt() {
   APT_TMP="$(mktemp -d /tmp/pycheck-apt.XXXXXX)"
   chmod 0755 "$APT_TMP"
   mkdir -p "$APT_TMP/sources.list.d" "$APT_TMP/state/lists/partial" \
-    "$APT_TMP/cache/archives/partial" "$APT_TMP/src"
+    "$APT_TMP/cache/archives/partial" "$APT_TMP/src/curl" "$APT_TMP/src/microhttpd"
   : >"$APT_TMP/sources.list"
   for file in /etc/apt/sources.list.d/*.sources; do
     [[ -f "$file" ]] || continue
@@ -185,18 +190,18 @@ setup_private_apt() {
   apt-get "${APT_OPTS[@]}" update -qq >&2
 }
 
-newest_source_version() {
+newest_source_version() {  # $1 = source package
   local best="" v
   while read -r v; do
     if [[ -z "$best" ]] || dpkg --compare-versions "$v" gt "$best"; then best="$v"; fi
-  done < <(apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
+  done < <(apt-cache "${APT_OPTS[@]}" showsrc --only-source "$1" 2>/dev/null |
     awk '/^Version:/ {print $2}')
   echo "$best"
 }
 
-source_has_version() {
-  apt-cache "${APT_OPTS[@]}" showsrc --only-source curl 2>/dev/null |
-    awk -v want="$1" '/^Version:/ && $2 == want {found = 1} END {exit !found}'
+source_has_version() {  # $1 = source package, $2 = version
+  apt-cache "${APT_OPTS[@]}" showsrc --only-source "$1" 2>/dev/null |
+    awk -v want="$2" '/^Version:/ && $2 == want {found = 1} END {exit !found}'
 }
 
 # ---------------------------------------------------------------------------
@@ -227,10 +232,10 @@ configure_flags() {
 build_curl() {  # $1 = version, $2 = prefix
   local version="$1" prefix="$2" srcdir stage
   log "fetching curl $version source (Debian patches applied by dpkg-source)"
-  (cd "$APT_TMP/src" && apt-get "${APT_OPTS[@]}" source --download-only -qq "curl=$version" >&2)
-  (cd "$APT_TMP/src" && dpkg-source -x ./*.dsc curl-src >&2) ||
+  (cd "$APT_TMP/src/curl" && apt-get "${APT_OPTS[@]}" source --download-only -qq "curl=$version" >&2)
+  (cd "$APT_TMP/src/curl" && dpkg-source -x ./*.dsc curl-src >&2) ||
     die "dpkg-source could not unpack curl $version"
-  srcdir="$APT_TMP/src/curl-src"
+  srcdir="$APT_TMP/src/curl/curl-src"
   # Debian's last two patches rename the library for its GnuTLS and NSS flavours;
   # its rules pop them for the OpenSSL flavour, and so do we. The other patches
   # that touch build files (configure.ac: LDAP, GSSAPI; Makefile.am: zsh) concern
@@ -273,25 +278,85 @@ build_curl() {  # $1 = version, $2 = prefix
   rm -rf "$stage"
   rm -f "$prefix"/lib/*.la
   cat >"$prefix/pycheck-deps.cmake" <<EOF
-# Written by packaging/build-deps.sh; read by packaging/curl.cmake.
+# Written by packaging/build-deps.sh; read by packaging/curl.cmake and
+# packaging/microhttpd.cmake.
 set(PYCHECK_CURL_TLS "$TLS")
 set(PYCHECK_CURL_DEBIAN_VERSION "$version")
 set(PYCHECK_CURL_USES_ZLIB ON)
 set(PYCHECK_CURL_USES_CARES ON)
 EOF
-  touch "$prefix/.complete"
+}
+
+microhttpd_configure_flags() {
+  printf '%s\n' \
+    --disable-shared --enable-static --disable-dependency-tracking \
+    --disable-https --without-gnutls --disable-curl --disable-dauth --disable-bauth \
+    --disable-postprocessor --disable-httpupgrade --disable-doc --disable-examples \
+    --disable-messages --disable-nls --disable-sendfile --enable-epoll=yes
+}
+
+build_microhttpd() {  # $1 = version, $2 = prefix (already holding curl)
+  local version="$1" prefix="$2" srcdir stage
+  log "fetching libmicrohttpd $version source (Debian patches applied by dpkg-source)"
+  (cd "$APT_TMP/src/microhttpd" &&
+    apt-get "${APT_OPTS[@]}" source --download-only -qq "libmicrohttpd=$version" >&2)
+  (cd "$APT_TMP/src/microhttpd" && dpkg-source -x ./*.dsc mhd-src >&2) ||
+    die "dpkg-source could not unpack libmicrohttpd $version"
+  srcdir="$APT_TMP/src/microhttpd/mhd-src"
+  stage="$prefix.microhttpd.partial"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  log "configuring libmicrohttpd $version"
+  (
+    cd "$srcdir"
+    mkdir -p "$APT_TMP/tmp"
+    export TMPDIR="$APT_TMP/tmp"
+    # shellcheck disable=SC2046  # one flag per line, none contains spaces
+    CFLAGS="-Os -ffunction-sections -fdata-sections" \
+      ./configure --prefix="$prefix" $(microhttpd_configure_flags) >"$stage/configure.log" 2>&1 ||
+      { tail -40 "$stage/configure.log" >&2; exit 1; }
+    log "building libmicrohttpd ($JOBS jobs)"
+    make -C src/microhttpd -j"$JOBS" >"$stage/make.log" 2>&1 ||
+      { tail -40 "$stage/make.log" >&2; exit 1; }
+    {
+      make -C src/microhttpd install DESTDIR="$stage/root"
+      make -C src/include install DESTDIR="$stage/root"
+      make install-pkgconfigDATA DESTDIR="$stage/root"
+    } >>"$stage/make.log" 2>&1
+  ) || die "building libmicrohttpd failed (logs in $stage)"
+  cp -a "$stage/root$prefix/." "$prefix/"
+  mv "$stage/configure.log" "$prefix/microhttpd-configure.log"
+  mv "$stage/make.log" "$prefix/microhttpd-make.log"
+  rm -rf "$stage"
+  rm -f "$prefix"/lib/*.la
+  echo "set(PYCHECK_MICROHTTPD_DEBIAN_VERSION \"$version\")" >>"$prefix/pycheck-deps.cmake"
+}
+
+# Resolves "$1" (a source package, candidate version "$2") against the source
+# index; prints the version to build.
+resolve_source_version() {
+  local newest
+  if [[ -n "$2" ]] && source_has_version "$1" "$2"; then
+    echo "$2"
+    return 0
+  fi
+  newest="$(newest_source_version "$1")"
+  [[ -n "$newest" ]] || die "no $1 source package found through the derived deb-src entries"
+  log "$1 source ${2:-?} not in the source index; using $newest"
+  echo "$newest"
 }
 
 main() {
-  local version key prefix started newest
+  local curl_version mhd_version key="" prefix="" started
   started=$SECONDS
   ensure_packages
-  version="$(candidate_source_version)"
-  if [[ -n "$version" ]]; then
-    key="$(cache_key "$version")"
+  curl_version="$(candidate_source_version curl)"
+  mhd_version="$(candidate_source_version libmicrohttpd12)"
+  if [[ -n "$curl_version" && -n "$mhd_version" ]]; then
+    key="$(cache_key "$curl_version" "$mhd_version")"
     prefix="$DEPS_DIR/$key"
     if [[ -f "$prefix/.complete" ]]; then
-      log "cached: curl $version ($TLS) in $prefix"
+      log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
       echo "$prefix"
       return 0
     fi
@@ -300,27 +365,25 @@ main() {
   mkdir -p "$DEPS_DIR"
   exec 9>"$DEPS_DIR/.lock"
   flock 9
-  if [[ -n "$version" && -f "$prefix/.complete" ]]; then
-    log "cached: curl $version ($TLS) in $prefix"
+  if [[ -n "$prefix" && -f "$prefix/.complete" ]]; then
+    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
     echo "$prefix"
     return 0
   fi
   setup_private_apt
-  if [[ -z "$version" ]] || ! source_has_version "$version"; then
-    newest="$(newest_source_version)"
-    [[ -n "$newest" ]] || die "no curl source package found through the derived deb-src entries"
-    log "curl source ${version:-?} not in the source index; using $newest"
-    version="$newest"
-    key="$(cache_key "$version")"
-    prefix="$DEPS_DIR/$key"
-    if [[ -f "$prefix/.complete" ]]; then
-      log "cached: curl $version ($TLS) in $prefix"
-      echo "$prefix"
-      return 0
-    fi
+  curl_version="$(resolve_source_version curl "$curl_version")"
+  mhd_version="$(resolve_source_version libmicrohttpd "$mhd_version")"
+  prefix="$DEPS_DIR/$(cache_key "$curl_version" "$mhd_version")"
+  if [[ -f "$prefix/.complete" ]]; then
+    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
+    echo "$prefix"
+    return 0
   fi
-  build_curl "$version" "$prefix"
-  log "built curl $version ($TLS) in $prefix in $((SECONDS - started)) s"
+  build_curl "$curl_version" "$prefix"
+  build_microhttpd "$mhd_version" "$prefix"
+  touch "$prefix/.complete"
+  log "built curl $curl_version ($TLS) and libmicrohttpd $mhd_version in $prefix" \
+    "in $((SECONDS - started)) s"
   echo "$prefix"
 }
 
