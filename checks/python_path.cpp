@@ -1,10 +1,11 @@
 // python.path: what `python3`, `python`, `pip` and `pip3` run under the judged PATH.
+#include <map>
 #include <string>
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/text.h"
 #include "checks/python_commands.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -29,6 +30,34 @@ constexpr std::string_view kExplain =
     "empty or relative entries (they search the working directory). Fix PATH so the image's bin "
     "folder comes first, restore the links (ln -s python3 /usr/local/bin/python), and prefer "
     "`python3 -m pip`, which always uses python3's own pip.";
+
+// A PATH of thousands of entries must not make a report of megabytes: the
+// details list at most this many problems of each kind (and entries), with totals.
+constexpr std::size_t kListedPerKind = 20;
+constexpr std::size_t kListedEntries = 100;
+// The summary is one line: at most this many PATH warnings in it.
+constexpr std::size_t kPathWarningsInSummary = 3;
+
+// details.path with its long lists capped; the PATH string itself stays whole.
+json capped_path_details(const SearchPath& path, const std::vector<PathProblem>& problems) {
+  std::map<PathProblemKind, std::size_t> per_kind;
+  std::vector<PathProblem> listed;
+  for (const PathProblem& p : problems) {
+    if (++per_kind[p.kind] <= kListedPerKind) listed.push_back(p);
+  }
+  json out = to_json(path, listed);
+  if (path.entries.size() > kListedEntries) {
+    out["entries"] =
+        std::vector<std::string>(path.entries.begin(), path.entries.begin() + kListedEntries);
+  }
+  out["entries_total"] = path.entries.size();
+  out["problems_total"] = problems.size();
+  out["missing_path_entries_total"] = per_kind[PathProblemKind::missing_dir];
+  if (listed.size() < problems.size()) {
+    out["problems_listed"] = "the first " + std::to_string(kListedPerKind) + " of each kind";
+  }
+  return out;
+}
 
 struct Verdict {
   std::vector<std::string> warnings;
@@ -117,7 +146,7 @@ CheckOutcome run(const Context& ctx) {
   commands["python"]["python"] = python.runtime ? to_json(*python.runtime) : json(nullptr);
   commands["pip"] = to_json(pip);
   commands["pip3"] = to_json(pip3);
-  out.details = {{"path", to_json(path, problems)}, {"commands", std::move(commands)}};
+  out.details = {{"path", capped_path_details(path, problems)}, {"commands", std::move(commands)}};
 
   if (!python3.lookup.found()) {
     out.status = CheckStatus::fail;
@@ -133,8 +162,9 @@ CheckOutcome run(const Context& ctx) {
   }
 
   Verdict verdict;
+  std::size_t path_warnings = 0;
   for (const PathProblem& p : problems) {
-    if (p.warning) {
+    if (p.warning && ++path_warnings <= kPathWarningsInSummary) {
       verdict.warn(p.message,
                    p.kind == PathProblemKind::unset
                        ? "Set PATH explicitly (the image's is /usr/local/bin:/usr/local/sbin:"
@@ -142,6 +172,10 @@ CheckOutcome run(const Context& ctx) {
                        : "Remove empty and relative PATH entries (a leading, trailing or doubled "
                          "':' adds the working directory).");
     }
+  }
+  if (path_warnings > kPathWarningsInSummary) {
+    verdict.warnings.push_back(std::to_string(path_warnings - kPathWarningsInSummary) +
+                               " more empty or relative PATH entries (details.path.problems)");
   }
   if (!recognised(python3.runtime)) {
     verdict.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error,

@@ -1,5 +1,6 @@
 // python.path and python.installs on fixture roots shaped like the official image.
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 
 #include "tests/unit/python_image_fixture.h"
@@ -160,6 +161,63 @@ TEST_CASE("python.path: warnings", "[python]") {
                                "/usr/local/bin/python3.11 (3.11.15, /usr/local)"));
     CHECK_THAT(mixed.summary, Catch::Contains("python (/opt/venv/bin/python) runs"));
   }
+}
+
+TEST_CASE("python.path: a PATH of 10,000 entries gives a report of kilobytes", "[python]") {
+  FixtureRoot root;
+  test::add_image_python(root);
+  std::string path;
+  for (int i = 0; i < 9960; ++i) path += "/nonexistent/" + std::to_string(i) + ":";
+  for (int i = 0; i < 30; ++i) path += ":";  // 30 empty entries
+  path += "relative/bin:";
+  path += test::kImagePath;
+  auto out = test::run_check("python.path", root, test::image_env(path));
+  INFO(out.summary.substr(0, 600));
+  // The image's own PATH has folders this fixture lacks; they are missing too.
+  const auto image_missing = test::run_check("python.path", root, test::image_env())
+                                 .details["path"]["missing_path_entries_total"]
+                                 .get<std::size_t>();
+  CHECK(status_of(out) == "warn");  // empty and relative entries still warn
+  const json& details = out.details["path"];
+  CHECK(details["value"] == path);  // the PATH judged stays whole
+  CHECK(details["entries_total"] == 9960 + 30 + 1 + 7);
+  CHECK(details["entries"].size() == 100);
+  CHECK(details["missing_path_entries_total"] == 9960 + image_missing);
+  std::map<std::string, int> listed;
+  for (const json& p : details["problems"]) ++listed[p["kind"].get<std::string>()];
+  CHECK(listed["missing-directory"] == 20);
+  CHECK(listed["empty-entry"] == 20);
+  CHECK(listed["relative-entry"] == 1);
+  CHECK(details["problems"][0]["kind"] == "empty-entry");      // lexical problems come first
+  CHECK(details["problems_total"].get<std::size_t>() > 9990);  // all counted
+  CHECK(details["problems_listed"] == "the first 20 of each kind");
+  bool first_missing_listed = false;
+  for (const json& p : details["problems"]) {
+    if (p["kind"] == "missing-directory") {
+      first_missing_listed = p["entry"] == "/nonexistent/0";
+      break;
+    }
+  }
+  CHECK(first_missing_listed);
+  // The summary names 3 PATH warnings and counts the rest; it stays one short line.
+  CHECK_THAT(out.summary, Catch::Contains("PATH entry 9961 is empty"));
+  CHECK_THAT(out.summary, Catch::Contains("28 more empty or relative PATH entries"));
+  CHECK(out.summary.size() < 600);
+  CHECK(out.details["warnings"].size() == 4);
+  CHECK(out.details.dump().size() < path.size() + 32 * 1024);  // was 2 MB
+}
+
+TEST_CASE("python.path: a short PATH is listed whole", "[python]") {
+  FixtureRoot root;
+  test::add_image_python(root);
+  auto out =
+      test::run_check("python.path", root, test::image_env("/usr/local/bin:/opt/a:/usr/local/bin"));
+  const json& details = out.details["path"];
+  CHECK(details["entries"].size() == 3);
+  CHECK(details["entries_total"] == 3);
+  CHECK(details["missing_path_entries_total"] == 1);
+  CHECK(details["problems"].size() == 2);  // /opt/a missing, /usr/local/bin repeated
+  CHECK_FALSE(details.contains("problems_listed"));
 }
 
 TEST_CASE("python.installs: one image python passes", "[python]") {
