@@ -121,11 +121,11 @@ TEST_CASE("host: every lib-dynload module of python3 resolves as ldd lists it", 
   CHECK(modules >= 5);
 }
 
-TEST_CASE("host: python3 and all its modules resolve within a health-check budget",
+// Speed is measured by tests/bench/run.sh; this checks the shared cache's results.
+TEST_CASE("host: one resolver gives python3 and every module a complete dlopen closure",
           "[elf][resolver]") {
   auto fs = RootFs::open("/");
   REQUIRE(fs.ok());
-  const auto start = std::chrono::steady_clock::now();
   LibraryResolver resolver(*fs);
   auto process = resolver.closure(python_binary());
   REQUIRE(process.ok());
@@ -141,8 +141,5 @@ TEST_CASE("host: python3 and all its modules resolve within a health-check budge
       ++modules;
     }
   }
-  const auto elapsed = std::chrono::steady_clock::now() - start;
   CHECK(modules >= 5);
-  // Parsed objects and probes are cached: this is a few milliseconds of work.
-  CHECK(elapsed < std::chrono::milliseconds(1500));
 }
