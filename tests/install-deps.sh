@@ -9,6 +9,10 @@ packages=(
   python3 python3-pip python3-jsonschema
   openssl ca-certificates netbase locales binutils-powerpc64-linux-gnu
   dpkg dpkg-dev apt gzip xz-utils lz4 zstd strace debootstrap distro-info-data python3-venv
+  libmicrohttpd-dev python3-prometheus-client python3-yaml perl wrk
+  clang libclang-rt-14-dev
+  python3-fusepy util-linux
+  hyperfine valgrind time
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,10 @@
 #      end-to-end tests run against it;
 #   2. the same unit and end-to-end tests under ASan+UBSan;
 #   3. the integration tests: the static binary inside real root filesystems
-#      (debootstrap + upstream CPython, cached) compared with the real tools.
+#      (debootstrap + upstream CPython, cached) compared with the real tools;
+#   4. hostile roots, stuck filesystems, unprivileged read-only runs, network
+#      faults; a short fuzzing run of every reader;
+#   5. the benchmarks, which print figures and judge nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -27,5 +30,16 @@ ctest --test-dir build-asan --output-on-failure
 echo "== integration tests on real root filesystems"
 bash tests/integration/build-roots.sh
 python3 tests/integration/test_roots.py build-static/pycheck
+
+echo "== hostile roots, deadlines, read-only and unprivileged runs"
+/usr/bin/python3 tests/hostile/test_hostile.py build-static/pycheck
+
+echo "== fuzzing every reader (short run; FUZZ_SECONDS=600 for a long one)"
+FUZZ_SECONDS=20 bash tests/fuzz/run.sh
+
+echo "== benchmarks (figures only, no thresholds)"
+BENCH_QUICK=1 bash tests/bench/run.sh build-static/pycheck
+bash tests/bench/apt-security.sh build-static/pycheck
+SERVE_BENCH_SECONDS=3 bash tests/bench/serve-load.sh build-static/pycheck
 
 echo "== all tests passed in $((SECONDS - started)) s"
