@@ -3,6 +3,9 @@
 #include <lz4frame.h>
 #include <lzma.h>
 #include <zlib.h>
+// ZSTD_findDecompressedSize is in the static-linking section; pycheck links
+// libzstd.a, always of the version it was built against.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <algorithm>
@@ -217,7 +220,20 @@ Result<std::string> unzstd_all(std::string_view data, std::size_t cap) {
     out.commit(buffer.pos);
     if (out.over_cap()) return too_large(Compression::zstd, cap);
     if (in.pos == in.size) {
-      if (rc == 0) return out.take();  // last frame complete and flushed
+      if (rc == 0) {  // last frame complete and flushed
+        // libzstd's streaming decoder checks a frame's declared content size
+        // only on some paths (it depends on the output buffer's size): check
+        // it here, so a corrupt index never reads as a shorter valid one.
+        const unsigned long long declared = ZSTD_findDecompressedSize(data.data(), data.size());
+        if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR &&
+            declared != out.size()) {
+          return failure(Compression::zstd,
+                         "corrupt data (" + std::to_string(out.size()) +
+                             " bytes decompressed, the frame header declares " +
+                             std::to_string(declared) + ")");
+        }
+        return out.take();
+      }
       // Output space left over means the decoder is waiting for input that never comes.
       if (buffer.pos < buffer.size) {
         return failure(Compression::zstd, "truncated input (the compressed stream ends early)");

@@ -139,6 +139,20 @@ TEST_CASE("decompress: corrupt data and trailing garbage are errors", "[apt][dec
   }
 }
 
+// Found by tests/fuzz (decompress): a zstd frame that declares 2,443 bytes but
+// holds one empty raw block. libzstd's streaming decoder caught it only when the
+// output buffer could hold the declared size, so a small cap returned "".
+TEST_CASE("decompress: a zstd frame shorter than its declared size is an error at any cap",
+          "[apt][decompress]") {
+  const std::string frame("\x28\xb5\x2f\xfd\x50\x1f\x8b\x08\x01\x00\x00", 11);
+  for (std::size_t cap : {std::size_t{1000}, std::size_t{4096}, kCap}) {
+    INFO("cap " << cap);
+    const auto out = decompress(frame, Compression::zstd, cap);
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().message.find("zstd: corrupt data") == 0);
+  }
+}
+
 TEST_CASE("decompress: a decompression bomb stops at the cap", "[apt][decompress]") {
   TempDir dir;
   const std::string zeros(32u << 20, '\0');  // 32 MiB of zeros: a few KiB compressed
