@@ -65,33 +65,35 @@ def peak_rss_kib(command, runs):
 
 
 def callgrind(command, timeout, out_file=None):
-    """Instructions executed in user space (callgrind's Ir), all threads summed.
-
-    Checks run one thread each; valgrind serialises threads, which changes
-    timing but not what each thread executes. None when valgrind failed or
-    ran out of time."""
-    keep = out_file is not None
-    if not keep:
-        handle, out_file = tempfile.mkstemp(suffix=".callgrind")
-        os.close(handle)
+    """Instructions executed in user space (callgrind's Ir), all threads and
+    processes summed: `pycheck run` does its checks in a forked worker, so
+    children are traced (one profile per process). Checks run one thread each;
+    valgrind serialises threads, which changes timing but not what each thread
+    executes. With out_file, the profile of the process that executed the most
+    (the worker) is kept there. None when valgrind failed or ran out of time."""
+    out_dir = tempfile.mkdtemp(prefix="pycheck-bench-callgrind.")
     try:
-        result = run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"] + command,
-                     timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None
-    finally:
-        total = None
-        if os.path.exists(out_file):
-            with open(out_file) as f:
+        try:
+            result = run(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                          f"--callgrind-out-file={out_dir}/callgrind.out.%p"] + command,
+                         timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        totals = {}
+        for name in os.listdir(out_dir):
+            with open(os.path.join(out_dir, name)) as f:
                 for line in f:
                     if line.startswith(("totals:", "summary:")):
-                        total = int(line.split()[1])
-            if not keep:
-                os.unlink(out_file)
-    if result.returncode not in (0, 1):
-        log(f"callgrind: {shlex.join(command)} exited {result.returncode}: {result.stderr[-300:]}")
-        return None
-    return total
+                        totals[name] = int(line.split()[1])
+        if result.returncode not in (0, 1) or not totals:
+            log(f"callgrind: {shlex.join(command)} exited {result.returncode}: "
+                f"{result.stderr[-300:]}")
+            return None
+        if out_file is not None:
+            shutil.copyfile(os.path.join(out_dir, max(totals, key=totals.get)), out_file)
+        return sum(totals.values())
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
 
 
 def callgrind_top_functions(out_file, count):
