@@ -7,14 +7,14 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/environment.h"
 #include "agent/rootfs.h"
+#include "agent/run_facts.h"
 
 namespace pycheck {
 
@@ -28,19 +28,28 @@ std::string_view to_string(CheckStatus status);
 std::optional<CheckStatus> parse_check_status(std::string_view text);
 
 struct Context {
-  const RootFs& fs;                             // the inspected root: every file goes through it
-  const Environment& env;                       // the environment being judged
-  const json& params;                           // this check's parameters (defaults + config)
-  std::chrono::system_clock::time_point now;    // the wall clock, injectable for tests
-  bool online = false;                          // network allowed (--online)
-  const HttpClient* http = nullptr;             // the one HTTP client; null when offline
+  const RootFs& fs;                           // the inspected root: every file goes through it
+  const Environment& env;                     // the environment being judged
+  const json& params;                         // this check's parameters (defaults + config)
+  std::chrono::system_clock::time_point now;  // the wall clock, injectable for tests
+  bool online = false;                        // network allowed (--online)
+  const HttpClient* http = nullptr;           // the one HTTP client; null when offline
+  const RunFacts* facts = nullptr;            // shared by the run's checks; null: not shared
 };
+
+// The fact `name` of type T for this run: computed once and shared when the
+// context has RunFacts, computed afresh otherwise (a check run on its own).
+template <typename T, typename Compute>
+std::shared_ptr<const T> shared_fact(const Context& ctx, std::string_view name, Compute&& compute) {
+  if (ctx.facts == nullptr) return std::make_shared<const T>(compute());
+  return ctx.facts->get<T>(name, std::function<T()>(std::forward<Compute>(compute)));
+}
 
 struct CheckOutcome {
   CheckStatus status = CheckStatus::error;
-  std::string summary;                    // one line, no trailing period
-  json details = json::object();          // structured facts for machines
-  std::string remediation;                // what to do; empty for pass/skip
+  std::string summary;            // one line, no trailing period
+  json details = json::object();  // structured facts for machines
+  std::string remediation;        // what to do; empty for pass/skip
 };
 
 // A parameter a check accepts in the config file, with its default value.
@@ -51,9 +60,9 @@ struct CheckParam {
 };
 
 struct CheckInfo {
-  std::string_view id;        // stable: "python.path"
-  std::string_view title;     // short: "python3, python and pip on PATH"
-  std::string_view explain;   // why it matters, how it is checked, how to fix
+  std::string_view id;       // stable: "python.path"
+  std::string_view title;    // short: "python3, python and pip on PATH"
+  std::string_view explain;  // why it matters, how it is checked, how to fix
   CheckOutcome (*run)(const Context&) = nullptr;
   std::vector<CheckParam> params;
 };

@@ -28,7 +28,8 @@ CheckResult run_one(const RunSetup& setup, const PlannedCheck& planned) {
   result.title = std::string(planned.info->title);
   const auto start = Clock::now();
   try {
-    Context ctx{setup.fs, setup.env, planned.params, setup.now, setup.online, setup.http.get()};
+    Context ctx{setup.fs,     setup.env,        planned.params, setup.now,
+                setup.online, setup.http.get(), &setup.facts};
     CheckOutcome outcome = planned.info->run(ctx);
     result.status = outcome.status;
     result.summary = std::move(outcome.summary);
@@ -90,7 +91,7 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
     shared->done.wait_until(lock, deadline, [&] { return shared->remaining == 0; });
     for (std::size_t i = 0; i < setup->checks.size(); ++i) {
       if (shared->results[i]) {
-        outcome.report.checks.push_back(*shared->results[i]);
+        outcome.report.checks.push_back(std::move(*shared->results[i]));
         continue;
       }
       const CheckInfo& info = *setup->checks[i].info;

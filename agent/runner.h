@@ -33,6 +33,7 @@ struct RunSetup {
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   bool online = false;
   std::shared_ptr<const HttpClient> http;
+  RunFacts facts;  // what several checks need, worked out once per run
 };
 
 // A check thread still running at the deadline, left behind. Its read may yet
