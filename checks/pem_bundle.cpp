@@ -6,13 +6,16 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509.h>
 #include <mbedtls/x509_crt.h>
-#include <string.h>  // memmem
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
+
+#include "checks/pem_base64.h"
 
 namespace pycheck {
 namespace {
@@ -83,8 +86,11 @@ void free_name_chain(mbedtls_x509_name& name) {
 
 // Reads only what the check needs (issuer, validity, subject) from a DER
 // Certificate, without judging algorithms or extensions: used when mbedTLS
-// refuses a well-formed certificate it does not fully support.
-bool read_names_and_dates(std::string_view der, Certificate& out) {
+// refuses a well-formed certificate it does not fully support. Sets the dates
+// of `out`, and the names too when `with_names`; `size` gets the length of
+// the certificate (its outer SEQUENCE) within `der`.
+bool read_names_and_dates(std::string_view der, Certificate& out, bool with_names,
+                          std::size_t& size) {
   std::vector<unsigned char> buf(der.begin(), der.end());
   unsigned char* p = buf.data();
   const unsigned char* end = buf.data() + buf.size();
@@ -123,11 +129,13 @@ bool read_names_and_dates(std::string_view der, Certificate& out) {
     ok = not_before && not_after;
   }
   if (ok) {
-    out.issuer = dn_string(issuer);
-    out.subject = dn_string(subject);
+    if (with_names) {
+      out.issuer = dn_string(issuer);
+      out.subject = dn_string(subject);
+    }
     out.not_before = *not_before;
     out.not_after = *not_after;
-    out.sha256 = sha256_hex(cert_start, static_cast<std::size_t>(cert_end - cert_start));
+    size = static_cast<std::size_t>(cert_end - cert_start);
   }
   free_name_chain(issuer);
   free_name_chain(subject);
@@ -172,88 +180,47 @@ std::optional<std::string_view> pem_label(std::string_view line, std::string_vie
   return line.substr(kind.size() + 1);
 }
 
-// One lookup per character: its 6-bit value, or one of these.
-constexpr signed char kInvalid = -1;
-constexpr signed char kBlank = -2;    // ignored, as OpenSSL's PEM reader does
-constexpr signed char kPadding = -3;  // '='
-
-constexpr std::array<signed char, 256> kBase64Values = [] {
-  std::array<signed char, 256> table{};
-  table.fill(kInvalid);
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<signed char>(i);
+// Line breaks in text[from, to).
+std::size_t count_line_breaks(std::string_view text, std::size_t from, std::size_t to) {
+  std::size_t count = 0;
+  const char* p = text.data() + from;
+  const char* const end = text.data() + to;
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr) {
+    ++count;
+    ++p;
   }
-  for (char c : std::string_view(" \n\t\r\f\v")) table[static_cast<unsigned char>(c)] = kBlank;
-  table['='] = kPadding;
-  return table;
-}();
-
-// Decodes the base64 body of a block, blanks and line breaks ignored, as
-// OpenSSL's PEM reader does. Strict otherwise: an unknown character, data
-// after padding, or a length that is not a whole number of quads fails.
-// (Not mbedtls_base64_decode: its constant-time decoding, meant for secrets,
-// was half the time spent on a 144-certificate bundle.)
-std::optional<std::string> decode_base64(std::string_view body) {
-  // Sized once and written by index: a push_back per byte was a third of the time.
-  std::string out(body.size() / 4 * 3 + 3, '\0');
-  std::size_t written = 0;
-  std::uint32_t bits = 0;
-  std::size_t symbols = 0;  // base64 characters and '=' seen
-  std::size_t padding = 0;
-  for (char c : body) {
-    const signed char value = kBase64Values[static_cast<unsigned char>(c)];
-    if (value >= 0) {
-      if (padding > 0) return std::nullopt;
-      bits = (bits << 6) | static_cast<std::uint32_t>(value);
-      if (++symbols % 4 == 0) {
-        out[written] = static_cast<char>(bits >> 16);
-        out[written + 1] = static_cast<char>(bits >> 8);
-        out[written + 2] = static_cast<char>(bits);
-        written += 3;
-        bits = 0;
-      }
-    } else if (value == kPadding) {
-      ++symbols;
-      ++padding;
-    } else if (value != kBlank) {
-      return std::nullopt;
-    }
-  }
-  if (symbols == 0 || symbols % 4 != 0 || padding > 2) return std::nullopt;
-  if (padding == 1) {  // the last quad held 3 symbols: 18 bits, 2 bytes
-    out[written++] = static_cast<char>(bits >> 10);
-    out[written++] = static_cast<char>(bits >> 2);
-  } else if (padding == 2) {  // 2 symbols: 12 bits, 1 byte
-    out[written++] = static_cast<char>(bits >> 4);
-  }
-  out.resize(written);
-  return out;
+  return count;
 }
 
-}  // namespace
-
-std::string parse_der_certificate(std::string_view der, Certificate& out) {
+// Parses a DER certificate as far as its verdict and dates need: `out` gets
+// the dates, the DER and partial_parse_reason, not the names or fingerprint.
+// Returns an empty string on success, the reason otherwise.
+std::string parse_undescribed(std::shared_ptr<const std::string> der, Certificate& out) {
+  // What follows the certificate's outer SEQUENCE is not part of it (mbedTLS
+  // ignores it too): `der` is shared as is unless there is such a tail.
+  auto keep_certificate = [&der, &out](std::size_t size) {
+    out.der = size == der->size() ? std::move(der)
+                                  : std::make_shared<const std::string>(der->substr(0, size));
+  };
   mbedtls_x509_crt crt;
   mbedtls_x509_crt_init(&crt);
-  const int ret = mbedtls_x509_crt_parse_der(
-      &crt, reinterpret_cast<const unsigned char*>(der.data()), der.size());
+  const int ret = mbedtls_x509_crt_parse_der_nocopy(
+      &crt, reinterpret_cast<const unsigned char*>(der->data()), der->size());
+  std::size_t size = 0;
   std::string reason;
   if (ret == 0) {
     auto not_before = to_utc(crt.valid_from);
     auto not_after = to_utc(crt.valid_to);
     if (not_before && not_after) {
-      out.subject = dn_string(crt.subject);
-      out.issuer = dn_string(crt.issuer);
       out.not_before = *not_before;
       out.not_after = *not_after;
-      out.sha256 = sha256_hex(crt.raw.p, crt.raw.len);
+      keep_certificate(crt.raw.len);
     } else {
       reason = "invalid validity dates";
     }
-  } else if (is_unsupported_feature(ret) && read_names_and_dates(der, out)) {
+  } else if (is_unsupported_feature(ret) && read_names_and_dates(*der, out, false, size)) {
     out.partial_parse_reason = mbedtls_message(ret);
+    keep_certificate(size);
   } else {
     reason = mbedtls_message(ret);
   }
@@ -261,14 +228,54 @@ std::string parse_der_certificate(std::string_view der, Certificate& out) {
   return reason;
 }
 
-const DerParseMemo::Parsed& DerParseMemo::parse(const std::string& der) {
-  if (auto it = parsed_.find(der); it != parsed_.end()) return it->second;
-  Parsed parsed;
-  parsed.reason = parse_der_certificate(der, parsed.cert);
-  return parsed_.emplace(der, std::move(parsed)).first->second;
+// A certificate block's verdict from its base64 text.
+DerParseMemo::Parsed parse_block(std::string_view base64_body) {
+  DerParseMemo::Parsed parsed;
+  const auto der = decode_pem_base64(base64_body);
+  parsed.reason =
+      der ? parse_undescribed(std::make_shared<const std::string>(std::move(*der)), parsed.cert)
+          : "invalid base64";
+  return parsed;
 }
 
-PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo) {
+}  // namespace
+
+std::string parse_der_certificate(std::string_view der, Certificate& out) {
+  std::string reason = parse_undescribed(std::make_shared<const std::string>(der), out);
+  if (reason.empty()) describe_certificate(out);
+  return reason;
+}
+
+void describe_certificate(Certificate& cert) {
+  if (!cert.sha256.empty() || cert.der == nullptr) return;
+  const std::string& der = *cert.der;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(der.data());
+  // The names as the parse that accepted the certificate read them: mbedTLS's
+  // for a full parse, pycheck's own walk for a partial one.
+  mbedtls_x509_crt crt;
+  mbedtls_x509_crt_init(&crt);
+  if (cert.partial_parse_reason.empty() &&
+      mbedtls_x509_crt_parse_der_nocopy(&crt, bytes, der.size()) == 0) {
+    cert.subject = dn_string(crt.subject);
+    cert.issuer = dn_string(crt.issuer);
+  } else {
+    Certificate names;
+    std::size_t size = 0;
+    if (read_names_and_dates(der, names, true, size)) {
+      cert.subject = std::move(names.subject);
+      cert.issuer = std::move(names.issuer);
+    }
+  }
+  mbedtls_x509_crt_free(&crt);
+  cert.sha256 = sha256_hex(bytes, der.size());
+}
+
+const DerParseMemo::Parsed& DerParseMemo::parse(std::string_view base64_body) {
+  if (auto it = parsed_.find(base64_body); it != parsed_.end()) return it->second;
+  return parsed_.emplace(std::string(base64_body), parse_block(base64_body)).first->second;
+}
+
+PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo, CertificateDetail detail) {
   PemBundle bundle;
   std::optional<std::string_view> open_label;  // label of the block being read
   bool open_is_certificate = false;
@@ -279,19 +286,18 @@ PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo) {
     bundle.garbage.push_back({bundle.certificate_blocks - 1, line, std::move(reason)});
   };
 
-  // Only lines holding "-----" matter: jump from one to the next (memmem)
-  // instead of trimming every base64 line, counting line breaks on the way.
+  // Only lines starting with "-----" matter, and base64 has no '-': jump from
+  // one '-' to the next (memchr), counting line breaks on the way.
   std::size_t pos = 0;          // always the start of a line
   std::size_t line_number = 0;  // 1-based number of the line before `pos`
   while (pos < text.size()) {
-    const void* dashes = ::memmem(text.data() + pos, text.size() - pos, "-----", 5);
-    if (dashes == nullptr) break;
-    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(dashes) - text.data());
+    const void* dash = std::memchr(text.data() + pos, '-', text.size() - pos);
+    if (dash == nullptr) break;
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(dash) - text.data());
     const std::size_t previous_break = text.rfind('\n', at);
     const std::size_t line_start =
         previous_break == std::string_view::npos || previous_break < pos ? pos : previous_break + 1;
-    line_number += 1 + static_cast<std::size_t>(
-                           std::count(text.begin() + pos, text.begin() + line_start, '\n'));
+    line_number += 1 + count_line_breaks(text, pos, line_start);
     std::size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = trim(text.substr(line_start, end - line_start));
@@ -319,27 +325,18 @@ PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo) {
       ++bundle.other_blocks;
       continue;
     }
-    const auto der = decode_base64(text.substr(body_start, line_start - body_start));
-    if (!der) {
-      garbage(open_line, "invalid base64");
+    const std::string_view body = text.substr(body_start, line_start - body_start);
+    DerParseMemo::Parsed unmemoized;
+    if (memo == nullptr) unmemoized = parse_block(body);
+    const DerParseMemo::Parsed& parsed = memo != nullptr ? memo->parse(body) : unmemoized;
+    if (!parsed.reason.empty()) {
+      garbage(open_line, parsed.reason);
       continue;
     }
-    Certificate cert;
-    std::string reason;
-    if (memo != nullptr) {
-      const DerParseMemo::Parsed& parsed = memo->parse(*der);
-      cert = parsed.cert;
-      reason = parsed.reason;
-    } else {
-      reason = parse_der_certificate(*der, cert);
-    }
+    Certificate& cert = bundle.certificates.emplace_back(parsed.cert);
     cert.block = bundle.certificate_blocks - 1;
     cert.line = open_line;
-    if (!reason.empty()) {
-      garbage(open_line, std::move(reason));
-      continue;
-    }
-    bundle.certificates.push_back(std::move(cert));
+    if (detail == CertificateDetail::full) describe_certificate(cert);
   }
   if (open_label && open_is_certificate) garbage(open_line, "no END line (truncated)");
   return bundle;

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,15 +30,23 @@ using UtcSeconds = std::chrono::sys_seconds;
 struct Certificate {
   std::size_t block = 0;  // 0-based index among the certificate blocks of the bundle
   std::size_t line = 0;   // 1-based line of its BEGIN line
-  std::string subject;    // "C=US, O=Example, CN=Example Root", as mbedtls_x509_dn_gets writes it
-  std::string issuer;
   UtcSeconds not_before{};
   UtcSeconds not_after{};
-  std::string sha256;  // lowercase hex SHA-256 of the DER certificate (the fingerprint)
   // Empty when mbedTLS parsed the certificate fully. Otherwise the mbedTLS
   // error (an algorithm or extension it does not support) after which only
   // the names and dates were read from a well-formed DER structure.
   std::string partial_parse_reason;
+  // The certificate's DER bytes (its outer SEQUENCE, what the fingerprint
+  // covers), shared by copies. Equal bytes are the same certificate.
+  std::shared_ptr<const std::string> der;
+
+  // Names and fingerprint: filled by describe_certificate(), which
+  // parse_pem_bundle (CertificateDetail::full) and parse_der_certificate call;
+  // empty until then. Formatting names and hashing costs more than parsing,
+  // so a caller that reports only a few certificates describes only those.
+  std::string subject;  // "C=US, O=Example, CN=Example Root", as mbedtls_x509_dn_gets writes it
+  std::string issuer;
+  std::string sha256;  // lowercase hex SHA-256 of `der` (the fingerprint)
 };
 
 struct GarbageBlock {
@@ -53,30 +62,43 @@ struct PemBundle {
   std::size_t other_blocks = 0;  // complete PEM blocks of other types
 };
 
-// What parse_der_certificate said about each distinct DER certificate, so a
-// certificate met twice (a CA bundle and the hashed directory beside it hold
-// the same ones) is parsed and hashed once. Keyed by the DER bytes themselves:
-// a hit is the same input, so the same answer. Not thread-safe: one per run of a check.
+// What parse_pem_bundle concluded about each distinct certificate block, so
+// a certificate met twice (a CA bundle and the hashed directory beside it hold
+// the same ones) is decoded and parsed once. Keyed by the block's base64 text
+// (the lines between BEGIN and END): a hit is the same input, so the same
+// answer. Not thread-safe: one per run of a check.
 class DerParseMemo {
  public:
   struct Parsed {
-    std::string reason;  // parse_der_certificate's return value
-    Certificate cert;    // names, dates, fingerprint (block and line are the caller's)
+    std::string reason;  // why the block is garbage; empty for a certificate
+    Certificate cert;    // dates and DER, not described (block and line are the caller's)
   };
-  const Parsed& parse(const std::string& der);
+  const Parsed& parse(std::string_view base64_body);
 
  private:
   std::map<std::string, Parsed, std::less<>> parsed_;
 };
 
+// What parse_pem_bundle fills in each Certificate.
+enum class CertificateDetail {
+  full,     // everything, names and fingerprint included
+  minimal,  // subject, issuer and sha256 left empty: describe_certificate() fills them
+};
+
 // Splits `text` into PEM blocks and parses every certificate block (through
 // `memo` when given). Never throws; certificate_blocks == certificates.size() + garbage.size().
-PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo = nullptr);
+PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo = nullptr,
+                           CertificateDetail detail = CertificateDetail::full);
 
 // Parses one DER certificate (as found in a certificate block); `out` gets
-// the names, dates and fingerprint. Returns an empty string on success, the
-// reason otherwise.
+// the dates, DER, names and fingerprint. Returns an empty string on success,
+// the reason otherwise.
 std::string parse_der_certificate(std::string_view der, Certificate& out);
+
+// Fills subject, issuer and sha256 of a certificate parse_pem_bundle or
+// parse_der_certificate accepted (from its `der`); nothing to do when they
+// are filled already.
+void describe_certificate(Certificate& cert);
 
 // A certificate is expired when its notAfter is before `now`, and not yet
 // valid when its notBefore is after `now`.

@@ -52,10 +52,13 @@ bool is_hash_link_name(std::string_view name) {
 
 struct TrustStore {
   struct Entry {
-    Certificate cert;
+    Certificate cert;    // described (names, fingerprint) only when listed in the report
     std::string source;  // file it was first found in
   };
-  std::map<std::string, Entry> by_fingerprint;
+  // Unique certificates, keyed by their DER bytes (equal bytes, equal
+  // fingerprint): each key views the `der` its own entry shares, so it lives
+  // as long as the entry.
+  std::map<std::string_view, Entry> by_der;
   std::vector<std::string> failures;  // each makes the check fail; the first is the summary
   std::string remediation;
   std::vector<std::string> warnings;  // each makes a passing check warn
@@ -66,7 +69,7 @@ struct TrustStore {
 
   void add(const PemBundle& bundle, const std::string& source) {
     for (const Certificate& cert : bundle.certificates) {
-      by_fingerprint.try_emplace(cert.sha256, Entry{cert, source});
+      by_der.try_emplace(*cert.der, Entry{cert, source});
     }
   }
   void fail(std::string message, std::string_view remedy) {
@@ -79,9 +82,8 @@ struct TrustStore {
   }
 };
 
-json resolution_of(const RootFs& fs, std::string_view path) {
+json resolution_of(std::string_view path, const Result<Resolved>& resolved) {
   json out = {{"path", path}};
-  auto resolved = fs.resolve(path);
   if (resolved) {
     if (resolved->path != path) out["resolved_path"] = resolved->path;
     out["type"] = to_string(resolved->info.type);
@@ -103,6 +105,7 @@ json garbage_json(const std::vector<GarbageBlock>& garbage) {
 // The bundle file: SSL_CERT_FILE when set, else the first default that exists.
 json load_bundle(const Context& ctx, TrustStore& store) {
   std::string path;
+  Result<Resolved> resolved = Error{"not resolved yet", 0};
   std::string origin = "default";
   const std::string env_remedy = "Point SSL_CERT_FILE at an existing PEM bundle, or unset it";
   if (auto env = ctx.env.get("SSL_CERT_FILE")) {
@@ -112,11 +115,13 @@ json load_bundle(const Context& ctx, TrustStore& store) {
       return {{"origin", origin}, {"error", "empty"}};
     }
     path = std::string(*env);
+    resolved = ctx.fs.resolve(path);
   } else {
     json dangling = json::array();
     for (std::string_view candidate : kDefaultBundles) {
-      if (ctx.fs.stat(candidate)) {
+      if (auto found = ctx.fs.resolve(candidate)) {
         path = std::string(candidate);
+        resolved = std::move(found);
         break;
       }
       if (ctx.fs.lstat(candidate)) dangling.push_back(candidate);
@@ -136,7 +141,7 @@ json load_bundle(const Context& ctx, TrustStore& store) {
     }
   }
 
-  json details = resolution_of(ctx.fs, path);
+  json details = resolution_of(path, resolved);
   details["origin"] = origin;
   auto text = ctx.fs.read_file(path, 64u << 20);
   if (!text) {
@@ -146,7 +151,7 @@ json load_bundle(const Context& ctx, TrustStore& store) {
     return details;
   }
   store.bundle_found = true;
-  const PemBundle bundle = parse_pem_bundle(*text, &store.parsed);
+  const PemBundle bundle = parse_pem_bundle(*text, &store.parsed, CertificateDetail::minimal);
   details["certificate_blocks"] = bundle.certificate_blocks;
   details["certificates"] = bundle.certificates.size();
   details["garbage_blocks"] = bundle.garbage.size();
@@ -155,7 +160,9 @@ json load_bundle(const Context& ctx, TrustStore& store) {
   json partial = json::array();
   for (const Certificate& cert : bundle.certificates) {
     if (!cert.partial_parse_reason.empty()) {
-      partial.push_back({{"subject", cert.subject}, {"reason", cert.partial_parse_reason}});
+      Certificate described = cert;
+      describe_certificate(described);
+      partial.push_back({{"subject", described.subject}, {"reason", cert.partial_parse_reason}});
     }
   }
   details["partially_parsed"] = partial;
@@ -171,9 +178,9 @@ json load_bundle(const Context& ctx, TrustStore& store) {
   return details;
 }
 
-json load_directory(const Context& ctx, const std::string& dir, std::string_view origin,
-                    TrustStore& store) {
-  json details = resolution_of(ctx.fs, dir);
+json load_directory(const Context& ctx, const std::string& dir, const Result<Resolved>& resolved,
+                    std::string_view origin, TrustStore& store) {
+  json details = resolution_of(dir, resolved);
   details["origin"] = origin;
   auto entries = ctx.fs.list_dir(dir);
   if (!entries) {
@@ -199,7 +206,7 @@ json load_directory(const Context& ctx, const std::string& dir, std::string_view
       }
       continue;
     }
-    const PemBundle bundle = parse_pem_bundle(*text, &store.parsed);
+    const PemBundle bundle = parse_pem_bundle(*text, &store.parsed, CertificateDetail::minimal);
     certificates += bundle.certificates.size();
     if ((!bundle.garbage.empty() || bundle.certificates.empty()) && garbage.size() < kMaxListed) {
       garbage.push_back({{"name", entry.name},
@@ -227,11 +234,13 @@ json load_directories(const Context& ctx, TrustStore& store) {
   json out = json::array();
   std::vector<std::string> seen;  // resolved paths: /etc/ssl/certs may link to /etc/pki/tls/certs
   auto visit = [&](const std::string& dir, std::string_view origin) {
-    auto resolved = ctx.fs.resolve(dir);
+    const Result<Resolved> resolved = ctx.fs.resolve(dir);
+    // The defaults only count when they are directories.
+    if (origin == "default" && !(resolved && resolved->info.type == FileType::directory)) return;
     const std::string key = resolved ? resolved->path : dir;
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
     seen.push_back(key);
-    out.push_back(load_directory(ctx, dir, origin, store));
+    out.push_back(load_directory(ctx, dir, resolved, origin, store));
   };
   if (auto env = ctx.env.get("SSL_CERT_DIR")) {
     std::string_view rest = *env;
@@ -242,9 +251,7 @@ json load_directories(const Context& ctx, TrustStore& store) {
       if (!dir.empty()) visit(std::string(dir), "SSL_CERT_DIR");
     }
   } else {
-    for (std::string_view dir : kDefaultDirs) {
-      if (ctx.fs.is_directory(dir)) visit(std::string(dir), "default");
-    }
+    for (std::string_view dir : kDefaultDirs) visit(std::string(dir), "default");
   }
   return out;
 }
@@ -262,6 +269,17 @@ json openssl_dir_note(const RootFs& fs) {
   out["resolves"] = resolved.ok() && resolved->info.type == FileType::regular;
   if (resolved) out["resolved_path"] = resolved->path;
   return out;
+}
+
+// Describes `entries` (names, fingerprint: the only certificates that get
+// them) and returns the first kMaxListed in fingerprint order, the order the
+// report has always listed them in.
+std::vector<TrustStore::Entry*> listed_by_fingerprint(std::vector<TrustStore::Entry*> entries) {
+  for (TrustStore::Entry* entry : entries) describe_certificate(entry->cert);
+  std::sort(entries.begin(), entries.end(),
+            [](const auto* a, const auto* b) { return a->cert.sha256 < b->cert.sha256; });
+  if (entries.size() > kMaxListed) entries.resize(kMaxListed);
+  return entries;
 }
 
 CheckOutcome run(const Context& ctx) {
@@ -282,25 +300,30 @@ CheckOutcome run(const Context& ctx) {
   outcome.details["directories"] = load_directories(ctx, store);
   outcome.details["openssl_dir_cert_pem"] = openssl_dir_note(ctx.fs);
 
-  std::size_t expired = 0;
-  json expired_list = json::array();
-  json not_yet_valid = json::array();
-  for (const auto& [fingerprint, entry] : store.by_fingerprint) {
+  std::vector<TrustStore::Entry*> expired_entries;
+  std::vector<TrustStore::Entry*> future_entries;
+  for (auto& [der, entry] : store.by_der) {
     if (is_expired(entry.cert, ctx.now)) {
-      ++expired;
-      if (expired_list.size() < kMaxListed) {
-        expired_list.push_back({{"subject", entry.cert.subject},
-                                {"not_after", format_utc(entry.cert.not_after)},
-                                {"sha256", fingerprint},
-                                {"file", entry.source}});
-      }
-    } else if (is_not_yet_valid(entry.cert, ctx.now) && not_yet_valid.size() < kMaxListed) {
-      not_yet_valid.push_back({{"subject", entry.cert.subject},
-                               {"not_before", format_utc(entry.cert.not_before)},
-                               {"file", entry.source}});
+      expired_entries.push_back(&entry);
+    } else if (is_not_yet_valid(entry.cert, ctx.now)) {
+      future_entries.push_back(&entry);
     }
   }
-  const std::size_t total = store.by_fingerprint.size();
+  const std::size_t expired = expired_entries.size();
+  json expired_list = json::array();
+  for (const TrustStore::Entry* entry : listed_by_fingerprint(expired_entries)) {
+    expired_list.push_back({{"subject", entry->cert.subject},
+                            {"not_after", format_utc(entry->cert.not_after)},
+                            {"sha256", entry->cert.sha256},
+                            {"file", entry->source}});
+  }
+  json not_yet_valid = json::array();
+  for (const TrustStore::Entry* entry : listed_by_fingerprint(future_entries)) {
+    not_yet_valid.push_back({{"subject", entry->cert.subject},
+                             {"not_before", format_utc(entry->cert.not_before)},
+                             {"file", entry->source}});
+  }
+  const std::size_t total = store.by_der.size();
   outcome.details["certificates"] = total;
   outcome.details["expired"] = expired;
   outcome.details["expired_certificates"] = expired_list;

@@ -223,3 +223,120 @@ TEST_CASE("This machine's CA bundle: counts, fingerprints and dates match openss
   REQUIRE(expected.size() == (grep_count + 9) / 10);
   CHECK(ours == expected);
 }
+
+namespace {
+
+// The base64 of a PEM certificate, on one line.
+std::string base64_of(const std::string& pem) {
+  std::string out;
+  std::istringstream in(pem);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("-----")) out += line;
+  }
+  return out;
+}
+
+std::string as_pem(const std::string& body) {
+  return "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n";
+}
+
+// `text` with `separator` after every `width` characters.
+std::string wrapped(const std::string& text, std::size_t width, const std::string& separator) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); i += width) out += text.substr(i, width) + separator;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Minimal detail: names and fingerprint only when described, the same as full", "[tls]") {
+  CertFactory factory;
+  const std::string ec = factory.make("Lazy Root", "20200101000000Z", "20600101000000Z");
+  const std::string ed = factory.ed25519("Ed Lazy");
+  const std::string text = ec + ed;
+  const PemBundle full = parse_pem_bundle(text);
+  DerParseMemo memo;
+  PemBundle minimal = parse_pem_bundle(text, &memo, CertificateDetail::minimal);
+  REQUIRE(full.certificates.size() == 2);
+  REQUIRE(minimal.certificates.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    Certificate& lazy = minimal.certificates[i];
+    const Certificate& eager = full.certificates[i];
+    CHECK(lazy.subject.empty());
+    CHECK(lazy.issuer.empty());
+    CHECK(lazy.sha256.empty());
+    REQUIRE(lazy.der != nullptr);
+    CHECK(*lazy.der == *eager.der);
+    CHECK(lazy.not_after == eager.not_after);
+    CHECK(lazy.partial_parse_reason == eager.partial_parse_reason);
+    describe_certificate(lazy);
+    CHECK(lazy.subject == eager.subject);
+    CHECK(lazy.issuer == eager.issuer);
+    CHECK(lazy.sha256 == eager.sha256);
+  }
+  CHECK(full.certificates[0].subject == "CN=Lazy Root");
+  CHECK(full.certificates[1].subject == "CN=Ed Lazy");  // the partial parse's names
+  CHECK_FALSE(full.certificates[1].partial_parse_reason.empty());
+  // `der` is the certificate as openssl writes it in DER.
+  const std::string der_file = factory.dir().host_path("/lazy.der");
+  run_command("openssl x509 -in '" + factory.dir().host_path("/c1.pem") + "' -outform DER -out '" +
+              der_file + "'");
+  CHECK(*full.certificates[0].der == read_host_file(der_file));
+
+  Certificate direct;
+  REQUIRE(parse_der_certificate(*full.certificates[0].der, direct).empty());
+  CHECK(direct.subject == "CN=Lazy Root");
+  CHECK(direct.sha256 == full.certificates[0].sha256);
+}
+
+TEST_CASE("Base64 layouts OpenSSL reads give the same certificate", "[tls]") {
+  CertFactory factory;
+  const std::string pem = factory.make("Wrapped Root", "20200101000000Z", "20600101000000Z");
+  const std::string body = base64_of(pem);
+  const std::string fingerprint = parse_pem_bundle(pem).certificates.at(0).sha256;
+  REQUIRE(fingerprint.size() == 64);
+  const std::vector<std::pair<std::string, std::string>> layouts = {
+      {"one line", body},
+      {"76 columns", wrapped(body, 76, "\n")},
+      {"CRLF, 64 columns", wrapped(body, 64, "\r\n")},
+      {"quads split across lines", wrapped(body, 7, "\n")},
+      {"one symbol a line", wrapped(body, 1, "\n")},
+      {"blanks and tabs inside lines", wrapped(body, 5, " \t")},
+  };
+  DerParseMemo memo;
+  for (const auto& [name, layout] : layouts) {
+    INFO(name);
+    for (DerParseMemo* with : {static_cast<DerParseMemo*>(nullptr), &memo}) {
+      const PemBundle bundle = parse_pem_bundle(as_pem(layout), with);
+      REQUIRE(bundle.certificates.size() == 1);
+      CHECK(bundle.garbage.empty());
+      CHECK(bundle.certificates[0].sha256 == fingerprint);
+    }
+  }
+  // Not base64, whatever the layout: a symbol outside the alphabet, or after padding.
+  for (const std::string& bad :
+       {body.substr(0, 40) + "!" + body.substr(40), body.substr(0, 8) + "*" + body.substr(8),
+        body + "=A", body.substr(0, body.size() - 1)}) {
+    const PemBundle bundle = parse_pem_bundle(as_pem(wrapped(bad, 64, "\n")), &memo);
+    REQUIRE(bundle.garbage.size() == 1);
+    CHECK(bundle.garbage[0].reason == "invalid base64");
+  }
+}
+
+TEST_CASE("Bytes after the certificate's DER are not part of it", "[tls]") {
+  CertFactory factory;
+  const std::string pem = factory.make("Tailed Root", "20200101000000Z", "20600101000000Z");
+  const std::string dir = factory.dir().dir();
+  // The DER with three zero bytes appended, base64-encoded by openssl.
+  const std::string tailed =
+      run_command("cd '" + dir +
+                  "' && openssl x509 -in c1.pem -outform DER -out t.der "
+                  "&& printf '\\0\\0\\0' >> t.der && openssl base64 -in t.der");
+  const Certificate plain = parse_pem_bundle(pem).certificates.at(0);
+  const PemBundle bundle = parse_pem_bundle(as_pem(tailed));
+  REQUIRE(bundle.certificates.size() == 1);
+  const Certificate& cert = bundle.certificates[0];
+  CHECK(*cert.der == *plain.der);  // mbedTLS stops at the end of the outer SEQUENCE
+  CHECK(cert.sha256 == plain.sha256);
+  CHECK(cert.subject == "CN=Tailed Root");
+}
