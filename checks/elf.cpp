@@ -1,6 +1,7 @@
 #include "checks/elf.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace pycheck {
@@ -29,24 +30,46 @@ std::string hex(std::uint64_t v) {
   return "0x" + out;
 }
 
-// Bounds-checked, endian-aware view of the bytes. Every read says whether it fit.
+// An unsigned field of the file's byte order at `at` (called for every field: no byte loop).
+template <typename T>
+std::uint64_t load(const char* at, bool big) {
+  T v;
+  std::memcpy(&v, at, sizeof v);
+  if (big == (std::endian::native == std::endian::big)) return v;
+  if constexpr (sizeof v == 2) return __builtin_bswap16(v);
+  if constexpr (sizeof v == 4) return __builtin_bswap32(v);
+  return __builtin_bswap64(v);
+}
+
+// Bounds-checked, endian-aware view of a file's bytes: one prefix, or a few
+// slices read at their offsets. A read outside every slice fails as one past
+// the end would. Every read says whether it fit.
 class Bytes {
  public:
-  Bytes(std::string_view data, bool big, bool is64) : data_(data), big_(big), is64_(is64) {}
+  Bytes(std::span<const ElfPiece> pieces, bool big, bool is64)
+      : pieces_(pieces), big_(big), is64_(is64) {
+    for (const ElfPiece& p : pieces_) size_ = std::max(size_, p.offset + p.bytes.size());
+  }
 
-  std::uint64_t size() const { return data_.size(); }
+  // One past the last byte held (the prefix's size for a prefix).
+  std::uint64_t size() const { return size_; }
   bool fits(std::uint64_t offset, std::uint64_t length) const {
-    return offset <= data_.size() && length <= data_.size() - offset;
+    return slice(offset, length) != nullptr;
   }
   bool read(std::uint64_t offset, int width, std::uint64_t* out) const {
-    if (!fits(offset, static_cast<std::uint64_t>(width))) return false;
-    std::uint64_t v = 0;
-    for (int i = 0; i < width; ++i) {
-      const auto byte = static_cast<unsigned char>(data_[offset + (big_ ? i : width - 1 - i)]);
-      v = (v << 8) | byte;
+    const char* at = slice(offset, static_cast<std::uint64_t>(width));
+    if (at == nullptr) return false;
+    switch (width) {
+      case 2:
+        *out = load<std::uint16_t>(at, big_);
+        return true;
+      case 4:
+        *out = load<std::uint32_t>(at, big_);
+        return true;
+      default:
+        *out = load<std::uint64_t>(at, big_);
+        return true;
     }
-    *out = v;
-    return true;
   }
   // An address or offset-sized field: 8 bytes in ELF64, 4 in ELF32.
   bool word(std::uint64_t offset, std::uint64_t* out) const {
@@ -54,22 +77,38 @@ class Bytes {
   }
   // A NUL-terminated string of at most `limit` bytes starting at `offset`.
   std::optional<std::string_view> string_at(std::uint64_t offset, std::uint64_t limit) const {
-    if (offset >= data_.size()) return std::nullopt;
-    std::string_view rest =
-        data_.substr(offset, std::min<std::uint64_t>(limit, data_.size() - offset));
-    std::size_t nul = rest.find('\0');
-    if (nul == std::string_view::npos) return std::nullopt;
-    return rest.substr(0, nul);
+    for (const ElfPiece& p : pieces_) {
+      if (offset < p.offset || offset - p.offset >= p.bytes.size()) continue;
+      const std::uint64_t start = offset - p.offset;
+      std::string_view rest =
+          p.bytes.substr(start, std::min<std::uint64_t>(limit, p.bytes.size() - start));
+      std::size_t nul = rest.find('\0');
+      if (nul == std::string_view::npos) return std::nullopt;
+      return rest.substr(0, nul);
+    }
+    return std::nullopt;
   }
 
  private:
-  std::string_view data_;
+  // Where [offset, offset + length) starts in the slice holding all of it, or nullptr.
+  const char* slice(std::uint64_t offset, std::uint64_t length) const {
+    for (const ElfPiece& p : pieces_) {
+      if (offset >= p.offset && offset - p.offset <= p.bytes.size() &&
+          length <= p.bytes.size() - (offset - p.offset)) {
+        return p.bytes.data() + (offset - p.offset);
+      }
+    }
+    return nullptr;
+  }
+
+  std::span<const ElfPiece> pieces_;
+  std::uint64_t size_ = 0;
   bool big_;
   bool is64_;
 };
 
-Bytes bytes_for(std::string_view data, const ElfHeader& h) {
-  return Bytes(data, h.big_endian(), h.is_64());
+Bytes bytes_for(std::span<const ElfPiece> pieces, const ElfHeader& h) {
+  return Bytes(pieces, h.big_endian(), h.is_64());
 }
 
 Error truncated(std::string_view what, std::uint64_t offset, std::uint64_t size,
@@ -237,7 +276,8 @@ Result<ElfHeader> parse_elf_header(std::string_view bytes) {
     return Error{"truncated ELF header (" + std::to_string(bytes.size()) + " of " +
                  std::to_string(need) + " bytes)"};
   }
-  Bytes b = bytes_for(bytes, h);
+  const ElfPiece whole{0, bytes};
+  Bytes b = bytes_for({&whole, 1}, h);
   std::uint64_t type = 0, machine = 0, version = 0, flags = 0, phoff = 0, ehsize = 0, phentsize = 0,
                 phnum = 0;
   // Field offsets after e_entry shift by the word size.
@@ -275,7 +315,8 @@ Result<std::uint64_t> elf_prefix_needed(std::string_view prefix) {
   std::uint64_t need = std::max<std::uint64_t>(*ph_end, h->is_64() ? 64 : 52);
   if (need > prefix.size()) return need;
 
-  Bytes b = bytes_for(prefix, *h);
+  const ElfPiece whole{0, prefix};
+  Bytes b = bytes_for({&whole, 1}, *h);
   auto phs = parse_program_headers(b, *h);
   if (!phs) return phs.error();
   const ProgramHeader* dyn = nullptr;
@@ -298,12 +339,21 @@ Result<std::uint64_t> elf_prefix_needed(std::string_view prefix) {
 }
 
 Result<ElfFile> parse_elf(std::string_view bytes) {
-  auto header = parse_elf_header(bytes);
+  const ElfPiece whole{0, bytes};
+  return parse_elf_pieces({&whole, 1});
+}
+
+Result<ElfFile> parse_elf_pieces(std::span<const ElfPiece> pieces) {
+  std::string_view head;
+  for (const ElfPiece& p : pieces) {
+    if (p.offset == 0 && p.bytes.size() > head.size()) head = p.bytes;
+  }
+  auto header = parse_elf_header(head);
   if (!header) return header.error();
   ElfFile file;
   file.header = *header;
   const ElfHeader& h = file.header;
-  Bytes b = bytes_for(bytes, h);
+  Bytes b = bytes_for(pieces, h);
   auto phs = parse_program_headers(b, h);
   if (!phs) return phs.error();
   file.program_headers = std::move(*phs);

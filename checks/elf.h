@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,18 @@ Result<std::uint64_t> elf_prefix_needed(std::string_view prefix);
 // `bytes` is the file or a prefix of it long enough per elf_prefix_needed();
 // anything that lies past its end is reported as truncated.
 Result<ElfFile> parse_elf(std::string_view bytes);
+
+// A slice of a file: `bytes` as they lie at `offset`.
+struct ElfPiece {
+  std::uint64_t offset = 0;
+  std::string_view bytes;
+};
+
+// parse_elf over slices of the file instead of a prefix (the header is the
+// slice at offset 0): what lies outside every slice counts as past the end.
+// Gives what parse_elf gives on the file whenever the slices hold every
+// byte it reads (the program headers, PT_INTERP, PT_DYNAMIC, the strings).
+Result<ElfFile> parse_elf_pieces(std::span<const ElfPiece> pieces);
 
 // "x86-64", "i386", "AArch64", "ARM", "PowerPC64", ... ("machine 1234" when unknown).
 std::string elf_machine_name(std::uint16_t machine);

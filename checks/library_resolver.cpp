@@ -32,6 +32,17 @@ struct LibraryResolver::Probe {
   std::shared_ptr<const LoadedObject> object;
 };
 
+// One file as read and parsed, shared by every path and ABI that reaches it
+// (ld.so too recognises a file it has loaded by device and inode).
+struct LibraryResolver::FileData {
+  std::string head;        // the first kElfHeadBytes bytes, for verify_candidate_header
+  std::string first_read;  // what read_elf_file starts from; emptied once parsed
+  std::size_t first_read_cap = kElfFirstRead;  // how much was asked for
+  bool parsed = false;
+  std::shared_ptr<const ElfFile> elf;  // parsed: the object, or
+  Error error;                         // why it cannot be parsed (elf == nullptr)
+};
+
 LibraryResolver::LibraryResolver(const RootFs& fs, ResolverOptions options)
     : fs_(fs), options_(std::move(options)) {}
 
@@ -44,34 +55,58 @@ Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load(std::string_vi
     if (e.message.starts_with(std::string(path) + ":")) return e;
     return Error{std::string(path) + ": " + e.message, e.errno_value};
   }
-  return load_resolved(path, *resolved, std::nullopt);
+  return load_resolved(path, *resolved);
+}
+
+Result<LibraryResolver::FileData*> LibraryResolver::file_data(const Resolved& resolved) {
+  if (auto it = files_.find(resolved.path); it != files_.end()) return it->second.get();
+  // A small file whole, in one read() (no more than it holds); of a large one the
+  // headers and (usually) the dynamic strings: read_elf_file fetches the rest it needs.
+  const std::uint64_t size = resolved.info.size;
+  const std::size_t cap = size == 0               ? kElfFirstRead  // size unknown (procfs)
+                          : size <= kElfFirstRead ? static_cast<std::size_t>(size)
+                                                  : kElfLargeFileHead;
+  auto bytes = fs_.read_head(resolved.path, cap);
+  if (!bytes) return bytes.error();
+  auto data = std::make_shared<FileData>();
+  data->head = bytes->substr(0, kElfHeadBytes);
+  data->first_read = std::move(*bytes);
+  data->first_read_cap = cap;
+  return files_.emplace(resolved.path, std::move(data)).first->second.get();
 }
 
 Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load_resolved(
-    std::string_view path, const Resolved& resolved, std::optional<std::string> first_read) {
+    std::string_view path, const Resolved& resolved) {
   if (auto it = objects_.find(path); it != objects_.end()) return it->second;
   if (resolved.info.type != FileType::regular) {
     return Error{std::string(path) + ": is a " + std::string(to_string(resolved.info.type)) +
                      ", not a regular file",
                  EINVAL};
   }
+  auto data = file_data(resolved);
+  if (data && !(*data)->parsed) {
+    auto elf =
+        read_elf_file(fs_, resolved.path, std::move((*data)->first_read), (*data)->first_read_cap);
+    (*data)->first_read = std::string();
+    (*data)->parsed = true;
+    if (elf) {
+      (*data)->elf = std::make_shared<const ElfFile>(std::move(*elf));
+    } else {
+      (*data)->error = elf.error();
+    }
+  }
+  const Error& error = !data ? data.error() : (*data)->error;
+  if (!data || (*data)->elf == nullptr) {
+    if (is_timeout(error)) return error;
+    // read_elf_file names the real path; name the requested one too when it differs.
+    if (resolved.path == path) return error;
+    return Error{std::string(path) + " (" + error.message + ")", error.errno_value};
+  }
   auto object = std::make_shared<LoadedObject>();
   object->path = std::string(path);
   object->real_path = resolved.path;
   object->info = resolved.info;
-  if (auto it = elf_by_real_path_.find(resolved.path); it != elf_by_real_path_.end()) {
-    object->elf = it->second;
-  } else {
-    auto elf = first_read ? read_elf_file(fs_, resolved.path, std::move(*first_read))
-                          : read_elf_file(fs_, resolved.path);
-    if (!elf) {
-      // read_elf_file names the real path; name the requested one too when it differs.
-      if (resolved.path == path) return elf.error();
-      return Error{std::string(path) + " (" + elf.error().message + ")", elf.error().errno_value};
-    }
-    object->elf = std::make_shared<const ElfFile>(std::move(*elf));
-    elf_by_real_path_.emplace(resolved.path, object->elf);
-  }
+  object->elf = (*data)->elf;
   std::shared_ptr<const LoadedObject> shared = std::move(object);
   objects_.emplace(std::string(path), shared);
   return shared;
@@ -92,19 +127,18 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
     p->reason = resolved->info.type == FileType::directory
                     ? "cannot read file data (it is a directory)"
                     : "is a " + std::string(to_string(resolved->info.type)) + ", not a library";
-  } else if (auto head = fs_.read_head(resolved->path, kElfFirstRead); !head) {
+  } else if (auto data = file_data(*resolved); !data) {
     // One read serves the header check and, when accepted, the parse.
-    if (is_timeout(head.error())) return head.error();
+    if (is_timeout(data.error())) return data.error();
     p->kind = Probe::Kind::absent;
-    p->reason = head.error().message;
+    p->reason = data.error().message;
   } else {
-    HeaderVerdict verdict =
-        verify_candidate_header(std::string_view(*head).substr(0, kElfHeadBytes), target);
+    HeaderVerdict verdict = verify_candidate_header((*data)->head, target);
     if (verdict.kind != HeaderVerdict::Kind::accept) {
       p->kind =
           verdict.kind == HeaderVerdict::Kind::skip ? Probe::Kind::skipped : Probe::Kind::broken;
       p->reason = std::move(verdict.reason);
-    } else if (auto object = load_resolved(path, *resolved, std::move(*head)); !object) {
+    } else if (auto object = load_resolved(path, *resolved); !object) {
       if (is_timeout(object.error())) return object.error();
       p->kind = Probe::Kind::broken;
       p->reason = object.error().message;

@@ -54,9 +54,14 @@ namespace pycheck {
 Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path);
 // How many leading bytes read_elf_file reads first (most extension modules fit whole).
 inline constexpr std::size_t kElfFirstRead = 64 * 1024;
-// The same, given `first_read`: what fs.read_head(path, kElfFirstRead) returned
-// (a caller that already read it for the header check saves a second read).
-Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read);
+// What a resolver reads first of a file larger than kElfFirstRead: the
+// headers and, in most libraries, the dynamic strings (the dynamic section
+// itself sits near the end and is read on its own).
+inline constexpr std::size_t kElfLargeFileHead = 16 * 1024;
+// The same, given `first_read`: what fs.read_head(path, first_read_cap)
+// returned (a caller that already read it for the header check saves a second read).
+Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read,
+                              std::size_t first_read_cap = kElfFirstRead);
 
 // Facts about an ABI that the search depends on.
 struct AbiFacts {
@@ -200,11 +205,13 @@ class LibraryResolver {
 
  private:
   struct Probe;
+  struct FileData;
   Result<std::shared_ptr<Probe>> probe(const std::string& path, const ElfHeader& target);
-  // load() of a path already resolved, optionally with its first kElfFirstRead bytes.
+  // The first bytes of the regular file `resolved` (read once per real path).
+  Result<FileData*> file_data(const Resolved& resolved);
+  // load() of a path already resolved.
   Result<std::shared_ptr<const LoadedObject>> load_resolved(std::string_view path,
-                                                            const Resolved& resolved,
-                                                            std::optional<std::string> first_read);
+                                                            const Resolved& resolved);
   Result<bool> try_file(const std::string& path, FoundVia via, const ElfHeader& target,
                         NeededResolution* out);
   Result<bool> try_dirs(std::string_view name, const std::vector<std::string>& dirs, FoundVia via,
@@ -221,7 +228,7 @@ class LibraryResolver {
   const RootFs& fs_;
   ResolverOptions options_;
   std::map<std::string, std::shared_ptr<const LoadedObject>, std::less<>> objects_;  // by path
-  std::map<std::string, std::shared_ptr<const ElfFile>, std::less<>> elf_by_real_path_;
+  std::map<std::string, std::shared_ptr<FileData>, std::less<>> files_;              // by real path
   std::map<std::string, std::shared_ptr<Probe>, std::less<>> probes_;          // by path and ABI
   std::map<std::string, std::vector<std::string>, std::less<>> default_dirs_;  // by ABI
   bool cache_loaded_ = false;

@@ -1,11 +1,11 @@
 // The parts of LibraryResolver that need no state: reading an object's
 // headers through RootFs, ld.so's verdict on a candidate's header, and the
 // per-ABI facts (multiarch triplet, $PLATFORM, cache flags, system dirs).
-#include <sys/mman.h>
-
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <optional>
 #include <utility>
 
@@ -15,89 +15,62 @@ namespace pycheck {
 namespace {
 
 // An unsigned field of `width` bytes at `at` in `bytes`, in the file's byte order.
+// (`width` is 4 or 8; a memcpy and at most one byte swap, not a loop per byte.)
 bool field(std::string_view bytes, std::uint64_t at, int width, bool big, std::uint64_t* out) {
   if (at > bytes.size() || static_cast<std::uint64_t>(width) > bytes.size() - at) return false;
-  std::uint64_t v = 0;
-  for (int i = 0; i < width; ++i) {
-    v = (v << 8) | static_cast<unsigned char>(bytes[at + (big ? i : width - 1 - i)]);
+  const bool swap = big != (std::endian::native == std::endian::big);
+  if (width == 4) {
+    std::uint32_t v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    *out = swap ? __builtin_bswap32(v) : v;
+  } else {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    *out = swap ? __builtin_bswap64(v) : v;
   }
-  *out = v;
   return true;
 }
 
-// A zero-filled image of a file's first `size` bytes in which only the ranges
-// written are backed by memory: anonymous pages cost nothing until touched, so
-// laying out an extension module's few header pages at their offsets does not
-// zero (and fault in) megabytes it never looks at.
-class SparseImage {
- public:
-  static std::optional<SparseImage> create(std::size_t size) {
-    if (size == 0) return std::nullopt;
-    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) return std::nullopt;
-    return SparseImage(static_cast<char*>(p), size);
-  }
-  SparseImage(SparseImage&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)), size_(other.size_) {}
-  SparseImage(const SparseImage&) = delete;
-  SparseImage& operator=(const SparseImage&) = delete;
-  SparseImage& operator=(SparseImage&&) = delete;
-  ~SparseImage() {
-    if (data_ != nullptr) ::munmap(data_, size_);
-  }
-  void write(std::uint64_t offset, std::string_view bytes) {
-    std::memcpy(data_ + offset, bytes.data(), bytes.size());
-  }
-  std::string_view view() const { return {data_, size_}; }
-
- private:
-  SparseImage(char* data, std::size_t size) : data_(data), size_(size) {}
-  char* data_;
-  std::size_t size_;
+// The slices of a file read for parse_elf_pieces: views into the head or into
+// `storage` (a deque: its strings never move, so the views stay valid).
+struct FileSlices {
+  std::deque<std::string> storage;
+  std::vector<ElfPiece> pieces;
 };
 
-// A byte range of the file that parse_elf looks at.
-struct FileRange {
-  std::uint64_t offset = 0;
-  std::string bytes;
-};
-
-// Reads [offset, offset + length), from `head` when it holds it. False when
+// Adds [offset, offset + length), from `head` when it holds it. False when
 // the file ends early or the range is absurd: the caller falls back.
 bool read_exact(const RootFs& fs, std::string_view path, std::string_view head,
-                std::uint64_t offset, std::uint64_t length, std::vector<FileRange>* out) {
+                std::uint64_t offset, std::uint64_t length, FileSlices* out) {
   if (length > RootFs::kDefaultMaxRead || offset > UINT64_MAX - length) return false;
   if (offset + length <= head.size()) {
-    out->push_back({offset, std::string(head.substr(offset, length))});
+    out->pieces.push_back({offset, head.substr(offset, length)});
     return true;
   }
   auto data = fs.read_range(path, offset, static_cast<std::size_t>(length));
   if (!data || data->size() != length) return false;
-  out->push_back({offset, std::move(*data)});
+  out->pieces.push_back({offset, out->storage.emplace_back(std::move(*data))});
   return true;
 }
 
 // For an object whose dynamic section lies past `head` (libpython's sits
 // megabytes in): reads only the program headers, PT_INTERP, PT_DYNAMIC and the
-// dynamic string table with read_range, and lays them out at their offsets in
-// a zero-filled buffer that parse_elf reads exactly as it would the file's
-// prefix. nullopt when the layout is anything unusual (no DT_STRSZ, a short
-// file, a read error): the caller then reads the prefix and lets parse_elf
-// say what is wrong, so errors are the same either way.
-std::optional<SparseImage> read_sparse_elf(const RootFs& fs, std::string_view path,
-                                           std::string_view head) {
+// dynamic string table with read_range, and parses those slices. nullopt when
+// the layout is anything unusual (no DT_STRSZ, a short file, a read error, a
+// parse error): the caller then reads the prefix and lets parse_elf say what
+// is wrong, so errors are the same either way.
+std::optional<ElfFile> read_sparse_elf(const RootFs& fs, std::string_view path,
+                                       std::string_view head) {
   auto h = parse_elf_header(head);
   if (!h || h->phnum == 0 || h->phentsize < h->native_phentsize()) return std::nullopt;
   const bool big = h->big_endian();
   const int w = h->is_64() ? 8 : 4;
-  std::vector<FileRange> ranges;
-  if (!read_exact(fs, path, head, 0, std::min<std::uint64_t>(head.size(), kElfHeadBytes),
-                  &ranges) ||
-      !read_exact(fs, path, head, h->phoff, std::uint64_t{h->phentsize} * h->phnum, &ranges)) {
+  FileSlices slices;
+  slices.pieces.push_back({0, head});
+  if (!read_exact(fs, path, head, h->phoff, std::uint64_t{h->phentsize} * h->phnum, &slices)) {
     return std::nullopt;
   }
-  const std::string phdrs = ranges.back().bytes;
+  const std::string_view phdrs = slices.pieces.back().bytes;
   struct Segment {
     std::uint64_t type = 0, offset = 0, vaddr = 0, filesz = 0;
   };
@@ -114,18 +87,15 @@ std::optional<SparseImage> read_sparse_elf(const RootFs& fs, std::string_view pa
     }
     segments.push_back(s);
   }
-  const Segment* dynamic = nullptr;
+  std::string_view dyn;  // the first PT_DYNAMIC's bytes
+  std::uint64_t end = h->phoff + phdrs.size();
   for (const Segment& s : segments) {
     if (s.type != elfc::kPtInterp && s.type != elfc::kPtDynamic) continue;
-    if (!read_exact(fs, path, head, s.offset, s.filesz, &ranges)) return std::nullopt;
-    if (s.type == elfc::kPtDynamic && dynamic == nullptr) dynamic = &s;
+    if (!read_exact(fs, path, head, s.offset, s.filesz, &slices)) return std::nullopt;
+    end = std::max(end, s.offset + s.filesz);
+    if (s.type == elfc::kPtDynamic && dyn.data() == nullptr) dyn = slices.pieces.back().bytes;
   }
-  if (dynamic == nullptr) return std::nullopt;
-  // The dynamic section's bytes are the range just read for the first PT_DYNAMIC.
-  std::string_view dyn;
-  for (const FileRange& r : ranges) {
-    if (r.offset == dynamic->offset && r.bytes.size() == dynamic->filesz) dyn = r.bytes;
-  }
+  if (dyn.data() == nullptr) return std::nullopt;
   std::optional<std::uint64_t> strtab, strsz;
   for (std::uint64_t at = 0; at + 2 * w <= dyn.size(); at += 2 * w) {
     std::uint64_t tag = 0, value = 0;
@@ -142,19 +112,14 @@ std::optional<SparseImage> read_sparse_elf(const RootFs& fs, std::string_view pa
     strtab_offset = s.offset + (*strtab - s.vaddr);
     break;
   }
-  if (!strtab_offset || !read_exact(fs, path, head, *strtab_offset, *strsz, &ranges)) {
+  if (!strtab_offset || !read_exact(fs, path, head, *strtab_offset, *strsz, &slices)) {
     return std::nullopt;
   }
-  std::uint64_t end = 0;
-  for (const FileRange& r : ranges) end = std::max<std::uint64_t>(end, r.offset + r.bytes.size());
-  if (end > RootFs::kDefaultMaxRead) return std::nullopt;
-  auto sparse = SparseImage::create(static_cast<std::size_t>(end));
-  if (!sparse) return std::nullopt;
-  for (const FileRange& r : ranges) sparse->write(r.offset, r.bytes);
-  // What parse_elf will read must be exactly what was laid out.
-  auto need = elf_prefix_needed(sparse->view());
-  if (!need || *need > end) return std::nullopt;
-  return sparse;
+  // As the prefix read would: nothing parse_elf needs may lie past its cap.
+  if (std::max(end, *strtab_offset + *strsz) > RootFs::kDefaultMaxRead) return std::nullopt;
+  auto elf = parse_elf_pieces(slices.pieces);
+  if (!elf) return std::nullopt;
+  return std::move(*elf);
 }
 
 }  // namespace
@@ -211,8 +176,9 @@ Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path) {
   return read_elf_file(fs, path, std::move(*first));
 }
 
-Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read) {
-  std::size_t want = kElfFirstRead;
+Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read,
+                              std::size_t first_read_cap) {
+  std::size_t want = first_read_cap;
   std::string data = std::move(first_read);
   for (int round = 0; round < 8; ++round) {
     if (round > 0) {
@@ -230,9 +196,7 @@ Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::stri
     }
     if (round == 0) {
       // The first read did not reach the dynamic section: fetch only the parts needed.
-      if (auto sparse = read_sparse_elf(fs, path, data)) {
-        if (auto elf = parse_elf(sparse->view())) return std::move(*elf);
-      }
+      if (auto sparse = read_sparse_elf(fs, path, data)) return std::move(*sparse);
     }
     if (*need > RootFs::kDefaultMaxRead) {
       return Error{std::string(path) + ": the dynamic section lies past the first " +

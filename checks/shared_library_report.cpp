@@ -1,5 +1,4 @@
 #include "checks/shared_library_report.h"
-#include "checks/text.h"
 
 #include <algorithm>
 #include <set>
@@ -7,6 +6,7 @@
 #include "checks/dpkg_database.h"
 #include "checks/dpkg_owner.h"
 #include "checks/extension_modules.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -35,6 +35,15 @@ const BrokenLibrary* find_broken(const std::vector<const LibraryClosure*>& closu
     }
   }
   return nullptr;
+}
+
+// An empty object with room for `fields` members. Built member by member, it
+// costs far less than nlohmann's {{"key", value}, ...} lists, which make every
+// pair a two-element array first (this runs for every module and library).
+json object_with_room(std::size_t fields) {
+  json out = json::object();
+  out.get_ref<json::object_t&>().reserve(fields);
+  return out;
 }
 
 }  // namespace
@@ -84,11 +93,13 @@ json library_list(const ClosureObject& start, const LoadedSet& loaded,
       }
       if (hit != nullptr) {
         if (!seen_files.insert(hit->object->real_path).second) continue;
-        out.push_back({{"name", name},
-                       {"path", hit->object->path},
-                       {"real_path", hit->object->real_path},
-                       {"via", to_string(hit->via)},
-                       {"needed_by", owner.path}});
+        json entry = object_with_room(5);
+        entry["name"] = name;
+        entry["path"] = hit->object->path;
+        entry["real_path"] = hit->object->real_path;
+        entry["via"] = to_string(hit->via);
+        entry["needed_by"] = owner.path;
+        out.push_back(std::move(entry));
         queue.push_back(hit);
       } else if (const BrokenLibrary* b = find_broken(closures, name)) {
         out.push_back({{"name", name},
@@ -124,7 +135,11 @@ json program_json(const LibraryClosure& process, LibraryResolver& resolver) {
 
 json module_json(std::string_view module, std::string_view file, const LibraryClosure& process,
                  const LibraryClosure* added, LibraryResolver& resolver) {
-  json out = {{"module", module}, {"file", file}, {"import", extension_module_impact(module)}};
+  // The caller adds "status" and maybe "problems".
+  json out = object_with_room(7);
+  out["module"] = module;
+  out["file"] = file;
+  out["import"] = extension_module_impact(module);
   if (added == nullptr || added->objects.empty()) return out;
   const ClosureObject& root = added->objects.front();
   out["needed"] = root.object->elf->dynamic.needed;
