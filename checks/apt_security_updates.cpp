@@ -276,7 +276,8 @@ CheckOutcome run(const Context& ctx) {
       "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
       "SHA256 list";
 
-  auto db = read_dpkg_database(ctx.fs);
+  const auto shared_db = dpkg_database_of(ctx);
+  const Result<DpkgDatabase>& db = *shared_db;
   if (db.missing()) {
     return finish(std::move(out), CheckStatus::skip, "no dpkg database: not a Debian-based system");
   }

@@ -1,8 +1,10 @@
 // Reads the dpkg database of the inspected root through RootFs.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
+#include "agent/check.h"
 #include "agent/result.h"
 #include "agent/rootfs.h"
 #include "checks/dpkg_status.h"
@@ -20,5 +22,13 @@ inline constexpr std::string_view kDpkgStatusDirPath = "/var/lib/dpkg/status.d";
 // large, permissions). An unreadable file inside status.d is a problem of the
 // database, not a failure.
 Result<DpkgDatabase> read_dpkg_database(const RootFs& fs);
+
+// read_dpkg_database(fs), read once per run and shared by every check that
+// asks (RunFacts); read afresh when `facts` is null (a check run on its own).
+std::shared_ptr<const Result<DpkgDatabase>> dpkg_database_of(const RootFs& fs,
+                                                             const RunFacts* facts);
+inline std::shared_ptr<const Result<DpkgDatabase>> dpkg_database_of(const Context& ctx) {
+  return dpkg_database_of(ctx.fs, ctx.facts);
+}
 
 }  // namespace pycheck

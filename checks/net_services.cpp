@@ -120,8 +120,8 @@ CheckOutcome run(const Context& ctx) {
 
   // Is netbase installed? Only to choose the right remediation.
   bool netbase_installed = false;
-  if (auto dpkg = read_dpkg_database(ctx.fs)) {
-    const DpkgRecord* netbase = dpkg->find_installed("netbase");
+  if (const auto dpkg = dpkg_database_of(ctx); dpkg->ok()) {
+    const DpkgRecord* netbase = (*dpkg)->find_installed("netbase");
     netbase_installed = netbase != nullptr;
     outcome.details["netbase"] = netbase ? json{{"installed", true}, {"version", netbase->version}}
                                          : json{{"installed", false}};

@@ -45,11 +45,11 @@ std::string in_days(long days) {
 }
 
 // The native architecture dpkg was installed for; "" when unknown.
-std::string dpkg_architecture(const RootFs& fs) {
-  auto db = read_dpkg_database(fs);
-  if (!db) return "";
+std::string dpkg_architecture(const Context& ctx) {
+  const auto db = dpkg_database_of(ctx);
+  if (!db->ok()) return "";
   for (std::string_view package : {"dpkg", "base-files", "libc6"}) {
-    const DpkgRecord* record = db->find_installed(package);
+    const DpkgRecord* record = (*db)->find_installed(package);
     if (record != nullptr && !record->architecture.empty() && record->architecture != "all") {
       return record->architecture;
     }
@@ -155,7 +155,7 @@ CheckOutcome run(const Context& ctx) {
   bool lts_applies = life->lts_end.has_value();
   std::string arch_note;
   if (lts_applies && !life->lts_architectures.empty()) {
-    const std::string arch = dpkg_architecture(ctx.fs);
+    const std::string arch = dpkg_architecture(ctx);
     out.details["architecture"] = arch.empty() ? json(nullptr) : json(arch);
     if (!arch.empty()) {
       lts_applies = std::find(life->lts_architectures.begin(), life->lts_architectures.end(),

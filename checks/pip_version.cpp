@@ -4,12 +4,12 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/text.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
 #include "checks/pip_index.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -88,7 +88,7 @@ std::optional<std::string> version_in_init(const RootFs& fs, const std::string& 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   const std::string behind_is = ctx.params.value("behind_is", std::string("warn"));
   if (behind_is != "warn" && behind_is != "pass") {

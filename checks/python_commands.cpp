@@ -16,15 +16,22 @@ const PythonRuntime& PythonFacts::runtime(std::string_view invoked, std::string_
   std::string key = std::string(path_dirname(invoked)) + "\n" + std::string(real_path);
   auto it = cache_.find(key);
   if (it == cache_.end()) {
-    it = cache_.emplace(key, describe_python_runtime(fs_, invoked, real_path)).first;
+    it = cache_.emplace(key, describe_python_runtime(fs_, invoked, real_path, run_facts_)).first;
   }
   return it->second;
+}
+
+CommandLookup PythonFacts::command(const SearchPath& path, std::string_view name) const {
+  if (run_facts_ == nullptr) return find_command(fs_, path, name);
+  // The lookup depends on PATH's entries (from its value) and the name only.
+  const std::string key = "command " + path.value + "\n" + std::string(name);
+  return *run_facts_->get<CommandLookup>(key, [&] { return find_command(fs_, path, name); });
 }
 
 PythonCommand find_python_command(PythonFacts& facts, const SearchPath& path,
                                   std::string_view name) {
   PythonCommand command;
-  command.lookup = find_command(facts.fs(), path, name);
+  command.lookup = facts.command(path, name);
   if (command.lookup.found()) {
     command.runtime = facts.runtime(command.lookup.candidate, command.lookup.real_path);
   }
@@ -34,7 +41,7 @@ PythonCommand find_python_command(PythonFacts& facts, const SearchPath& path,
 ScriptCommand find_script_command(PythonFacts& facts, const SearchPath& path,
                                   std::string_view name) {
   ScriptCommand script;
-  script.lookup = find_command(facts.fs(), path, name);
+  script.lookup = facts.command(path, name);
   if (!script.lookup.found()) return script;
   const std::string& file = script.lookup.real_path;
   auto head = facts.fs().read_head(file, kShebangBytes);
@@ -49,7 +56,7 @@ ScriptCommand find_script_command(PythonFacts& facts, const SearchPath& path,
   }
   script.shebang = std::move(shebang).value();
   const std::string& python = script.shebang->python;
-  script.interpreter = script.shebang->python_via_path ? find_command(facts.fs(), path, python)
+  script.interpreter = script.shebang->python_via_path ? facts.command(path, python)
                                                        : resolve_program(facts.fs(), python);
   if (script.interpreter.found()) {
     const std::string invoked =

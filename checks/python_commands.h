@@ -18,14 +18,21 @@ namespace pycheck {
 
 // Describes each (invoked folder, real interpreter) once: describing may scan
 // dpkg's file lists, and the checks ask about the same Python several times.
+// Made from a Context, it shares installations, runtimes and PATH lookups with
+// the run's other checks (Context::facts).
 class PythonFacts {
  public:
   explicit PythonFacts(const RootFs& fs) : fs_(fs) {}
+  explicit PythonFacts(const Context& ctx) : fs_(ctx.fs), run_facts_(ctx.facts) {}
   const RootFs& fs() const { return fs_; }
+  const RunFacts* run_facts() const { return run_facts_; }
   const PythonRuntime& runtime(std::string_view invoked, std::string_view real_path);
+  // find_command(fs(), path, name), shared by the run's checks.
+  CommandLookup command(const SearchPath& path, std::string_view name) const;
 
  private:
   const RootFs& fs_;
+  const RunFacts* run_facts_ = nullptr;
   std::map<std::string, PythonRuntime> cache_;
 };
 

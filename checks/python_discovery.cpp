@@ -87,7 +87,8 @@ std::optional<std::string> venv_python(const RootFs& fs, const std::string& bin)
 }  // namespace
 
 DiscoveredPythons discover_python_installs(const RootFs& fs, const Environment& env,
-                                           const std::vector<std::string>& extra_prefixes) {
+                                           const std::vector<std::string>& extra_prefixes,
+                                           const RunFacts* facts) {
   DiscoveredPythons found;
   std::vector<std::string> queue = candidate_prefixes(fs, env, extra_prefixes);
   std::set<std::string> seen_prefixes;
@@ -112,7 +113,7 @@ DiscoveredPythons discover_python_installs(const RootFs& fs, const Environment& 
                                  (real ? "not an executable file" : real.error().message));
         continue;
       }
-      PythonRuntime rt = describe_python_runtime(fs, *python, real->path);
+      PythonRuntime rt = describe_python_runtime(fs, *python, real->path, facts);
       if (rt.base) queue.push_back(rt.base->prefix);  // list the base even when in an odd place
       found.venvs.push_back(std::move(rt));
       continue;
@@ -142,7 +143,7 @@ DiscoveredPythons discover_python_installs(const RootFs& fs, const Environment& 
                                  ": not a complete installation");
         continue;
       }
-      auto install = describe_python_install(fs, real->path);
+      auto install = describe_python_install(fs, real->path, facts);
       if (!install) {
         found.problems.push_back(install.error().message);
         continue;

@@ -96,7 +96,7 @@ CheckOutcome run(const Context& ctx) {
   out.details["table"] = {{"as_of", kEolTablesAsOf}, {"source", kSource}};
 
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   out.details["python3"] = to_json(python3.lookup);
   if (!python3.lookup.found()) {

@@ -1,8 +1,11 @@
 #include "checks/python_facts.h"
-#include "checks/text.h"
+
+#include <string.h>
 
 #include <cctype>
 #include <charconv>
+
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -36,6 +39,16 @@ std::optional<int> to_int(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
   return value;
+}
+
+// text.find(needle, from), with memmem: string_view::find scans for the
+// needle's first character, a quote that starts every key of a sysconfigdata dict.
+std::size_t find_bytes(std::string_view text, std::string_view needle, std::size_t from) {
+  if (from > text.size()) return std::string_view::npos;
+  const void* found =
+      ::memmem(text.data() + from, text.size() - from, needle.data(), needle.size());
+  return found == nullptr ? std::string_view::npos
+                          : static_cast<std::size_t>(static_cast<const char*>(found) - text.data());
 }
 
 }  // namespace
@@ -93,7 +106,7 @@ std::optional<std::string> sysconfigdata_string(std::string_view text, std::stri
     needle += key;
     needle += quote;
     std::size_t pos = 0;
-    while ((pos = text.find(needle, pos)) != std::string_view::npos) {
+    while ((pos = find_bytes(text, needle, pos)) != std::string_view::npos) {
       std::size_t i = pos + needle.size();
       pos = i;
       while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;

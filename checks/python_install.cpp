@@ -65,13 +65,14 @@ bool version_from_patchlevel(const RootFs& fs, PythonInstall& install, std::stri
 
 // Debian's python3.X without python3.X-dev has no patchlevel.h; the version of
 // the package that owns the executable dates it instead.
-bool version_from_dpkg(const RootFs& fs, PythonInstall& install) {
+bool version_from_dpkg(const RootFs& fs, PythonInstall& install, const RunFacts* facts) {
   std::vector<std::string> paths{install.interpreter};
   auto owners = find_dpkg_owners(fs, paths);
   if (!owners || !owners->have_database) return false;
   const auto& packages = owners->owners[install.interpreter];
   if (packages.empty()) return false;
-  auto db = read_dpkg_database(fs);
+  const auto shared_db = dpkg_database_of(fs, facts);
+  const Result<DpkgDatabase>& db = *shared_db;
   if (!db) {
     if (!db.missing()) install.problems.push_back(db.error().message);
     return false;
@@ -127,9 +128,10 @@ void add_if_dir(const RootFs& fs, std::vector<std::string>& out, const std::stri
   if (fs.is_directory(dir)) out.push_back(dir);
 }
 
-}  // namespace
-
-Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view real_path) {
+// What describe_python_install promises, read from the root (the dpkg database
+// shared through `facts`).
+Result<PythonInstall> read_python_install(const RootFs& fs, std::string_view real_path,
+                                          const RunFacts* facts) {
   const std::string_view bin = path_dirname(real_path);
   if (!real_path.starts_with('/') || path_basename(bin) != "bin") {
     return Error{std::string(real_path) + ": not in a bin/ folder, so its prefix is unknown"};
@@ -160,7 +162,7 @@ Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view
   if (!settled && before_3_8(install.minor)) {
     settled = version_from_patchlevel(fs, install, "m");  // 3.7 and older: include/python3.7m
   }
-  if (!settled) settled = version_from_dpkg(fs, install);
+  if (!settled) settled = version_from_dpkg(fs, install, facts);
   std::optional<std::string> multiarch = read_sysconfigdata(fs, install);
   if (!settled) {
     install.version = install.minor;
@@ -200,6 +202,16 @@ Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view
   return install;
 }
 
+}  // namespace
+
+Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view real_path,
+                                              const RunFacts* facts) {
+  if (facts == nullptr) return read_python_install(fs, real_path, nullptr);
+  return *facts->get<Result<PythonInstall>>("python install " + std::string(real_path), [&] {
+    return read_python_install(fs, real_path, facts);
+  });
+}
+
 std::optional<VenvFacts> find_venv(const RootFs& fs, std::string_view invoked,
                                    std::vector<std::string>* problems) {
   const std::string dir(path_dirname(invoked));
@@ -229,8 +241,11 @@ std::optional<VenvFacts> find_venv(const RootFs& fs, std::string_view invoked,
   return std::nullopt;
 }
 
-PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
-                                      std::string_view real_path) {
+namespace {
+
+// What describe_python_runtime promises, worked out (installations shared through `facts`).
+PythonRuntime read_python_runtime(const RootFs& fs, std::string_view invoked,
+                                  std::string_view real_path, const RunFacts* facts) {
   PythonRuntime rt;
   rt.invoked = std::string(invoked);
   rt.real_path = std::string(real_path);
@@ -241,7 +256,7 @@ PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked
     auto home_python = fs.resolve(path_join(rt.venv->cfg->home, path_basename(real_path)));
     if (home_python) base_path = home_python->path;
   }
-  auto base = describe_python_install(fs, base_path);
+  auto base = describe_python_install(fs, base_path, facts);
   if (base) {
     rt.base = std::move(base).value();
     rt.problems.insert(rt.problems.end(), rt.base->problems.begin(), rt.base->problems.end());
@@ -276,6 +291,17 @@ PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked
                             rt.base->site_packages.end());
   }
   return rt;
+}
+
+}  // namespace
+
+PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
+                                      std::string_view real_path, const RunFacts* facts) {
+  if (facts == nullptr) return read_python_runtime(fs, invoked, real_path, nullptr);
+  // Keyed by both paths: the venv depends on the invoked one, the base on the real one.
+  const std::string key = "python runtime " + std::string(invoked) + "\n" + std::string(real_path);
+  return *facts->get<PythonRuntime>(
+      key, [&] { return read_python_runtime(fs, invoked, real_path, facts); });
 }
 
 std::string PythonRuntime::identity() const {

@@ -11,6 +11,7 @@
 #include "agent/environment.h"
 #include "agent/result.h"
 #include "agent/rootfs.h"
+#include "agent/run_facts.h"
 #include "checks/pyvenv_cfg.h"
 
 namespace pycheck {
@@ -37,10 +38,15 @@ struct PythonInstall {
   std::vector<std::string> problems;
 };
 
+// The functions below that take `facts` (Context::facts) work out each
+// installation and runtime once per run and share it with the run's other
+// checks; with null `facts` (a check run on its own, a unit test) they read afresh.
+
 // Describes the installation that owns the executable at `real_path`, a
 // canonical path (CommandLookup::real_path). Fails when the path is not
 // <prefix>/bin/<name> or its minor version cannot be told.
-Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view real_path);
+Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view real_path,
+                                              const RunFacts* facts = nullptr);
 
 struct VenvFacts {
   std::string prefix;                      // "/opt/venv"
@@ -75,7 +81,7 @@ struct PythonRuntime {
 };
 
 PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
-                                      std::string_view real_path);
+                                      std::string_view real_path, const RunFacts* facts = nullptr);
 
 struct DiscoveredPythons {
   std::vector<PythonInstall> bases;   // each real interpreter once
@@ -90,6 +96,7 @@ struct DiscoveredPythons {
 // in that prefix, next to <prefix>/lib/pythonX.Y/; a venv is a prefix with a
 // pyvenv.cfg and a bin/python*.
 DiscoveredPythons discover_python_installs(const RootFs& fs, const Environment& env,
-                                           const std::vector<std::string>& extra_prefixes);
+                                           const std::vector<std::string>& extra_prefixes,
+                                           const RunFacts* facts = nullptr);
 
 }  // namespace pycheck

@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/text.h"
 #include "checks/dist_info.h"
 #include "checks/dpkg_owner.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -53,10 +53,10 @@ std::string label(const PythonInstall& install, bool preferred, const std::strin
 }
 
 CheckOutcome run(const Context& ctx) {
-  const DiscoveredPythons found =
-      discover_python_installs(ctx.fs, ctx.env, string_list_param(ctx.params, "extra_prefixes"));
+  const DiscoveredPythons found = discover_python_installs(
+      ctx.fs, ctx.env, string_list_param(ctx.params, "extra_prefixes"), ctx.facts);
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   const PythonInstall* preferred_base =
       python3.runtime && python3.runtime->base ? &*python3.runtime->base : nullptr;

@@ -132,7 +132,7 @@ void judge_pip(std::string_view name, const ScriptCommand& pip, const PythonComm
 CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   const std::vector<PathProblem> problems = path_problems(ctx.fs, path);
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   const PythonCommand python = find_python_command(facts, path, "python");
   const ScriptCommand pip = find_script_command(facts, path, "pip");

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/text.h"
 #include "checks/extension_modules.h"
 #include "checks/library_resolver.h"
 #include "checks/python_commands.h"
 #include "checks/shared_library_report.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -186,7 +186,7 @@ Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runti
 
 CheckOutcome run(const Context& ctx) {
   const SearchPath search_path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, search_path, "python3");
   if (!python3.lookup.found()) {
     return outcome(CheckStatus::skip, "python3 not found (see python.path)");
@@ -261,7 +261,7 @@ CheckOutcome run(const Context& ctx) {
   }
 
   // Which Debian package would bring each missing library back.
-  const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names);
+  const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names, ctx.facts);
   details["missing_packages"] = hints.to_json();
   std::vector<std::string> failures;
   for (const LoadProblem& p : program) failures.push_back(p.text + hints.note(p));

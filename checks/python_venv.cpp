@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/text.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -58,7 +58,7 @@ json command_json(const PythonCommand& command) {
 }
 
 // A base interpreter in `home`, as CPython's getpath finds it for the venv.
-std::optional<PythonInstall> home_interpreter(const RootFs& fs, const PyvenvCfg& cfg,
+std::optional<PythonInstall> home_interpreter(const Context& ctx, const PyvenvCfg& cfg,
                                               json& details) {
   std::vector<std::string> names{"python3"};
   if (cfg.version) {
@@ -67,9 +67,9 @@ std::optional<PythonInstall> home_interpreter(const RootFs& fs, const PyvenvCfg&
   names.push_back("python");
   for (const std::string& name : names) {
     const std::string candidate = path_join(cfg.home, name);
-    auto resolved = fs.resolve(candidate);
+    auto resolved = ctx.fs.resolve(candidate);
     if (!resolved || !resolved->info.executable()) continue;
-    auto install = describe_python_install(fs, resolved->path);
+    auto install = describe_python_install(ctx.fs, resolved->path, ctx.facts);
     details = {{"path", candidate}, {"real_path", resolved->path}};
     if (!install) {
       details["error"] = install.error().message;
@@ -163,7 +163,7 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
     }
     const std::string& python = shebang->python;
     entry["starts"] = python;
-    const CommandLookup lookup = shebang->python_via_path ? find_command(facts.fs(), path, python)
+    const CommandLookup lookup = shebang->python_via_path ? facts.command(path, python)
                                                           : resolve_program(facts.fs(), python);
     if (!lookup.found()) {
       entry["bound_to_venv"] = false;
@@ -204,7 +204,7 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx.fs);
+  PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   const PythonCommand python = find_python_command(facts, path, "python");
   const auto virtual_env = ctx.env.get("VIRTUAL_ENV");
@@ -263,7 +263,7 @@ CheckOutcome run(const Context& ctx) {
     if (!ctx.fs.is_directory(cfg->home)) {
       verdict.failures.push_back("home " + cfg->home + " (pyvenv.cfg) does not exist: the " +
                                  "venv's base Python is gone");
-    } else if (home_base = home_interpreter(ctx.fs, *cfg, home_details); !home_base) {
+    } else if (home_base = home_interpreter(ctx, *cfg, home_details); !home_base) {
       verdict.failures.push_back("home " + cfg->home + " (pyvenv.cfg) holds no python3 " +
                                  "pycheck recognises");
     } else {

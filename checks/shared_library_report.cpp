@@ -251,7 +251,7 @@ std::string PackageHints::install_command() const {
 }
 
 PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,
-                                const std::vector<std::string>& sonames) {
+                                const std::vector<std::string>& sonames, const RunFacts* facts) {
   PackageHints out;
   std::vector<std::string> unique;
   for (const std::string& s : sonames) {
@@ -270,7 +270,8 @@ PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,
     for (const std::string& s : unique) paths.push_back(path_join(dir, s));
   }
   auto owners = find_dpkg_owners(fs, paths);
-  auto database = read_dpkg_database(fs);
+  const auto shared_database = dpkg_database_of(fs, facts);
+  const Result<DpkgDatabase>& database = *shared_database;
   for (const std::string& s : unique) {
     PackageHint hint;
     hint.soname = s;

@@ -81,7 +81,8 @@ struct PackageHints {
 // for `header`'s ABI, both usrmerge spellings) and dpkg's status, falling back
 // to debian_package_for_soname(). Read errors leave a hint without a package.
 PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,
-                                const std::vector<std::string>& sonames);
+                                const std::vector<std::string>& sonames,
+                                const RunFacts* facts = nullptr);
 
 // " (skipped: /x/libfoo.so.1: wrong ELF class: ELFCLASS32)" or "".
 std::string skipped_note(const std::vector<std::string>& skipped);

@@ -332,7 +332,8 @@ CheckOutcome run(const Context& ctx) {
   // The Debian package that keeps the bundle up to date.
   bool unmanaged_bundle = false;
   const bool default_paths = !ctx.env.has("SSL_CERT_FILE") && !ctx.env.has("SSL_CERT_DIR");
-  auto dpkg = read_dpkg_database(ctx.fs);
+  const auto shared_dpkg = dpkg_database_of(ctx);
+  const Result<DpkgDatabase>& dpkg = *shared_dpkg;
   json package = {{"name", "ca-certificates"}};
   if (dpkg) {
     const DpkgRecord* record = dpkg->find_installed("ca-certificates");
