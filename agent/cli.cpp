@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "agent/config.h"
@@ -176,7 +177,10 @@ int run_command(const RunArgs& args) {
   };
   // The checks run in a worker process (agent/worker.h): a check thread stuck
   // in a hung filesystem then cannot keep this process from exiting. Threads
-  // and the HTTP client start in the worker only.
+  // and the HTTP client start in the worker only. The outcome lives in this
+  // frame, as `setup` does: the worker exits from inside run_in_worker, so
+  // it never spends time freeing the details it has just sent.
+  std::optional<RunOutcome> outcome;
   auto work = [&] {
     if (setup->online) {
       // The one HTTP client of the run: bounded by the same deadline as the checks.
@@ -185,9 +189,9 @@ int run_command(const RunArgs& args) {
       http.cache_dir = args.cache_dir;
       setup->http = std::make_shared<const HttpClient>(http);
     }
-    RunOutcome outcome = run_checks(setup, timeout);
-    return WorkerOutput{outcome.report.exit_code(fail_on), render(outcome.report),
-                        verdict_line(outcome.report), outcome.abandoned_checks > 0};
+    outcome = run_checks(setup, timeout);
+    return WorkerOutput{outcome->report.exit_code(fail_on), render(outcome->report),
+                        verdict_line(outcome->report), outcome->abandoned_checks > 0};
   };
   constexpr auto kWorkerGrace = std::chrono::milliseconds(250);  // to render and send the report
   auto worker = run_in_worker(work, std::chrono::steady_clock::now() + timeout + kWorkerGrace);

@@ -1,6 +1,5 @@
 #include "agent/rootfs.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,150 +8,56 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <deque>
+#include <forward_list>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 #include <unordered_map>
 #include <utility>
 
+#include "agent/rootfs_internal.h"
+
 namespace pycheck {
-namespace {
 
-FileType type_of(mode_t mode) {
-  if (S_ISREG(mode)) return FileType::regular;
-  if (S_ISDIR(mode)) return FileType::directory;
-  if (S_ISLNK(mode)) return FileType::symlink;
-  if (S_ISFIFO(mode)) return FileType::fifo;
-  if (S_ISSOCK(mode)) return FileType::socket;
-  if (S_ISCHR(mode)) return FileType::char_device;
-  if (S_ISBLK(mode)) return FileType::block_device;
-  return FileType::other;
-}
-
-FileInfo info_of(const struct stat& st) {
-  FileInfo info;
-  info.type = type_of(st.st_mode);
-  info.mode = st.st_mode & 07777;
-  info.uid = st.st_uid;
-  info.gid = st.st_gid;
-  info.size = static_cast<std::uint64_t>(st.st_size);
-  info.mtime = st.st_mtim.tv_sec;
-  info.dev = st.st_dev;
-  info.ino = st.st_ino;
-  return info;
-}
-
-Error sys_error(std::string_view what, std::string_view path, int err) {
-  return Error{std::string(path) + ": " + std::string(what) + (what.empty() ? "" : ": ") +
-                   std::strerror(err),
-               err};
-}
-
-// Closes a descriptor on scope exit unless released.
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-std::deque<std::string> split_components(std::string_view path) {
-  std::deque<std::string> parts;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) parts.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
-
-}  // namespace
-
-std::string_view to_string(FileType type) {
-  switch (type) {
-    case FileType::regular:
-      return "regular file";
-    case FileType::directory:
-      return "directory";
-    case FileType::symlink:
-      return "symlink";
-    case FileType::fifo:
-      return "FIFO";
-    case FileType::socket:
-      return "socket";
-    case FileType::char_device:
-      return "character device";
-    case FileType::block_device:
-      return "block device";
-    case FileType::other:
-      break;
-  }
-  return "special file";
-}
-
-std::string path_join(std::string_view dir, std::string_view name) {
-  if (name.starts_with('/')) return std::string(name);
-  std::string out(dir);
-  if (out.empty() || out.back() != '/') out += '/';
-  out += name;
-  return out;
-}
-
-std::string_view path_dirname(std::string_view path) {
-  std::size_t slash = path.rfind('/');
-  if (slash == std::string_view::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string_view path_basename(std::string_view path) {
-  std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-std::string path_normalize(std::string_view path) {
-  std::vector<std::string> stack;
-  for (std::string& part : split_components(path)) {
-    if (part == ".") continue;
-    if (part == "..") {
-      if (!stack.empty()) stack.pop_back();
-      continue;
-    }
-    stack.push_back(std::move(part));
-  }
-  std::string out;
-  for (const std::string& part : stack) out += "/" + part;
-  return out.empty() ? "/" : out;
-}
+using namespace std::string_view_literals;
+using rootfs_detail::FdGuard;
+using rootfs_detail::info_of;
+using rootfs_detail::sys_error;
+using rootfs_detail::type_of;
 
 // Directories already walked, by canonical path: O_PATH descriptors kept open
-// for the RootFs's life and shared by the check threads.
+// for the RootFs's life and shared by the check threads; and the targets of
+// symlinks met on the way to them (as /lib -> usr/lib), which are then walked
+// again without being read again. Lookups, by far the most frequent, share
+// the lock: parallel walks do not wait for each other.
 struct RootFs::DirCache {
-  std::mutex mutex;
+  std::shared_mutex mutex;
   std::unordered_map<std::string, int> fds;
+  std::unordered_map<std::string, std::string> links;
   ~DirCache() {
     for (const auto& entry : fds) ::close(entry.second);
   }
   int find(const std::string& path) {
-    std::lock_guard lock(mutex);
+    std::shared_lock lock(mutex);
     auto it = fds.find(path);
     return it == fds.end() ? -1 : it->second;
   }
   // Offers `fd` (a directory opened at `path`): true when the cache took it
   // (the caller must not close it), false when it is full or already has one.
   bool adopt(const std::string& path, int fd) {
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
     if (fds.size() >= kMaxCachedDirs) return false;
     return fds.try_emplace(path, fd).second;
+  }
+  std::optional<std::string> find_link(const std::string& path) {
+    std::shared_lock lock(mutex);
+    auto it = links.find(path);
+    if (it == links.end()) return std::nullopt;
+    return it->second;
+  }
+  void remember_link(const std::string& path, const std::string& target) {
+    std::unique_lock lock(mutex);
+    if (links.size() < kMaxCachedDirs) links.try_emplace(path, target);
   }
 };
 
@@ -206,7 +111,10 @@ struct Walker {
   };
   int root_fd;
   std::vector<Dir> dirs;  // dirs.empty() means "at the root"
-  std::string path;       // canonical path of the current directory; "" at the root
+  // Canonical path of the current directory ("" at the root); while a
+  // component is looked at, it is appended ("/name") and `name()` is it.
+  std::string path;
+  std::size_t name_at = 0;  // where the component being looked at starts in `path`
   ~Walker() {
     for (const Dir& d : dirs) {
       if (d.owned) ::close(d.fd);
@@ -214,19 +122,16 @@ struct Walker {
   }
   int current() const { return dirs.empty() ? root_fd : dirs.back().fd; }
   std::string current_path() const { return path.empty() ? "/" : path; }
-  std::string child_path(std::string_view name) const {
-    std::string out;
-    out.reserve(path.size() + 1 + name.size());
-    out += path;
-    out += '/';
-    out += name;
-    return out;
-  }
-  void push(int fd, bool owned, std::string_view name) {
-    dirs.push_back({fd, owned});
+  // Appends "/name" to `path`: it then names the candidate, and name() is a
+  // NUL-terminated copy of `name` for the *at() calls.
+  void look_at(std::string_view name) {
+    name_at = path.size() + 1;
     path += '/';
     path += name;
   }
+  const char* name() const { return path.c_str() + name_at; }
+  void forget_candidate() { path.resize(name_at - 1); }
+  void enter(int fd, bool owned) { dirs.push_back({fd, owned}); }  // the candidate, a directory
   void pop() {
     if (dirs.empty()) return;
     if (dirs.back().owned) ::close(dirs.back().fd);
@@ -238,6 +143,18 @@ struct Walker {
   }
 };
 
+// Pushes the components of `path` on `pending` so that the first comes out first.
+void push_components(std::vector<std::string_view>& pending, std::string_view path) {
+  std::size_t end = path.size();
+  while (end > 0) {
+    const std::size_t slash = path.rfind('/', end - 1);
+    const std::size_t begin = slash == std::string_view::npos ? 0 : slash + 1;
+    if (end > begin) pending.push_back(path.substr(begin, end - begin));
+    if (slash == std::string_view::npos) break;
+    end = slash;
+  }
+}
+
 }  // namespace
 
 // Resolves `path`. When `parent_out` is given, it receives the directory
@@ -248,66 +165,80 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir
   if (past_deadline()) return Error{std::string(path) + ": timed out", ETIMEDOUT};
   Resolved resolved;
   Walker w{root_fd_, {}, {}};
-  std::deque<std::string> pending = split_components(path);
+  // Room for usual depths up front: no regrowth on the way down.
+  w.path.reserve(path.size() + 64);
+  w.dirs.reserve(16);
+  // Components still to walk, next one last: views into `path` or into `targets`.
+  std::vector<std::string_view> pending;
+  pending.reserve(16);
+  push_components(pending, path);
+  std::forward_list<std::string> targets;  // link targets (a list: views into them stay valid)
   int links = 0;
-  std::string final_name = ".";
+  std::string_view final_name = ".";
   struct stat final_st {};
   bool have_final = false;
   while (!pending.empty()) {
-    std::string part = std::move(pending.front());
-    pending.pop_front();
-    if (part == ".") continue;
-    if (part == "..") {
+    const std::string_view part = pending.back();
+    pending.pop_back();
+    if (part == "."sv) continue;
+    if (part == ".."sv) {
       w.pop();
       continue;
     }
     const bool is_last = pending.empty();
-    std::string here = w.child_path(part);
+    w.look_at(part);  // w.path now names the candidate
+    std::optional<std::string> known_link;
     if (!is_last && dirs_ != nullptr) {
       // A directory an earlier walk opened: no need to look at it again.
-      if (int cached = dirs_->find(here); cached >= 0) {
-        w.push(cached, false, part);
+      if (int cached = dirs_->find(w.path); cached >= 0) {
+        w.enter(cached, false);
         continue;
       }
+      // A link an earlier walk followed here: its target is walked again, unread.
+      known_link = dirs_->find_link(w.path);
     }
     struct stat st {};
-    if (::fstatat(w.current(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      return sys_error("", here, errno);
+    if (!known_link && ::fstatat(w.current(), w.name(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return sys_error("", w.path, errno);
     }
-    if (S_ISLNK(st.st_mode) && (!is_last || follow_last)) {
+    if (known_link || (S_ISLNK(st.st_mode) && (!is_last || follow_last))) {
       if (++links > kMaxSymlinks) {
         return Error{std::string(path) + ": too many levels of symbolic links", ELOOP};
       }
-      char buf[4096];
-      ssize_t n = ::readlinkat(w.current(), part.c_str(), buf, sizeof buf);
-      if (n < 0) return sys_error("cannot read link", here, errno);
-      std::string target(buf, static_cast<std::size_t>(n));
-      std::deque<std::string> expanded = split_components(target);
-      const bool absolute = target.starts_with('/');
-      resolved.chain.push_back({std::move(here), std::move(target)});
-      if (absolute) w.reset();  // absolute targets are re-anchored at the root
-      pending.insert(pending.begin(), std::make_move_iterator(expanded.begin()),
-                     std::make_move_iterator(expanded.end()));
+      const std::string* target = nullptr;
+      if (known_link) {
+        target = &targets.emplace_front(std::move(*known_link));
+      } else {
+        char buf[4096];
+        ssize_t n = ::readlinkat(w.current(), w.name(), buf, sizeof buf);
+        if (n < 0) return sys_error("cannot read link", w.path, errno);
+        target = &targets.emplace_front(buf, static_cast<std::size_t>(n));
+        if (!is_last && dirs_ != nullptr) dirs_->remember_link(w.path, *target);
+      }
+      resolved.chain.push_back({w.path, *target});
+      w.forget_candidate();
+      if (target->starts_with('/')) w.reset();  // absolute targets are re-anchored at the root
+      push_components(pending, *target);
       continue;
     }
     if (is_last) {
-      final_name = std::move(part);
+      final_name = part;
       final_st = st;
       have_final = true;
       break;
     }
-    if (!S_ISDIR(st.st_mode)) return Error{here + ": not a directory", ENOTDIR};
-    int fd = ::openat(w.current(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return sys_error("", here, errno);
-    const bool cached = dirs_ != nullptr && dirs_->adopt(here, fd);
-    w.push(fd, !cached, part);
+    if (!S_ISDIR(st.st_mode)) return Error{w.path + ": not a directory", ENOTDIR};
+    int fd = ::openat(w.current(), w.name(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return sys_error("", w.path, errno);
+    const bool cached = dirs_ != nullptr && dirs_->adopt(w.path, fd);
+    w.enter(fd, !cached);
   }
   if (!have_final) {
     // The path named a directory itself ("/", or something ending in "..").
     if (::fstat(w.current(), &final_st) != 0) return sys_error("", w.current_path(), errno);
     resolved.path = w.current_path();
   } else {
-    resolved.path = w.child_path(final_name);
+    resolved.path = w.path;  // the candidate: the final object
   }
   resolved.info = info_of(final_st);
   if (parent_out != nullptr) {
@@ -394,7 +325,10 @@ Result<RootFs::OpenFile> RootFs::open_checked(std::string_view path, bool want_d
 // Reads from the start of an open file: all of it (`whole`, failing when it
 // is larger than max_bytes) or its first max_bytes. The buffer starts at the
 // size fstat gave (one byte more, to see the end in one read) and grows only
-// when the file does (or st_size lies, as in /proc), within the cap.
+// when the file does (or st_size lies, as in /proc), within the cap. Having
+// read exactly the size fstat gave, it stops: that is the file as of the
+// open, and no read is spent to meet the end (a file that says 0, as /proc
+// files do, or whose reads come short is still read until the end).
 Result<std::string> RootFs::read_fd(const OpenFile& file, std::string_view path,
                                     std::size_t max_bytes, bool whole) const {
   FdGuard guard(file.fd);
@@ -426,6 +360,7 @@ Result<std::string> RootFs::read_fd(const OpenFile& file, std::string_view path,
           std::string(path) + ": too large (limit " + std::to_string(max_bytes) + " bytes)", EFBIG};
     }
     if (past_deadline()) return Error{std::string(path) + ": timed out while reading", ETIMEDOUT};
+    if (file.size > 0 && got == file.size) break;
   }
   data.resize(got);
   return data;
@@ -468,62 +403,10 @@ Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offs
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
     if (past_deadline()) return Error{std::string(path) + ": timed out while reading", ETIMEDOUT};
+    if (got == left) break;  // up to the size fstat gave: no read to meet the end (see read_fd)
   }
   data.resize(got);
   return data;
-}
-
-Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
-  auto file = open_checked(path, true);
-  if (!file) return file.error();
-  DIR* dir = ::fdopendir(file->fd);
-  if (dir == nullptr) {
-    int err = errno;
-    ::close(file->fd);
-    return sys_error("", path, err);
-  }
-  std::vector<DirEntry> entries;
-  errno = 0;
-  while (struct dirent* ent = ::readdir(dir)) {
-    std::string_view name = ent->d_name;
-    if (name == "." || name == "..") continue;
-    if (entries.size() >= kMaxDirEntries) {
-      ::closedir(dir);
-      return Error{std::string(path) + ": more than " + std::to_string(kMaxDirEntries) + " entries",
-                   E2BIG};
-    }
-    DirEntry entry{std::string(name), FileType::other};
-    switch (ent->d_type) {
-      case DT_REG:
-        entry.type = FileType::regular;
-        break;
-      case DT_DIR:
-        entry.type = FileType::directory;
-        break;
-      case DT_LNK:
-        entry.type = FileType::symlink;
-        break;
-      case DT_FIFO:
-        entry.type = FileType::fifo;
-        break;
-      case DT_SOCK:
-        entry.type = FileType::socket;
-        break;
-      case DT_CHR:
-        entry.type = FileType::char_device;
-        break;
-      case DT_BLK:
-        entry.type = FileType::block_device;
-        break;
-      default:
-        break;
-    }
-    entries.push_back(std::move(entry));
-  }
-  ::closedir(dir);
-  std::sort(entries.begin(), entries.end(),
-            [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-  return entries;
 }
 
 }  // namespace pycheck

@@ -12,9 +12,11 @@
 // keyed by canonical path, shared by all threads) so that later paths through
 // them cost no system call per component: one RootFs is meant for one run, and
 // sees a directory renamed or replaced during its life as it was when first
-// walked (serve mode opens a new RootFs for each run). Every symlink is still
-// read and resolved on each walk, and the final component is always looked at
-// afresh.
+// walked (serve mode opens a new RootFs for each run). So it does with the
+// symlinks met on the way to a directory (as /lib -> usr/lib, up to
+// kMaxCachedDirs): read once, their targets are still walked, counted against
+// kMaxSymlinks and reported in the chain on every walk. The final component,
+// link or not, is always looked at afresh.
 #pragma once
 
 #include <sys/types.h>
@@ -67,7 +69,7 @@ class RootFs {
   static constexpr std::size_t kDefaultMaxRead = 64u << 20;  // 64 MiB
   static constexpr int kMaxSymlinks = 40;                    // as Linux's MAXSYMLINKS
   static constexpr std::size_t kMaxDirEntries = 100000;
-  static constexpr std::size_t kMaxCachedDirs = 256;  // descriptors kept open for later walks
+  static constexpr std::size_t kMaxCachedDirs = 256;  // descriptors (and link targets) kept
 
   // Opens the root directory. Fails when it is not a readable directory.
   static Result<RootFs> open(const std::string& root_dir);

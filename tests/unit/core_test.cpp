@@ -1,5 +1,7 @@
 // The program around the checks: environment, durations, config, runner, report.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
 #include <thread>
 
 #include "agent/config.h"
@@ -235,4 +237,48 @@ TEST_CASE("JSON output survives invalid UTF-8 from the inspected system", "[core
   auto parsed = json::parse(out);
   CHECK(parsed["schema"] == "pycheck.report/v1");
   CHECK(parsed["checks"][0]["status"] == "pass");
+}
+
+TEST_CASE("JSON output is the dump of report_to_json, byte for byte", "[core][perf]") {
+  auto reference = [](const Report& report) {
+    return report_to_json(report).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  };
+  Report report;
+  report.pycheck_version = "1.2.3";
+  report.root = "/var/lib/\"odd\"\nroot \xff";
+  report.started_at = "2026-11-28T00:00:00.000Z";
+  report.duration_ms = 12.345678901;
+  CHECK(render_json(report) == reference(report));  // no checks: "checks": []
+
+  CheckResult plain;
+  plain.id = "a.plain";
+  plain.title = "Plain";
+  plain.status = CheckStatus::pass;
+  plain.summary = "all good";
+  plain.duration_ms = 0.1;  // details: the default empty object
+  CheckResult nested = plain;
+  nested.id = "b.nested";
+  nested.status = CheckStatus::fail;
+  nested.summary = "tab\there, quote \" and backslash \\ and \xc3\x28 bad UTF-8";
+  nested.remediation = "line one\nline two";
+  nested.duration_ms = 1e-7;
+  nested.details = {{"path", "/etc/\xff\xfe"},
+                    {"empty_list", json::array()},
+                    {"empty_object", json::object()},
+                    {"list", {1, -2, 3.5, true, nullptr, "x"}},
+                    {"deep", {{"a", {{"b", {{"c", json::array({json::object(), 7})}}}}}}},
+                    {"big", std::uint64_t{18446744073709551615u}},
+                    {"not_a_number", std::nan("")}};
+  CheckResult null_details = plain;
+  null_details.id = "c.null";
+  null_details.status = CheckStatus::error;
+  null_details.details = nullptr;
+  CheckResult scalar_details = plain;
+  scalar_details.id = "d.scalar";
+  scalar_details.status = CheckStatus::skip;
+  scalar_details.details = "just a string";
+  report.checks = {plain, nested, null_details, scalar_details};
+  CHECK(render_json(report) == reference(report));
+  report.checks = {nested};
+  CHECK(render_json(report) == reference(report));
 }

@@ -1,6 +1,7 @@
 // The fast paths must say exactly what the plain ones said: RootFs's cache of
-// walked directories (threads, '..', links, the descriptor cap), reads sized
-// from fstat, the memmem search of dpkg lists, the PEM parse memo.
+// walked directories and of the links on the way to them (threads, '..',
+// loops, the descriptor cap), reads sized from fstat (no read to meet the end),
+// directory listings, the memmem search of dpkg lists, the PEM parse memo.
 #include <dirent.h>
 
 #include <algorithm>
@@ -73,6 +74,39 @@ TEST_CASE("cached directories keep '..' clamped and links re-read", "[rootfs][pe
   CHECK(through->chain[0].link == "/a/link");
   // A cached directory is still one: a path through a file still is not.
   CHECK(fs.read_file("/a/b/c/file/x").error().errno_value == ENOTDIR);
+}
+
+TEST_CASE("links on the way to a directory are read once; final links afresh", "[rootfs][perf]") {
+  FixtureRoot root;
+  root.file("/usr/lib/one/file", "one").file("/usr/lib/two/file", "two");
+  root.symlink("/lib", "usr/lib").symlink("/final", "usr/lib/one/file");
+  root.symlink("/loop-a", "loop-b/x").symlink("/loop-b", "loop-a/x");
+  root.symlink("/escape", "../../../../usr/lib");
+  RootFs fs = root.fs();
+  for (int walk = 0; walk < 2; ++walk) {  // the second walk takes /lib's target from the cache
+    auto text = fs.read_file("/lib/one/file");
+    REQUIRE(text.ok());
+    CHECK(*text == "one");
+    auto r = fs.resolve("/lib/two/../one/file");
+    REQUIRE(r.ok());
+    CHECK(r->path == "/usr/lib/one/file");
+    REQUIRE(r->chain.size() == 1);  // reported on every walk
+    CHECK(r->chain[0].link == "/lib");
+    CHECK(r->chain[0].target == "usr/lib");
+    auto loop = fs.resolve("/loop-a/y");
+    REQUIRE_FALSE(loop.ok());
+    CHECK(loop.error().errno_value == ELOOP);  // still counted when cached
+    auto clamped = fs.resolve("/escape/two/file");
+    REQUIRE(clamped.ok());
+    CHECK(clamped->path == "/usr/lib/two/file");  // '..' in a cached target still stops at the root
+  }
+  // The last component is looked at afresh, a link included.
+  REQUIRE(fs.resolve("/final")->path == "/usr/lib/one/file");
+  root.symlink("/final", "usr/lib/two/file");
+  auto again = fs.resolve("/final");
+  REQUIRE(again.ok());
+  CHECK(again->path == "/usr/lib/two/file");
+  CHECK(*fs.read_file("/final") == "two");
 }
 
 TEST_CASE("more directories than the cache holds: results right, no descriptor leaked",
@@ -206,4 +240,65 @@ TEST_CASE("the parse memo gives the same certificates as parsing each block", "[
   CHECK(again.certificates[0].block == 0);
   CHECK(again.certificates[1].line > again.certificates[0].line);
   CHECK(again.certificates[1].sha256 == plain.certificates[0].sha256);
+}
+
+TEST_CASE("reads that stop at the size fstat gave return whole files at every boundary",
+          "[rootfs][perf]") {
+  FixtureRoot root;
+  const std::size_t sizes[] = {0, 1, 4095, 4096, 4097, 65535, 65536, 65537, 300000};
+  for (std::size_t size : sizes) {
+    std::string content(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + i % 26);
+    root.file("/f" + std::to_string(size), content);
+  }
+  RootFs fs = root.fs();
+  for (std::size_t size : sizes) {
+    INFO("size " << size);
+    const std::string path = "/f" + std::to_string(size);
+    auto whole = fs.read_file(path);
+    REQUIRE(whole.ok());
+    CHECK(whole->size() == size);
+    if (size > 0) CHECK(whole->back() == static_cast<char>('a' + (size - 1) % 26));
+    auto head = fs.read_head(path, 65536);
+    REQUIRE(head.ok());
+    CHECK(*head == whole->substr(0, 65536));
+    auto tail = fs.read_range(path, size / 2, size);
+    REQUIRE(tail.ok());
+    CHECK(*tail == whole->substr(size / 2));
+    if (size > 0) {
+      CHECK(fs.read_file(path, size - 1).error().errno_value == EFBIG);
+      CHECK(fs.read_file(path, size).ok());
+    }
+  }
+}
+
+TEST_CASE("directory listings: many entries, byte order, types", "[rootfs][perf]") {
+  FixtureRoot root;
+  // Long names: the listing takes several getdents64 calls.
+  std::vector<std::string> names;
+  for (int i = 0; i < 1500; ++i) {
+    names.push_back(std::string(60, 'n') + std::to_string((i * 7919) % 1500));
+    root.file("/many/" + names.back(), "");
+  }
+  names.push_back("\xc3\xa9t\xc3\xa9");  // bytes above 0x7f sort after ASCII, as in std::string
+  root.file("/many/" + names.back(), "");
+  names.push_back("B");
+  root.mkdir("/many/B");
+  names.push_back("a");
+  root.symlink("/many/a", "B");
+  std::sort(names.begin(), names.end());
+  RootFs fs = root.fs();
+  auto listed = fs.list_dir("/many");
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) CHECK((*listed)[i].name == names[i]);
+  CHECK(listed->front().name == "B");
+  CHECK(listed->front().type == FileType::directory);
+  CHECK((*listed)[1].type == FileType::symlink);
+  CHECK((*listed)[2].type == FileType::regular);
+  CHECK(listed->back().name == "\xc3\xa9t\xc3\xa9");
+  root.mkdir("/empty");
+  auto empty = fs.list_dir("/empty");
+  REQUIRE(empty.ok());
+  CHECK(empty->empty());
 }
