@@ -1,5 +1,6 @@
 #include "agent/runner.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -14,12 +15,25 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+// Checks run on a few threads (about one per core) that take them in table
+// order: a thread per check cost more in thread starts and lock contention
+// than the checks themselves. A check that blocks (a hung filesystem) must not
+// hold the others back, so whenever checks wait and none has finished for
+// kStallAfter, one more thread starts: a stuck check costs a thread, not the run.
+constexpr auto kStallAfter = std::chrono::milliseconds(20);
+constexpr std::size_t kNotRunning = static_cast<std::size_t>(-1);
+
 struct SharedRun {
   std::shared_ptr<RunSetup> setup;
   std::mutex mutex;
-  std::condition_variable done;
+  std::condition_variable progress;
   std::vector<std::optional<CheckResult>> results;
+  std::vector<std::shared_ptr<std::atomic<bool>>> running;  // per check, while a thread runs it
+  std::vector<std::size_t> running_on;  // per thread: the check it runs, or kNotRunning
+  std::size_t next = 0;                 // the next check to start
   std::size_t remaining = 0;
+  bool closed = false;  // the deadline has passed: start no more checks
+  Clock::time_point last_progress;
 };
 
 CheckResult run_one(const RunSetup& setup, const PlannedCheck& planned) {
@@ -47,6 +61,25 @@ CheckResult run_one(const RunSetup& setup, const PlannedCheck& planned) {
   return result;
 }
 
+// A pool thread: runs checks until none is left or the run is closed.
+void run_pool_thread(const std::shared_ptr<SharedRun>& shared, std::size_t thread_index) {
+  std::unique_lock lock(shared->mutex);
+  while (!shared->closed && shared->next < shared->results.size()) {
+    const std::size_t i = shared->next++;
+    shared->running_on[thread_index] = i;
+    shared->running[i]->store(true);
+    lock.unlock();
+    CheckResult result = run_one(*shared->setup, shared->setup->checks[i]);
+    lock.lock();
+    shared->results[i] = std::move(result);
+    shared->running[i]->store(false);
+    shared->running_on[thread_index] = kNotRunning;
+    --shared->remaining;
+    shared->last_progress = Clock::now();
+    shared->progress.notify_all();
+  }
+}
+
 }  // namespace
 
 void apply_severity(CheckResult& result, std::optional<CheckStatus> severity) {
@@ -63,65 +96,70 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
   const auto deadline = start + timeout;
   setup->fs.set_deadline(deadline);
 
+  const std::size_t count = setup->checks.size();
   auto shared = std::make_shared<SharedRun>();
   shared->setup = setup;
-  shared->results.resize(setup->checks.size());
-  shared->remaining = setup->checks.size();
+  shared->results.resize(count);
+  shared->remaining = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    shared->running.push_back(std::make_shared<std::atomic<bool>>(false));
+  }
 
   const auto started = std::chrono::system_clock::now();
   std::vector<std::thread> threads;
-  std::vector<std::shared_ptr<std::atomic<bool>>> running;
-  threads.reserve(setup->checks.size());
-  running.reserve(setup->checks.size());
-  for (std::size_t i = 0; i < setup->checks.size(); ++i) {
-    auto flag = running.emplace_back(std::make_shared<std::atomic<bool>>(true));
-    threads.emplace_back([shared, i, flag] {
-      CheckResult result = run_one(*shared->setup, shared->setup->checks[i]);
-      std::lock_guard lock(shared->mutex);
-      shared->results[i] = std::move(result);
-      --shared->remaining;
-      flag->store(false);
-      shared->done.notify_all();
-    });
-  }
-
   RunOutcome outcome;
   {
     std::unique_lock lock(shared->mutex);
-    shared->done.wait_until(lock, deadline, [&] { return shared->remaining == 0; });
-    for (std::size_t i = 0; i < setup->checks.size(); ++i) {
+    auto start_thread = [&] {
+      shared->running_on.push_back(kNotRunning);
+      threads.emplace_back(run_pool_thread, shared, threads.size());
+    };
+    const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
+    while (threads.size() < std::min<std::size_t>(count, cores)) start_thread();
+    shared->last_progress = Clock::now();
+    while (shared->remaining > 0 && Clock::now() < deadline) {
+      const bool waiting = shared->next < count;
+      const auto stall_at = shared->last_progress + kStallAfter;
+      shared->progress.wait_until(lock, waiting ? std::min(deadline, stall_at) : deadline);
+      if (shared->next < count && Clock::now() >= shared->last_progress + kStallAfter &&
+          Clock::now() < deadline) {
+        start_thread();
+        shared->last_progress = Clock::now();
+      }
+    }
+    shared->closed = true;
+
+    for (std::size_t i = 0; i < count; ++i) {
       if (shared->results[i]) {
         outcome.report.checks.push_back(std::move(*shared->results[i]));
         continue;
       }
       const CheckInfo& info = *setup->checks[i].info;
+      const bool stuck = shared->running[i]->load();
       CheckResult late;
       late.id = std::string(info.id);
       late.title = std::string(info.title);
       late.status = CheckStatus::error;
-      late.summary = "timed out: still running after " + std::to_string(timeout.count()) + " ms";
+      late.summary =
+          (stuck ? "timed out: still running after " : "timed out: not started within ") +
+          std::to_string(timeout.count()) + " ms";
       late.details = {{"timeout_ms", timeout.count()}};
       late.remediation =
           "a read or request did not finish in time (a stuck network filesystem?); raise "
           "--timeout or look at what this check reads";
       late.duration_ms = ms_since(start);
       outcome.report.checks.push_back(std::move(late));
+      if (!stuck) continue;
       ++outcome.abandoned_checks;
-      outcome.abandoned.push_back({std::string(info.id), started, running[i]});
+      outcome.abandoned.push_back({std::string(info.id), started, shared->running[i]});
+    }
+    // Threads between checks see `closed` and end now; join them. Leave stuck ones behind.
+    for (std::size_t t = 0; t < threads.size(); ++t) {
+      if (shared->running_on[t] != kNotRunning) threads[t].detach();
     }
   }
-  // Threads that delivered are finishing now; join them. Leave stuck ones behind.
-  for (std::size_t i = 0; i < threads.size(); ++i) {
-    bool delivered;
-    {
-      std::lock_guard lock(shared->mutex);
-      delivered = shared->results[i].has_value();
-    }
-    if (delivered) {
-      threads[i].join();
-    } else {
-      threads[i].detach();
-    }
+  for (std::thread& thread : threads) {
+    if (thread.joinable()) thread.join();
   }
   outcome.report.duration_ms = ms_since(start);
   return outcome;

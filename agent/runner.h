@@ -1,7 +1,8 @@
-// The runner: runs the selected checks, each on its own thread, and returns
-// by the deadline whatever happens. A check still running then is reported as
-// `error` ("timed out") and left behind; the caller must then exit without
-// waiting for it (see RunOutcome::abandoned_checks).
+// The runner: runs the selected checks on a few threads, more when a check
+// blocks, and returns by the deadline whatever happens. A check still running
+// then is reported as `error` ("timed out") and left behind; the caller must
+// then exit without waiting for it (see RunOutcome::abandoned_checks). A check
+// not started by then (the threads were all stuck) is an `error` too.
 #pragma once
 
 #include <atomic>

@@ -68,12 +68,12 @@ TEST_CASE("config: known keys only, named when unknown", "[core]") {
     const char* text;
     const char* names;
   };
-  for (Bad bad : {Bad{R"({"fail-on":"warn"})", "fail-on"}, Bad{R"({"checks":{"nope":{}}})", "nope"},
-                  Bad{R"({"checks":{"locale":{"enabeld":true}}})", "enabeld"},
-                  Bad{R"({"checks":{"locale":{"params":{"x":1}}}})", "\"x\""},
-                  Bad{R"({"checks":{"locale":{"severity":"skip"}}})", "severity"},
-                  Bad{R"({"timeout":"800"})", "timeout"}, Bad{"[1,2]", "object"},
-                  Bad{"{not json", "JSON"}}) {
+  for (Bad bad :
+       {Bad{R"({"fail-on":"warn"})", "fail-on"}, Bad{R"({"checks":{"nope":{}}})", "nope"},
+        Bad{R"({"checks":{"locale":{"enabeld":true}}})", "enabeld"},
+        Bad{R"({"checks":{"locale":{"params":{"x":1}}}})", "\"x\""},
+        Bad{R"({"checks":{"locale":{"severity":"skip"}}})", "severity"},
+        Bad{R"({"timeout":"800"})", "timeout"}, Bad{"[1,2]", "object"}, Bad{"{not json", "JSON"}}) {
     INFO(bad.text);
     auto r = parse_config(bad.text, checks);
     REQUIRE_FALSE(r.ok());
@@ -82,7 +82,8 @@ TEST_CASE("config: known keys only, named when unknown", "[core]") {
 }
 
 TEST_CASE("config params: declared names and types, defaults merged", "[core]") {
-  CheckInfo info{"demo", "Demo", "", nullptr, {{"limit", "3", "a number"}, {"name", "\"x\"", "a string"}}};
+  CheckInfo info{
+      "demo", "Demo", "", nullptr, {{"limit", "3", "a number"}, {"name", "\"x\"", "a string"}}};
   std::vector<CheckInfo> checks{info};
   auto ok = parse_config(R"({"checks":{"demo":{"params":{"limit":5}}}})", checks);
   REQUIRE(ok.ok());
@@ -157,6 +158,43 @@ TEST_CASE("runner: a check stuck past the deadline is an error and the run retur
   CHECK(outcome.report.checks[1].summary.find("timed out") != std::string::npos);
 }
 
+TEST_CASE("runner: checks stuck ahead of the others do not hold them back", "[core]") {
+  // More stuck checks than the pool has threads, all first in table order:
+  // the runner must start more threads for the checks behind them.
+  test::FixtureRoot root;
+  const auto start = std::chrono::steady_clock::now();
+  auto outcome = run_checks(
+      setup_for(root, {&kHang, &kHang, &kHang, &kHang, &kHang, &kPass, &kWarn, &kParam}), 1s);
+  CHECK(std::chrono::steady_clock::now() - start < 1300ms);
+  REQUIRE(outcome.report.checks.size() == 8);
+  CHECK(outcome.abandoned_checks == 5);
+  CHECK(outcome.abandoned.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    CHECK(outcome.report.checks[i].summary.starts_with("timed out: still running"));
+    CHECK(outcome.abandoned[i].still_running());
+  }
+  CHECK(outcome.report.checks[5].status == CheckStatus::pass);
+  CHECK(outcome.report.checks[6].status == CheckStatus::warn);
+  CHECK(outcome.report.checks[7].summary == "hello");
+}
+
+TEST_CASE("runner: a check never started by the deadline is an error, not abandoned", "[core]") {
+  // As many stuck checks as the first threads, a deadline shorter than the
+  // wait before one more thread starts: the last check never starts.
+  test::FixtureRoot root;
+  const std::size_t first_threads = std::max(2u, std::thread::hardware_concurrency());
+  auto setup = setup_for(root, {});
+  for (std::size_t i = 0; i < first_threads; ++i) setup->checks.push_back({&kHang, {}, {}});
+  setup->checks.push_back({&kPass, {}, {}});
+  auto outcome = run_checks(setup, 5ms);
+  REQUIRE(outcome.report.checks.size() == first_threads + 1);
+  CHECK(outcome.abandoned_checks == static_cast<int>(first_threads));
+  const CheckResult& last = outcome.report.checks.back();
+  CHECK(last.status == CheckStatus::error);
+  CHECK(last.summary == "timed out: not started within 5 ms");
+  for (const AbandonedCheck& a : outcome.abandoned) CHECK(a.id == "t.hang");
+}
+
 TEST_CASE("severity overrides move warn and fail, never pass or error", "[core]") {
   CheckResult r;
   r.status = CheckStatus::fail;
@@ -200,8 +238,7 @@ TEST_CASE("report: verdict line, overall status and exit codes", "[core]") {
   CHECK(errors.exit_code(CheckStatus::fail) == 1);
 }
 
-TEST_CASE("text output: verdict first, details and fix only where attention is needed",
-          "[core]") {
+TEST_CASE("text output: verdict first, details and fix only where attention is needed", "[core]") {
   Report report;
   CheckResult ok;
   ok.id = "a.ok";
