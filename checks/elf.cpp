@@ -1,24 +1,13 @@
+// The ELF reader's pieces: bounds-checked fields, the header, the program
+// headers, the dynamic entries and the names of things (elf_parse.cpp puts them together).
 #include "checks/elf.h"
 
 #include <algorithm>
-#include <bit>
-#include <cstring>
+
+#include "checks/elf_internal.h"
 
 namespace pycheck {
-namespace {
-
-constexpr std::int64_t kDtNull = 0;
-constexpr std::int64_t kDtNeeded = 1;
-constexpr std::int64_t kDtStrtab = 5;
-constexpr std::int64_t kDtStrsz = 10;
-constexpr std::int64_t kDtSoname = 14;
-constexpr std::int64_t kDtRpath = 15;
-constexpr std::int64_t kDtRunpath = 29;
-constexpr std::int64_t kDtFlags = 30;
-constexpr std::int64_t kDtFlags1 = 0x6ffffffb;
-
-// When DT_STRSZ is missing, how far past DT_STRTAB strings may be looked for.
-constexpr std::uint64_t kStrtabGuess = 64 * 1024;
+namespace elf_detail {
 
 std::string hex(std::uint64_t v) {
   static const char* digits = "0123456789abcdef";
@@ -30,98 +19,10 @@ std::string hex(std::uint64_t v) {
   return "0x" + out;
 }
 
-// An unsigned field of the file's byte order at `at` (called for every field: no byte loop).
-template <typename T>
-std::uint64_t load(const char* at, bool big) {
-  T v;
-  std::memcpy(&v, at, sizeof v);
-  if (big == (std::endian::native == std::endian::big)) return v;
-  if constexpr (sizeof v == 2) return __builtin_bswap16(v);
-  if constexpr (sizeof v == 4) return __builtin_bswap32(v);
-  return __builtin_bswap64(v);
-}
-
-// Bounds-checked, endian-aware view of a file's bytes: one prefix, or a few
-// slices read at their offsets. A read outside every slice fails as one past
-// the end would. Every read says whether it fit.
-class Bytes {
- public:
-  Bytes(std::span<const ElfPiece> pieces, bool big, bool is64)
-      : pieces_(pieces), big_(big), is64_(is64) {
-    for (const ElfPiece& p : pieces_) size_ = std::max(size_, p.offset + p.bytes.size());
-  }
-
-  // One past the last byte held (the prefix's size for a prefix).
-  std::uint64_t size() const { return size_; }
-  bool fits(std::uint64_t offset, std::uint64_t length) const {
-    return slice(offset, length) != nullptr;
-  }
-  bool read(std::uint64_t offset, int width, std::uint64_t* out) const {
-    const char* at = slice(offset, static_cast<std::uint64_t>(width));
-    if (at == nullptr) return false;
-    switch (width) {
-      case 2:
-        *out = load<std::uint16_t>(at, big_);
-        return true;
-      case 4:
-        *out = load<std::uint32_t>(at, big_);
-        return true;
-      default:
-        *out = load<std::uint64_t>(at, big_);
-        return true;
-    }
-  }
-  // An address or offset-sized field: 8 bytes in ELF64, 4 in ELF32.
-  bool word(std::uint64_t offset, std::uint64_t* out) const {
-    return read(offset, is64_ ? 8 : 4, out);
-  }
-  // A NUL-terminated string of at most `limit` bytes starting at `offset`.
-  std::optional<std::string_view> string_at(std::uint64_t offset, std::uint64_t limit) const {
-    for (const ElfPiece& p : pieces_) {
-      if (offset < p.offset || offset - p.offset >= p.bytes.size()) continue;
-      const std::uint64_t start = offset - p.offset;
-      std::string_view rest =
-          p.bytes.substr(start, std::min<std::uint64_t>(limit, p.bytes.size() - start));
-      std::size_t nul = rest.find('\0');
-      if (nul == std::string_view::npos) return std::nullopt;
-      return rest.substr(0, nul);
-    }
-    return std::nullopt;
-  }
-
- private:
-  // Where [offset, offset + length) starts in the slice holding all of it, or nullptr.
-  const char* slice(std::uint64_t offset, std::uint64_t length) const {
-    for (const ElfPiece& p : pieces_) {
-      if (offset >= p.offset && offset - p.offset <= p.bytes.size() &&
-          length <= p.bytes.size() - (offset - p.offset)) {
-        return p.bytes.data() + (offset - p.offset);
-      }
-    }
-    return nullptr;
-  }
-
-  std::span<const ElfPiece> pieces_;
-  std::uint64_t size_ = 0;
-  bool big_;
-  bool is64_;
-};
-
-Bytes bytes_for(std::span<const ElfPiece> pieces, const ElfHeader& h) {
-  return Bytes(pieces, h.big_endian(), h.is_64());
-}
-
 Error truncated(std::string_view what, std::uint64_t offset, std::uint64_t size,
                 std::uint64_t have) {
   return Error{std::string(what) + " (offset " + hex(offset) + ", " + std::to_string(size) +
                " bytes) extends past the end of the data (" + std::to_string(have) + " bytes)"};
-}
-
-// Overflow-safe end of [offset, offset + size).
-bool end_of(std::uint64_t offset, std::uint64_t size, std::uint64_t* end) {
-  if (offset > UINT64_MAX - size) return false;
-  *end = offset + size;
-  return true;
 }
 
 Result<std::uint64_t> program_headers_end(const ElfHeader& h) {
@@ -181,6 +82,7 @@ const ProgramHeader* find_segment(const std::vector<ProgramHeader>& phs, std::ui
   return nullptr;
 }
 
+namespace {
 // Maps a virtual address to a file offset through the PT_LOAD segment holding it.
 std::optional<std::uint64_t> vaddr_to_offset(const std::vector<ProgramHeader>& phs,
                                              std::uint64_t vaddr) {
@@ -195,13 +97,8 @@ std::optional<std::uint64_t> vaddr_to_offset(const std::vector<ProgramHeader>& p
   return std::nullopt;
 }
 
-struct RawDynamic {
-  std::vector<std::pair<std::int64_t, std::uint64_t>> entries;  // up to DT_NULL
-  std::optional<std::uint64_t> strtab_vaddr;
-  std::optional<std::uint64_t> strsz;
-};
+}  // namespace
 
-// Reads the dynamic entries of `dyn` that lie inside `b`.
 Result<RawDynamic> read_dynamic_entries(const Bytes& b, const ElfHeader& h,
                                         const ProgramHeader& dyn) {
   const std::uint64_t entsize = h.is_64() ? 16 : 8;
@@ -229,11 +126,6 @@ Result<RawDynamic> read_dynamic_entries(const Bytes& b, const ElfHeader& h,
   return raw;
 }
 
-struct StringTable {
-  std::uint64_t offset = 0;
-  std::uint64_t size = 0;
-};
-
 Result<StringTable> locate_strtab(const std::vector<ProgramHeader>& phs, const RawDynamic& raw) {
   if (!raw.strtab_vaddr) return Error{"dynamic section has no DT_STRTAB"};
   auto offset = vaddr_to_offset(phs, *raw.strtab_vaddr);
@@ -244,7 +136,10 @@ Result<StringTable> locate_strtab(const std::vector<ProgramHeader>& phs, const R
   return StringTable{*offset, raw.strsz.value_or(kStrtabGuess)};
 }
 
-}  // namespace
+}  // namespace elf_detail
+
+using elf_detail::Bytes;
+using elf_detail::bytes_for;
 
 bool looks_like_elf(std::string_view head) {
   return head.starts_with(
@@ -296,140 +191,6 @@ Result<ElfHeader> parse_elf_header(std::string_view bytes) {
   h.phentsize = static_cast<std::uint16_t>(phentsize);
   h.phnum = static_cast<std::uint16_t>(phnum);
   return h;
-}
-
-Result<std::uint64_t> elf_prefix_needed(std::string_view prefix) {
-  auto h = parse_elf_header(prefix);
-  if (!h) {
-    // A short prefix of what may still be an ELF file: ask for a whole header first.
-    const std::string_view magic =
-        "\x7f"
-        "ELF";
-    const bool maybe_elf =
-        prefix.size() < magic.size() ? magic.starts_with(prefix) : looks_like_elf(prefix);
-    if (prefix.size() < kElfHeadBytes && maybe_elf) return std::uint64_t{kElfHeadBytes};
-    return h.error();
-  }
-  auto ph_end = program_headers_end(*h);
-  if (!ph_end) return ph_end.error();
-  std::uint64_t need = std::max<std::uint64_t>(*ph_end, h->is_64() ? 64 : 52);
-  if (need > prefix.size()) return need;
-
-  const ElfPiece whole{0, prefix};
-  Bytes b = bytes_for({&whole, 1}, *h);
-  auto phs = parse_program_headers(b, *h);
-  if (!phs) return phs.error();
-  const ProgramHeader* dyn = nullptr;
-  for (const ProgramHeader& ph : *phs) {
-    if (ph.type != elfc::kPtInterp && ph.type != elfc::kPtDynamic) continue;
-    std::uint64_t end = 0;
-    if (!end_of(ph.offset, ph.filesz, &end)) return Error{"segment offset overflows"};
-    need = std::max(need, end);
-    if (ph.type == elfc::kPtDynamic && dyn == nullptr) dyn = &ph;
-  }
-  if (need > prefix.size() || dyn == nullptr) return need;
-
-  auto raw = read_dynamic_entries(b, *h, *dyn);
-  if (!raw) return raw.error();
-  auto strtab = locate_strtab(*phs, *raw);
-  if (!strtab) return strtab.error();
-  std::uint64_t end = 0;
-  if (!end_of(strtab->offset, strtab->size, &end)) return Error{"DT_STRSZ overflows"};
-  return std::max(need, end);
-}
-
-Result<ElfFile> parse_elf(std::string_view bytes) {
-  const ElfPiece whole{0, bytes};
-  return parse_elf_pieces({&whole, 1});
-}
-
-Result<ElfFile> parse_elf_pieces(std::span<const ElfPiece> pieces) {
-  std::string_view head;
-  for (const ElfPiece& p : pieces) {
-    if (p.offset == 0 && p.bytes.size() > head.size()) head = p.bytes;
-  }
-  auto header = parse_elf_header(head);
-  if (!header) return header.error();
-  ElfFile file;
-  file.header = *header;
-  const ElfHeader& h = file.header;
-  Bytes b = bytes_for(pieces, h);
-  auto phs = parse_program_headers(b, h);
-  if (!phs) return phs.error();
-  file.program_headers = std::move(*phs);
-
-  if (const ProgramHeader* interp = find_segment(file.program_headers, elfc::kPtInterp)) {
-    if (!b.fits(interp->offset, interp->filesz)) {
-      return truncated("PT_INTERP", interp->offset, interp->filesz, b.size());
-    }
-    auto path = b.string_at(interp->offset, std::min<std::uint64_t>(interp->filesz, kElfMaxString));
-    if (!path) return Error{"PT_INTERP at " + hex(interp->offset) + " is not NUL-terminated"};
-    file.interpreter = std::string(*path);
-  }
-
-  const ProgramHeader* dyn = find_segment(file.program_headers, elfc::kPtDynamic);
-  if (dyn == nullptr) return file;
-  file.has_dynamic = true;
-  auto raw = read_dynamic_entries(b, h, *dyn);
-  if (!raw) return raw.error();
-  auto strtab = locate_strtab(file.program_headers, *raw);
-  if (!strtab) return strtab.error();
-  if (raw->strsz && !b.fits(strtab->offset, strtab->size)) {
-    return truncated("dynamic string table", strtab->offset, strtab->size, b.size());
-  }
-
-  auto string_for = [&](std::int64_t tag, std::uint64_t index) -> Result<std::string> {
-    const char* name = tag == kDtNeeded   ? "DT_NEEDED"
-                       : tag == kDtSoname ? "DT_SONAME"
-                       : tag == kDtRpath  ? "DT_RPATH"
-                                          : "DT_RUNPATH";
-    if (index >= strtab->size) {
-      return Error{std::string(name) + " string index " + hex(index) +
-                   " is outside the string table (" + std::to_string(strtab->size) + " bytes)"};
-    }
-    const std::uint64_t limit = std::min<std::uint64_t>(strtab->size - index, kElfMaxString);
-    auto s = b.string_at(strtab->offset + index, limit);
-    if (!s) {
-      return Error{std::string(name) + " string at " + hex(strtab->offset + index) +
-                   " is not NUL-terminated within " + std::to_string(limit) + " bytes"};
-    }
-    return std::string(*s);
-  };
-
-  DynamicInfo& info = file.dynamic;
-  for (const auto& [tag, value] : raw->entries) {
-    switch (tag) {
-      case kDtNeeded: {
-        if (info.needed.size() >= kElfMaxNeeded) {
-          return Error{"more than " + std::to_string(kElfMaxNeeded) + " DT_NEEDED entries"};
-        }
-        auto s = string_for(tag, value);
-        if (!s) return s.error();
-        info.needed.push_back(std::move(*s));
-        break;
-      }
-      // As glibc's get-dynamic-info, a later entry of the same tag wins.
-      case kDtSoname:
-      case kDtRpath:
-      case kDtRunpath: {
-        auto s = string_for(tag, value);
-        if (!s) return s.error();
-        (tag == kDtSoname  ? info.soname
-         : tag == kDtRpath ? info.rpath
-                           : info.runpath) = std::move(*s);
-        break;
-      }
-      case kDtFlags:
-        info.flags = value;
-        break;
-      case kDtFlags1:
-        info.flags_1 = value;
-        break;
-      default:
-        break;
-    }
-  }
-  return file;
 }
 
 std::string elf_machine_name(std::uint16_t machine) {

@@ -124,6 +124,16 @@ Result<std::uint64_t> elf_prefix_needed(std::string_view prefix);
 // anything that lies past its end is reported as truncated.
 Result<ElfFile> parse_elf(std::string_view bytes);
 
+// elf_prefix_needed() and, when `prefix` suffices or is the whole file
+// (`whole_file`), parse_elf() in one pass: fails as elf_prefix_needed() fails,
+// else gives what it needs and, unless more must be read, parse_elf()'s
+// outcome (its Error, or the file).
+struct ElfPrefixParse {
+  std::uint64_t needed = 0;     // what elf_prefix_needed() gives
+  std::optional<ElfFile> file;  // unset: read `needed` bytes and call again
+};
+Result<ElfPrefixParse> parse_elf_prefix(std::string_view prefix, bool whole_file);
+
 // A slice of a file: `bytes` as they lie at `offset`.
 struct ElfPiece {
   std::uint64_t offset = 0;

@@ -221,9 +221,14 @@ class LibraryResolver {
   std::vector<std::string> expand_path_list(std::string_view list, std::string_view separators,
                                             const LoadedObject& owner, const LoadedObject& main);
   bool is_secure(const LoadedObject& main) const;
-  // Breadth-first loading from nodes[first_new] on; nodes before it are already loaded.
-  Result<LibraryClosure> load_breadth_first(std::vector<ResolverNode> nodes, std::size_t first_new,
+  // Breadth-first loading of `added` and what they need, into a process that
+  // has `loaded` already; the result lists what this load adds.
+  Result<LibraryClosure> load_breadth_first(const std::vector<ResolverNode>& loaded,
+                                            std::vector<ResolverNode> added,
                                             const LoadedObject& main);
+  // The nodes of a process closure, with their loader chains (kept for the
+  // next dlopen into the same process).
+  const std::vector<ResolverNode>& process_nodes(const LibraryClosure& process);
 
   const RootFs& fs_;
   ResolverOptions options_;
@@ -234,6 +239,7 @@ class LibraryResolver {
   bool cache_loaded_ = false;
   std::optional<LdSoCache> cache_;
   std::optional<std::string> cache_error_;
+  std::shared_ptr<std::vector<ResolverNode>> process_nodes_;  // of the last dlopen's process
 };
 
 }  // namespace pycheck

@@ -187,22 +187,20 @@ Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::stri
       data = std::move(*more);
     }
     const bool whole_file = data.size() < want;
-    auto need = elf_prefix_needed(data);
-    if (!need) return Error{std::string(path) + ": " + need.error().message};
-    if (*need <= data.size() || whole_file) {
-      auto elf = parse_elf(data);
-      if (!elf) return Error{std::string(path) + ": " + elf.error().message};
-      return std::move(*elf);
-    }
+    // One pass: what more to read, or (the prefix suffices) the parse.
+    auto parsed = parse_elf_prefix(data, whole_file);
+    if (!parsed) return Error{std::string(path) + ": " + parsed.error().message};
+    if (parsed->file) return std::move(*parsed->file);
+    const std::uint64_t need = parsed->needed;
     if (round == 0) {
       // The first read did not reach the dynamic section: fetch only the parts needed.
       if (auto sparse = read_sparse_elf(fs, path, data)) return std::move(*sparse);
     }
-    if (*need > RootFs::kDefaultMaxRead) {
+    if (need > RootFs::kDefaultMaxRead) {
       return Error{std::string(path) + ": the dynamic section lies past the first " +
                    std::to_string(RootFs::kDefaultMaxRead >> 20) + " MiB"};
     }
-    want = static_cast<std::size_t>(*need);
+    want = static_cast<std::size_t>(need);
   }
   return Error{std::string(path) + ": ELF layout needs too many reads"};
 }

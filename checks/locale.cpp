@@ -10,6 +10,7 @@
 
 #include "checks/check_table.h"
 #include "checks/locale_archive.h"
+#include "checks/locale_data_read.h"
 #include "checks/locale_name.h"
 
 namespace pycheck {
@@ -36,7 +37,7 @@ struct Lookup {
 // What glibc reads in the inspected root, read once.
 class GlibcLocales {
  public:
-  GlibcLocales(const RootFs& fs, const std::optional<std::string>& locpath) : fs_(fs) {
+  GlibcLocales(const RootFs& fs, const std::optional<std::string>& locpath) : fs_(fs), reader_(fs) {
     if (locpath) {
       std::string_view rest = *locpath;
       while (!rest.empty()) {  // empty LOCPATH entries are skipped, as argz does
@@ -81,14 +82,18 @@ class GlibcLocales {
           note_error(info.error());
           continue;
         }
-        if (info->type == FileType::directory) file += "/SYS_" + std::string(cat.name);
-        auto data = fs_.read_file(file);
-        if (!data) {
-          note_error(data.error());
-          if (!data.missing()) out.notes.push_back(data.error().message);
+        std::optional<std::uint64_t> size = info->size;
+        if (info->type == FileType::directory) {
+          file += "/SYS_" + std::string(cat.name);
+          size.reset();
+        }
+        auto read = reader_.file_codeset(file, size, cat);
+        if (!read) {
+          note_error(read.error());
+          if (!read.missing()) out.notes.push_back(read.error().message);
           continue;
         }
-        auto codeset = locale_data_codeset(cat, *data, file);
+        const Result<std::string>& codeset = *read;
         if (!codeset) {  // glibc skips bad data and tries the next name
           out.notes.push_back(codeset.error().message);
           continue;
@@ -144,14 +149,16 @@ class GlibcLocales {
     const ArchiveLocale* locale = archive_->find(key);
     if (locale == nullptr) return std::nullopt;
     std::string codeset;
-    // The data lies beyond what was read only for archives larger than the read cap.
-    if (auto data = archive_locale_data(archive_bytes_, *locale, cat.id)) {
-      auto cs = locale_data_codeset(cat, *data, std::string(kLocaleArchivePath) + " (" + key + ")");
-      if (!cs) {  // glibc treats the entry as absent and goes on
-        notes.push_back(cs.error().message);
-        return std::nullopt;
-      }
-      codeset = *cs;
+    const std::string what = std::string(kLocaleArchivePath) + " (" + key + ")";
+    auto read = reader_.archive_codeset(*locale, cat, archive_size_, what);
+    if (!read) {  // the archive could be read a moment ago: say so, the codeset stays unknown
+      note_error(read.error());
+      notes.push_back(read.error().message);
+    } else if (!*read) {  // glibc treats the entry as absent and goes on
+      notes.push_back(read->error().message);
+      return std::nullopt;
+    } else {
+      codeset = **read;
     }
     return Found{"archive", std::string(kLocaleArchivePath), key, codeset, std::nullopt};
   }
@@ -164,21 +171,18 @@ class GlibcLocales {
       return;
     }
     archive_present_ = true;
-    auto bytes = info->size > RootFs::kDefaultMaxRead
-                     ? fs_.read_head(kLocaleArchivePath, RootFs::kDefaultMaxRead)
-                     : fs_.read_file(kLocaleArchivePath);
-    if (!bytes) {
-      note_error(bytes.error());
-      archive_error_ = bytes.error().message;
+    archive_size_ = info->size;
+    auto read = read_locale_archive(fs_, info->size);
+    if (!read) {
+      note_error(read.error());
+      archive_error_ = read.error().message;
       return;
     }
-    auto archive = parse_locale_archive(*bytes, info->size);
-    if (!archive) {
-      archive_error_ = std::string(kLocaleArchivePath) + ": " + archive.error().message;
+    if (!*read) {
+      archive_error_ = std::string(kLocaleArchivePath) + ": " + read->error().message;
       return;
     }
-    archive_ = std::move(archive).value();
-    archive_bytes_ = std::move(bytes).value();
+    archive_ = std::move(*read).value();
   }
 
   void load_aliases() {
@@ -195,12 +199,13 @@ class GlibcLocales {
   void note_error(const Error& e) const { timed_out_ = timed_out_ || e.errno_value == ETIMEDOUT; }
 
   const RootFs& fs_;
+  LocaleDataReader reader_;
   mutable bool timed_out_ = false;
   std::vector<std::string> dirs_;
   bool use_archive_ = true;
   bool archive_present_ = false;
   std::string archive_error_;
-  std::string archive_bytes_;
+  std::uint64_t archive_size_ = 0;
   std::optional<LocaleArchive> archive_;
   bool alias_present_ = false;
   std::string alias_error_;

@@ -62,34 +62,65 @@ const LocaleCategory* find_locale_category(std::string_view name) {
   return nullptr;
 }
 
-Result<std::string> locale_data_codeset(const LocaleCategory& category, std::string_view data,
-                                        std::string_view what) {
+std::uint64_t locale_data_index_end(std::string_view head) {
+  if (head.size() < 8) return 8;
+  return 8 + 4 * std::uint64_t{read_u32(head, 4)};
+}
+
+Result<std::uint32_t> locale_data_codeset_offset(const LocaleCategory& category,
+                                                 std::string_view head, std::uint64_t data_size,
+                                                 std::string_view what) {
   const std::string prefix = std::string(what) + ": ";
-  if (data.size() < 8)
-    return Error{prefix + "too short for " + std::string(category.name) + " data"};
-  const std::uint32_t magic = read_u32(data, 0);
+  if (data_size < 8) return Error{prefix + "too short for " + std::string(category.name) + " data"};
+  if (head.size() < 8) return Error{prefix + "header was not read"};
+  const std::uint32_t magic = read_u32(head, 0);
   if (magic != category.magic) {
     return Error{prefix + "not " + std::string(category.name) + " data (magic " + hex(magic) +
                  ", expected " + hex(category.magic) + ")"};
   }
-  const std::uint32_t nstrings = read_u32(data, 4);
+  const std::uint32_t nstrings = read_u32(head, 4);
   // glibc requires the index to end before the data does.
-  if (!table_fits(8, nstrings, 4, data.size() - 1)) {
+  if (!table_fits(8, nstrings, 4, data_size - 1)) {
     return Error{prefix + "string index (" + std::to_string(nstrings) +
                  " entries) runs past the end"};
   }
   if (category.codeset_item >= nstrings) {
     return Error{prefix + "has no codeset entry (" + std::to_string(nstrings) + " strings)"};
   }
+  if (head.size() < locale_data_index_end(head)) {
+    return Error{prefix + "string index was not read whole"};
+  }
   for (std::uint32_t i = 0; i < nstrings; ++i) {
-    if (read_u32(data, 8 + 4 * static_cast<std::size_t>(i)) > data.size()) {
+    if (read_u32(head, 8 + 4 * static_cast<std::size_t>(i)) > data_size) {
       return Error{prefix + "string " + std::to_string(i) + " points past the end"};
     }
   }
-  const std::uint32_t at = read_u32(data, 8 + 4 * static_cast<std::size_t>(category.codeset_item));
-  const std::size_t nul = data.find('\0', at);
-  if (nul == std::string_view::npos) return Error{prefix + "codeset string is not terminated"};
-  return std::string(data.substr(at, nul - at));
+  return read_u32(head, 8 + 4 * static_cast<std::size_t>(category.codeset_item));
+}
+
+Result<std::string> locale_data_codeset_string(std::string_view tail, std::string_view what) {
+  const std::size_t nul = tail.find('\0');
+  if (nul == std::string_view::npos) {
+    return Error{std::string(what) + ": codeset string is not terminated"};
+  }
+  return std::string(tail.substr(0, nul));
+}
+
+Result<std::string> locale_data_codeset(const LocaleCategory& category, std::string_view data,
+                                        std::string_view what) {
+  auto at = locale_data_codeset_offset(category, data, data.size(), what);
+  if (!at) return at.error();
+  return locale_data_codeset_string(data.substr(*at), what);
+}
+
+std::uint64_t locale_archive_tables_end(std::string_view bytes) {
+  if (bytes.size() < kHeaderSize) return kHeaderSize;
+  const std::uint64_t namehash_end =
+      std::uint64_t{read_u32(bytes, 8)} + read_u32(bytes, 16) * std::uint64_t{kNameHashEntrySize};
+  const std::uint64_t string_end = std::uint64_t{read_u32(bytes, 20)} + read_u32(bytes, 24);
+  const std::uint64_t locrec_end =
+      std::uint64_t{read_u32(bytes, 32)} + read_u32(bytes, 36) * std::uint64_t{kLocRecSize};
+  return std::max({std::uint64_t{kHeaderSize}, namehash_end, string_end, locrec_end});
 }
 
 std::uint32_t locale_archive_hash(std::string_view name) {

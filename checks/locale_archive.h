@@ -50,6 +50,20 @@ const LocaleCategory* find_locale_category(std::string_view name);
 Result<std::string> locale_data_codeset(const LocaleCategory& category, std::string_view data,
                                         std::string_view what);
 
+// The same in steps, for data read in parts (a 353 KB LC_CTYPE holds a short
+// codeset string): how many leading bytes the header and string index take,
+// judged from `head`, the first bytes of the data (8 when fewer than 8);
+std::uint64_t locale_data_index_end(std::string_view head);
+// then the checks locale_data_codeset makes of the header and the index, given
+// the first min(data_size, locale_data_index_end(head)) bytes or more as `head`
+// and the size of the whole data: the offset of the codeset string;
+Result<std::uint32_t> locale_data_codeset_offset(const LocaleCategory& category,
+                                                 std::string_view head, std::uint64_t data_size,
+                                                 std::string_view what);
+// then the string from `tail`, the data from that offset on (at least up to
+// its NUL, or to the end of the data): an Error when it holds no NUL.
+Result<std::string> locale_data_codeset_string(std::string_view tail, std::string_view what);
+
 // glibc's hash of a locale name (locale/hashval.h).
 std::uint32_t locale_archive_hash(std::string_view name);
 
@@ -99,6 +113,11 @@ Result<LocaleArchive> parse_locale_archive(std::string_view bytes, std::uint64_t
 inline Result<LocaleArchive> parse_locale_archive(std::string_view bytes) {
   return parse_locale_archive(bytes, bytes.size());
 }
+
+// How many leading bytes of an archive hold its header and the name, string and
+// locale record tables (what parse_locale_archive needs within `bytes` of a good
+// archive), judged from its first bytes (the header size when fewer than that).
+std::uint64_t locale_archive_tables_end(std::string_view bytes);
 
 // The bytes of one category of an archive locale, when they lie within `bytes`.
 std::optional<std::string_view> archive_locale_data(std::string_view bytes,

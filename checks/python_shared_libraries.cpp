@@ -195,6 +195,9 @@ CheckOutcome run(const Context& ctx) {
   const std::string& real = python3.lookup.real_path;
   const PythonRuntime* runtime = python3.runtime ? &*python3.runtime : nullptr;
   json details = {{"python3", {{"path", exe}, {"real_path", real}}}};
+  // Room for every member: growing an ordered object copies its members (the
+  // keys are const), and "modules" is most of the report.
+  details.get_ref<json::object_t&>().reserve(16);
 
   auto head = ctx.fs.read_head(real, kElfHeadBytes);
   if (!head) {

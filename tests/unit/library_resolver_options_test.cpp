@@ -239,3 +239,53 @@ TEST_CASE("resolver: ABI facts and system directories", "[elf][resolver]") {
   CHECK(to_string(FoundVia::cache) == "ld.so.cache");
   CHECK(to_string(FoundVia::default_dirs) == "default path");
 }
+
+TEST_CASE("resolver: dlopens into one process share its objects; another process is its own",
+          "[elf][resolver]") {
+  FixtureRoot root;
+  with_loader(root);
+  root.file("/usr/bin/python", object({"libpy.so"}, {}, {}, kInterp), 0755);
+  root.file("/usr/bin/other", object({}, {}, {}, kInterp), 0755);
+  root.file("/usr/lib/libpy.so", object({}, {}, {}, {}, std::string("libpy.so")));
+  root.symlink("/usr/lib/libalias.so", "/usr/lib/libpy.so");  // the same file, another name
+  root.file("/usr/lib/libdep.so", object({"libalias.so"}));
+  root.file("/mods/m.so", object({"libalias.so", "libdep.so"}));
+  RootFs fs = root.fs();
+  auto describe = [](const LibraryClosure& c) {
+    std::string out;
+    for (const ClosureObject& o : c.objects) {
+      out += o.name + " <" + o.needed_by + "> " + o.object->path + "; ";
+    }
+    for (const MissingLibrary& m : c.missing) out += "missing " + m.name + "; ";
+    return out;
+  };
+  LibraryResolver resolver(fs);
+  auto python = resolver.closure("/usr/bin/python");
+  auto other = resolver.closure("/usr/bin/other");
+  REQUIRE(python.ok());
+  REQUIRE(other.ok());
+  REQUIRE(python->objects.size() == 3);
+
+  // libalias.so is libpy.so, loaded already: only the module and libdep are added.
+  auto into_python = resolver.dlopen_closure("/mods/m.so", *python);
+  REQUIRE(into_python.ok());
+  const std::string expected_python =
+      "/mods/m.so </usr/bin/python> /mods/m.so; libdep.so </mods/m.so> /usr/lib/libdep.so; ";
+  CHECK(describe(*into_python) == expected_python);
+  // Another process has no libpy: libalias.so is loaded, once.
+  auto into_other = resolver.dlopen_closure("/mods/m.so", *other);
+  REQUIRE(into_other.ok());
+  CHECK(describe(*into_other) ==
+        "/mods/m.so </usr/bin/other> /mods/m.so; libalias.so </mods/m.so> /usr/lib/libalias.so; "
+        "libdep.so </mods/m.so> /usr/lib/libdep.so; ");
+  // Back to the first process: the same answer, as a fresh resolver gives it.
+  auto again = resolver.dlopen_closure("/mods/m.so", *python);
+  REQUIRE(again.ok());
+  CHECK(describe(*again) == expected_python);
+  LibraryResolver fresh(fs);
+  auto fresh_python = fresh.closure("/usr/bin/python");
+  REQUIRE(fresh_python.ok());
+  auto fresh_into = fresh.dlopen_closure("/mods/m.so", *fresh_python);
+  REQUIRE(fresh_into.ok());
+  CHECK(describe(*fresh_into) == expected_python);
+}
