@@ -286,6 +286,31 @@ class E2E(unittest.TestCase):
         self.assertTrue(text.stdout.startswith("pycheck: PASS — 9 passed, 3 skipped\n"), text.stdout)
         self.assertNotIn("\033[", text.stdout)
 
+    def test_descriptor_table_is_grown_before_the_check_threads_start(self):
+        # Started with only fds 0-2 (as docker exec and exec probes start it), a
+        # process has a 64-descriptor table; growing it once threads share it
+        # waits for an RCU grace period (10-25 ms). The worker must grow it first.
+        self.root.official_image()
+        trace = os.path.join(self.tmp, "trace")
+        proc = subprocess.run(["strace", "-f", "-qq", "-e", "trace=dup2,clone,clone3", "-o", trace,
+                               PYCHECK, "--root", self.root.dir, "--env-file",
+                               self.root.env_file()], capture_output=True, text=True,
+                              timeout=30, close_fds=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        events = {}  # pid -> its dup2/thread events in order
+        for line in open(trace):
+            m = re.match(r"(\d+) +(dup2\(\d+, (\d+)\)\s+= (\d+)|clone3\(|clone\(.*CLONE_THREAD)",
+                         line)
+            if not m:
+                continue
+            grown = m.group(3) is not None and int(m.group(3)) >= 64 and m.group(3) == m.group(4)
+            events.setdefault(m.group(1), []).append("grow" if grown else
+                                                     ("other" if m.group(3) else "thread"))
+        workers = [e for e in events.values() if "thread" in e]
+        self.assertEqual(len(workers), 1, events)
+        worker = [e for e in workers[0] if e != "other"]
+        self.assertEqual(worker[0], "grow", worker)
+
     def test_check_and_skip_select_checks(self):
         self.root.official_image()
         run = self.json_run("--check", "locale", "--check", "net.services")
