@@ -135,18 +135,6 @@ CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
   return args.fail_on == "warn" ? CheckStatus::warn : CheckStatus::fail;
 }
 
-// The kernel gives a process a table of 64 descriptors and grows it when a
-// 65th is opened; once threads share the table, growing it waits for an RCU
-// grace period (10-25 ms here). A probe started with only fds 0-2 open (docker
-// exec, a Kubernetes exec probe) has the small table, and the directories
-// RootFs keeps open pass 64 in a full run. Growing it now, while this process
-// has one thread, costs nothing. (A failed dup2, under a low RLIMIT_NOFILE,
-// leaves things as they were.)
-void reserve_descriptor_table() {
-  constexpr int kHighDescriptor = RootFs::kMaxCachedDirs + 64;
-  if (::dup2(STDERR_FILENO, kHighDescriptor) == kHighDescriptor) ::close(kHighDescriptor);
-}
-
 int run_command(const RunArgs& args) {
   hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
   Config config = load_config(args);
@@ -200,7 +188,7 @@ int run_command(const RunArgs& args) {
     // a run's page faults), and serve big file reads from the heap, not mmap.
     ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
     ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
-    reserve_descriptor_table();
+    reserve_descriptors_for_rootfs();
     if (setup->online) {
       // The one HTTP client of the run: bounded by the same deadline as the checks.
       HttpClientOptions http;

@@ -409,4 +409,14 @@ Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offs
   return data;
 }
 
+// The kernel gives a process a table of 64 descriptors and grows it when a
+// 65th is opened. A probe started with only fds 0-2 open (docker exec, a
+// Kubernetes exec probe) has that small table, and the directories a RootFs
+// keeps open pass 64 in a full run. A failed dup2 (a low RLIMIT_NOFILE)
+// leaves things as they were.
+void reserve_descriptors_for_rootfs() {
+  constexpr int kHighDescriptor = RootFs::kMaxCachedDirs + 64;
+  if (::dup2(STDERR_FILENO, kHighDescriptor) == kHighDescriptor) ::close(kHighDescriptor);
+}
+
 }  // namespace pycheck

@@ -139,6 +139,11 @@ class RootFs {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
+// Grows this process's descriptor table to hold every directory a RootFs may
+// keep open. Call it while the process has one thread: growing the table later,
+// once threads share it, waits for an RCU grace period (10-25 ms).
+void reserve_descriptors_for_rootfs();
+
 // Path helpers for absolute, root-relative paths (pure string work).
 std::string path_join(std::string_view dir, std::string_view name);
 std::string_view path_dirname(std::string_view path);   // "/usr/bin/x" -> "/usr/bin", "/x" -> "/"

@@ -197,6 +197,7 @@ int run_serve(const ListenAddress& address, SchedulerOptions options, SetupFacto
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  reserve_descriptors_for_rootfs();  // before any thread starts
 
   ListenAddress listen = address;
   auto fd = bind_listener(listen);
