@@ -295,24 +295,28 @@ class E2E(unittest.TestCase):
         # The ASan build's LeakSanitizer cannot work under ptrace and fails the run.
         asan = os.environ.get("ASAN_OPTIONS", "")
         env = dict(os.environ, ASAN_OPTIONS=(asan + ":" if asan else "") + "detect_leaks=0")
-        proc = subprocess.run(["strace", "-f", "-qq", "-e", "trace=dup2,clone,clone3", "-o", trace,
+        # -ff: one file per thread, so no call is split by another's lines.
+        proc = subprocess.run(["strace", "-ff", "-qq", "-e", "trace=dup2,clone,clone3", "-o", trace,
                                PYCHECK, "--root", self.root.dir, "--env-file",
                                self.root.env_file()], capture_output=True, text=True,
                               timeout=30, close_fds=True, env=env)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        events = {}  # pid -> its dup2/thread events in order
-        for line in open(trace):
-            m = re.match(r"(\d+) +(dup2\(\d+, (\d+)\)\s+= (\d+)|clone3\(|clone\(.*CLONE_THREAD)",
-                         line)
-            if not m:
+        starters = {}  # trace file of each thread that started threads -> its events in order
+        for name in os.listdir(self.tmp):
+            if not name.startswith("trace."):
                 continue
-            grown = m.group(3) is not None and int(m.group(3)) >= 64 and m.group(3) == m.group(4)
-            events.setdefault(m.group(1), []).append("grow" if grown else
-                                                     ("other" if m.group(3) else "thread"))
-        workers = [e for e in events.values() if "thread" in e]
-        self.assertEqual(len(workers), 1, events)
-        worker = [e for e in workers[0] if e != "other"]
-        self.assertEqual(worker[0], "grow", worker)
+            events = []
+            for line in open(os.path.join(self.tmp, name)):
+                m = re.match(r"dup2\(\d+, (\d+)\)\s+= (\d+)", line)
+                if m and int(m.group(1)) >= 64 and m.group(1) == m.group(2):
+                    events.append("grow")
+                elif line.startswith("clone3(") or (line.startswith("clone(") and
+                                                     "CLONE_THREAD" in line):
+                    events.append("thread")
+            if "thread" in events:
+                starters[name] = events
+        self.assertEqual(len(starters), 1, starters)  # the worker's main thread
+        self.assertEqual(next(iter(starters.values()))[0], "grow", starters)
 
     def test_check_and_skip_select_checks(self):
         self.root.official_image()
