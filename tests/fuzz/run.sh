@@ -29,7 +29,10 @@ launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 cmake -S "$fuzz_dir" -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   "${launcher[@]}" >/dev/null
-ninja -C "$build" >/dev/null
+if ! ninja -C "$build" >"$build/build.log" 2>&1; then
+  tail -n 40 "$build/build.log" >&2  # ninja reports compile and link errors on stdout
+  exit 1
+fi
 
 targets=${FUZZ_TARGETS:-$(cat "$build/targets.txt")}
 if ! grep -qx health_endpoints "$build/targets.txt"; then
