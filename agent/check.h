@@ -37,12 +37,10 @@ struct Context {
   const RunFacts* facts = nullptr;            // shared by the run's checks; null: not shared
 };
 
-// The fact `name` of type T for this run: computed once and shared when the
-// context has RunFacts, computed afresh otherwise (a check run on its own).
+// The fact `name` of type T for this run (see shared_fact in agent/run_facts.h).
 template <typename T, typename Compute>
 std::shared_ptr<const T> shared_fact(const Context& ctx, std::string_view name, Compute&& compute) {
-  if (ctx.facts == nullptr) return std::make_shared<const T>(compute());
-  return ctx.facts->get<T>(name, std::function<T()>(std::forward<Compute>(compute)));
+  return shared_fact<T>(ctx.facts, name, std::forward<Compute>(compute));
 }
 
 struct CheckOutcome {

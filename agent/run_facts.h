@@ -40,4 +40,13 @@ class RunFacts {
   mutable std::map<std::pair<std::type_index, std::string>, std::shared_ptr<Slot>> slots_;
 };
 
+// The fact `name` of type T: computed once and shared when there are RunFacts,
+// computed afresh when `facts` is null (a check run on its own, a unit test).
+template <typename T, typename Compute>
+std::shared_ptr<const T> shared_fact(const RunFacts* facts, std::string_view name,
+                                     Compute&& compute) {
+  if (facts == nullptr) return std::make_shared<const T>(compute());
+  return facts->get<T>(name, std::function<T()>(std::forward<Compute>(compute)));
+}
+
 }  // namespace pycheck

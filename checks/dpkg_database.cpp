@@ -56,9 +56,8 @@ Result<DpkgDatabase> read_dpkg_database(const RootFs& fs) {
 
 std::shared_ptr<const Result<DpkgDatabase>> dpkg_database_of(const RootFs& fs,
                                                              const RunFacts* facts) {
-  auto read = [&] { return read_dpkg_database(fs); };
-  if (facts == nullptr) return std::make_shared<const Result<DpkgDatabase>>(read());
-  return facts->get<Result<DpkgDatabase>>("dpkg database", read);
+  return shared_fact<Result<DpkgDatabase>>(facts, "dpkg database",
+                                           [&] { return read_dpkg_database(fs); });
 }
 
 }  // namespace pycheck

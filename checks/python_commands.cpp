@@ -22,10 +22,10 @@ const PythonRuntime& PythonFacts::runtime(std::string_view invoked, std::string_
 }
 
 CommandLookup PythonFacts::command(const SearchPath& path, std::string_view name) const {
-  if (run_facts_ == nullptr) return find_command(fs_, path, name);
   // The lookup depends on PATH's entries (from its value) and the name only.
   const std::string key = "command " + path.value + "\n" + std::string(name);
-  return *run_facts_->get<CommandLookup>(key, [&] { return find_command(fs_, path, name); });
+  return *shared_fact<CommandLookup>(run_facts_, key,
+                                     [&] { return find_command(fs_, path, name); });
 }
 
 PythonCommand find_python_command(PythonFacts& facts, const SearchPath& path,

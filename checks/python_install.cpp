@@ -206,10 +206,9 @@ Result<PythonInstall> read_python_install(const RootFs& fs, std::string_view rea
 
 Result<PythonInstall> describe_python_install(const RootFs& fs, std::string_view real_path,
                                               const RunFacts* facts) {
-  if (facts == nullptr) return read_python_install(fs, real_path, nullptr);
-  return *facts->get<Result<PythonInstall>>("python install " + std::string(real_path), [&] {
-    return read_python_install(fs, real_path, facts);
-  });
+  return *shared_fact<Result<PythonInstall>>(
+      facts, "python install " + std::string(real_path),
+      [&] { return read_python_install(fs, real_path, facts); });
 }
 
 std::optional<VenvFacts> find_venv(const RootFs& fs, std::string_view invoked,
@@ -297,11 +296,10 @@ PythonRuntime read_python_runtime(const RootFs& fs, std::string_view invoked,
 
 PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
                                       std::string_view real_path, const RunFacts* facts) {
-  if (facts == nullptr) return read_python_runtime(fs, invoked, real_path, nullptr);
   // Keyed by both paths: the venv depends on the invoked one, the base on the real one.
   const std::string key = "python runtime " + std::string(invoked) + "\n" + std::string(real_path);
-  return *facts->get<PythonRuntime>(
-      key, [&] { return read_python_runtime(fs, invoked, real_path, facts); });
+  return *shared_fact<PythonRuntime>(
+      facts, key, [&] { return read_python_runtime(fs, invoked, real_path, facts); });
 }
 
 std::string PythonRuntime::identity() const {
