@@ -303,21 +303,28 @@ Result<RootFs::OpenFile> RootFs::open_checked(std::string_view path, bool want_d
   auto r = walk(path, true, &parent, &last);
   if (!r) return r.error();
   FdGuard guard(parent.owned ? parent.fd : -1);
+  return open_found(parent.fd, last.c_str(), *r, want_directory);
+}
+
+// Opens `name` in `dir_fd`, which `found` says is the regular file (or
+// directory) wanted, and checks after the open that it still is that object.
+Result<RootFs::OpenFile> RootFs::open_found(int dir_fd, const char* name, const Resolved& found,
+                                            bool want_directory) const {
   const FileType want = want_directory ? FileType::directory : FileType::regular;
-  if (r->info.type != want) {
-    return Error{r->path + ": is a " + std::string(to_string(r->info.type)) + ", not a " +
+  if (found.info.type != want) {
+    return Error{found.path + ": is a " + std::string(to_string(found.info.type)) + ", not a " +
                      std::string(to_string(want)),
                  want_directory ? ENOTDIR : EINVAL};
   }
   int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
   if (want_directory) flags |= O_DIRECTORY;
-  int fd = ::openat(parent.fd, last.c_str(), flags);
-  if (fd < 0) return sys_error("", r->path, errno);
+  int fd = ::openat(dir_fd, name, flags);
+  if (fd < 0) return sys_error("", found.path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_ino != r->info.ino || st.st_dev != r->info.dev ||
+  if (::fstat(fd, &st) != 0 || st.st_ino != found.info.ino || st.st_dev != found.info.dev ||
       type_of(st.st_mode) != want) {
     ::close(fd);
-    return Error{r->path + ": changed while being opened", EAGAIN};
+    return Error{found.path + ": changed while being opened", EAGAIN};
   }
   return OpenFile{fd, static_cast<std::uint64_t>(st.st_size)};
 }
@@ -378,35 +385,15 @@ Result<std::string> RootFs::read_head(std::string_view path, std::size_t max_byt
   return read_fd(*file, path, max_bytes, false);
 }
 
-Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offset,
-                                       std::size_t length) const {
-  auto file = open_checked(path, false);
+Result<RootFs::File> RootFs::open_resolved(const Resolved& resolved) const {
+  const std::string_view dir = path_dirname(resolved.path);
+  const int dir_fd = dir == "/"sv ? root_fd_ : dirs_ ? dirs_->find(std::string(dir)) : -1;
+  if (dir_fd < 0 || resolved.path == "/"sv) return open_file(resolved.path);
+  if (past_deadline()) return Error{resolved.path + ": timed out", ETIMEDOUT};
+  const std::string name(path_basename(resolved.path));
+  auto file = open_found(dir_fd, name.c_str(), resolved, false);
   if (!file) return file.error();
-  const int fd = file->fd;
-  FdGuard guard(fd);
-  if (length > kDefaultMaxRead) {
-    return Error{std::string(path) + ": range of " + std::to_string(length) + " bytes is too large",
-                 EFBIG};
-  }
-  // No buffer larger than what the file holds past `offset` (it may still grow: read on then).
-  const std::uint64_t left = offset < file->size ? file->size - offset : 0;
-  std::string data(static_cast<std::size_t>(std::min<std::uint64_t>(length, left + 1)), '\0');
-  std::size_t got = 0;
-  while (got < length) {
-    if (got == data.size())
-      data.resize(std::min<std::size_t>(length, std::max<std::size_t>(4096, got * 2)));
-    ssize_t n = ::pread(fd, data.data() + got, data.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error("read failed", path, errno);
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-    if (past_deadline()) return Error{std::string(path) + ": timed out while reading", ETIMEDOUT};
-    if (got == left) break;  // up to the size fstat gave: no read to meet the end (see read_fd)
-  }
-  data.resize(got);
-  return data;
+  return File(this, resolved.path, file->fd, file->size);
 }
 
 // The kernel gives a process a table of 64 descriptors and grows it when a

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/result.h"
@@ -113,6 +114,37 @@ class RootFs {
   // Entries of a directory (following links), sorted by name, without "." and "..".
   Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
 
+  // A regular file opened once for several reads at offsets (an ELF object's
+  // headers, then the sections they point to): one walk and one open in all.
+  // Closed when destroyed; it must not outlive its RootFs.
+  class File {
+   public:
+    File(File&& other) noexcept;
+    File& operator=(File&& other) noexcept;
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+    ~File();
+    const std::string& path() const { return path_; }  // as opened; errors name it
+    std::uint64_t size() const { return size_; }        // st_size at open
+    // At most `length` bytes at `offset`; short at EOF.
+    Result<std::string> read_range(std::uint64_t offset, std::size_t length) const;
+
+   private:
+    friend class RootFs;
+    File(const RootFs* fs, std::string path, int fd, std::uint64_t size)
+        : fs_(fs), path_(std::move(path)), fd_(fd), size_(size) {}
+    const RootFs* fs_ = nullptr;
+    std::string path_;
+    int fd_ = -1;
+    std::uint64_t size_ = 0;
+  };
+  // Opens a regular file (following links), refusing anything else.
+  Result<File> open_file(std::string_view path) const;
+  // Opens the regular file that resolve() returned as `resolved`. When its
+  // directory is one the RootFs keeps open (the usual case) there is no second
+  // walk; the file must still be the one resolve() found.
+  Result<File> open_resolved(const Resolved& resolved) const;
+
  private:
   struct DirCache;
   // The directory holding a walk's final object: `owned` when the caller must close `fd`.
@@ -129,6 +161,8 @@ class RootFs {
   Result<Resolved> walk(std::string_view path, bool follow_last, ParentDir* parent_out,
                         std::string* last_out) const;
   Result<OpenFile> open_checked(std::string_view path, bool want_directory) const;
+  Result<OpenFile> open_found(int dir_fd, const char* name, const Resolved& found,
+                              bool want_directory) const;
   Result<std::string> read_fd(const OpenFile& file, std::string_view path, std::size_t max_bytes,
                               bool whole) const;
   bool past_deadline() const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 namespace pycheck {
 namespace {
@@ -38,6 +39,9 @@ struct LibraryResolver::FileData {
   std::string head;        // the first kElfHeadBytes bytes, for verify_candidate_header
   std::string first_read;  // what read_elf_file starts from; emptied once parsed
   std::size_t first_read_cap = kElfFirstRead;  // how much was asked for
+  // Open from the first read until the parse, which reads the rest through it;
+  // closed early when the header check turns the file down.
+  std::optional<RootFs::File> file;
   bool parsed = false;
   std::shared_ptr<const ElfFile> elf;  // parsed: the object, or
   Error error;                         // why it cannot be parsed (elf == nullptr)
@@ -66,12 +70,15 @@ Result<LibraryResolver::FileData*> LibraryResolver::file_data(const Resolved& re
   const std::size_t cap = size == 0               ? kElfFirstRead  // size unknown (procfs)
                           : size <= kElfFirstRead ? static_cast<std::size_t>(size)
                                                   : kElfLargeFileHead;
-  auto bytes = fs_.read_head(resolved.path, cap);
+  auto file = fs_.open_resolved(resolved);
+  if (!file) return file.error();
+  auto bytes = file->read_range(0, cap);
   if (!bytes) return bytes.error();
   auto data = std::make_shared<FileData>();
   data->head = bytes->substr(0, kElfHeadBytes);
   data->first_read = std::move(*bytes);
   data->first_read_cap = cap;
+  data->file = std::move(*file);
   return files_.emplace(resolved.path, std::move(data)).first->second.get();
 }
 
@@ -85,15 +92,23 @@ Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load_resolved(
   }
   auto data = file_data(resolved);
   if (data && !(*data)->parsed) {
-    auto elf =
-        read_elf_file(fs_, resolved.path, std::move((*data)->first_read), (*data)->first_read_cap);
-    (*data)->first_read = std::string();
-    (*data)->parsed = true;
-    if (elf) {
-      (*data)->elf = std::make_shared<const ElfFile>(std::move(*elf));
-    } else {
-      (*data)->error = elf.error();
+    FileData& d = **data;
+    if (!d.file) {  // turned down by a header check for another ABI: open it again
+      auto reopened = fs_.open_resolved(resolved);
+      if (reopened) d.file = std::move(*reopened);
+      if (!reopened) d.error = reopened.error();
     }
+    if (d.file) {
+      auto elf = read_elf_file(*d.file, std::move(d.first_read), d.first_read_cap);
+      if (elf) {
+        d.elf = std::make_shared<const ElfFile>(std::move(*elf));
+      } else {
+        d.error = elf.error();
+      }
+    }
+    d.first_read = std::string();
+    d.file.reset();
+    d.parsed = true;
   }
   const Error& error = !data ? data.error() : (*data)->error;
   if (!data || (*data)->elf == nullptr) {
@@ -135,6 +150,7 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
   } else {
     HeaderVerdict verdict = verify_candidate_header((*data)->head, target);
     if (verdict.kind != HeaderVerdict::Kind::accept) {
+      (*data)->file.reset();  // no descriptor held for a file that may never be parsed
       p->kind =
           verdict.kind == HeaderVerdict::Kind::skip ? Probe::Kind::skipped : Probe::Kind::broken;
       p->reason = std::move(verdict.reason);

@@ -58,9 +58,10 @@ inline constexpr std::size_t kElfFirstRead = 64 * 1024;
 // headers and, in most libraries, the dynamic strings (the dynamic section
 // itself sits near the end and is read on its own).
 inline constexpr std::size_t kElfLargeFileHead = 16 * 1024;
-// The same, given `first_read`: what fs.read_head(path, first_read_cap)
-// returned (a caller that already read it for the header check saves a second read).
-Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read,
+// The same from an open file, given `first_read`: what file.read_range(0,
+// first_read_cap) returned (a caller that already read it for the header
+// check saves a second read). Errors name file.path().
+Result<ElfFile> read_elf_file(const RootFs::File& file, std::string first_read,
                               std::size_t first_read_cap = kElfFirstRead);
 
 // Facts about an ABI that the search depends on.

@@ -40,14 +40,14 @@ struct FileSlices {
 
 // Adds [offset, offset + length), from `head` when it holds it. False when
 // the file ends early or the range is absurd: the caller falls back.
-bool read_exact(const RootFs& fs, std::string_view path, std::string_view head,
-                std::uint64_t offset, std::uint64_t length, FileSlices* out) {
+bool read_exact(const RootFs::File& file, std::string_view head, std::uint64_t offset,
+                std::uint64_t length, FileSlices* out) {
   if (length > RootFs::kDefaultMaxRead || offset > UINT64_MAX - length) return false;
   if (offset + length <= head.size()) {
     out->pieces.push_back({offset, head.substr(offset, length)});
     return true;
   }
-  auto data = fs.read_range(path, offset, static_cast<std::size_t>(length));
+  auto data = file.read_range(offset, static_cast<std::size_t>(length));
   if (!data || data->size() != length) return false;
   out->pieces.push_back({offset, out->storage.emplace_back(std::move(*data))});
   return true;
@@ -55,19 +55,18 @@ bool read_exact(const RootFs& fs, std::string_view path, std::string_view head,
 
 // For an object whose dynamic section lies past `head` (libpython's sits
 // megabytes in): reads only the program headers, PT_INTERP, PT_DYNAMIC and the
-// dynamic string table with read_range, and parses those slices. nullopt when
+// dynamic string table at their offsets, and parses those slices. nullopt when
 // the layout is anything unusual (no DT_STRSZ, a short file, a read error, a
 // parse error): the caller then reads the prefix and lets parse_elf say what
 // is wrong, so errors are the same either way.
-std::optional<ElfFile> read_sparse_elf(const RootFs& fs, std::string_view path,
-                                       std::string_view head) {
+std::optional<ElfFile> read_sparse_elf(const RootFs::File& file, std::string_view head) {
   auto h = parse_elf_header(head);
   if (!h || h->phnum == 0 || h->phentsize < h->native_phentsize()) return std::nullopt;
   const bool big = h->big_endian();
   const int w = h->is_64() ? 8 : 4;
   FileSlices slices;
   slices.pieces.push_back({0, head});
-  if (!read_exact(fs, path, head, h->phoff, std::uint64_t{h->phentsize} * h->phnum, &slices)) {
+  if (!read_exact(file, head, h->phoff, std::uint64_t{h->phentsize} * h->phnum, &slices)) {
     return std::nullopt;
   }
   const std::string_view phdrs = slices.pieces.back().bytes;
@@ -91,7 +90,7 @@ std::optional<ElfFile> read_sparse_elf(const RootFs& fs, std::string_view path,
   std::uint64_t end = h->phoff + phdrs.size();
   for (const Segment& s : segments) {
     if (s.type != elfc::kPtInterp && s.type != elfc::kPtDynamic) continue;
-    if (!read_exact(fs, path, head, s.offset, s.filesz, &slices)) return std::nullopt;
+    if (!read_exact(file, head, s.offset, s.filesz, &slices)) return std::nullopt;
     end = std::max(end, s.offset + s.filesz);
     if (s.type == elfc::kPtDynamic && dyn.data() == nullptr) dyn = slices.pieces.back().bytes;
   }
@@ -112,7 +111,7 @@ std::optional<ElfFile> read_sparse_elf(const RootFs& fs, std::string_view path,
     strtab_offset = s.offset + (*strtab - s.vaddr);
     break;
   }
-  if (!strtab_offset || !read_exact(fs, path, head, *strtab_offset, *strsz, &slices)) {
+  if (!strtab_offset || !read_exact(file, head, *strtab_offset, *strsz, &slices)) {
     return std::nullopt;
   }
   // As the prefix read would: nothing parse_elf needs may lie past its cap.
@@ -171,18 +170,21 @@ HeaderVerdict verify_candidate_header(std::string_view head, const ElfHeader& ta
 }
 
 Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path) {
-  auto first = fs.read_head(path, kElfFirstRead);
+  auto file = fs.open_file(path);
+  if (!file) return file.error();
+  auto first = file->read_range(0, kElfFirstRead);
   if (!first) return first.error();
-  return read_elf_file(fs, path, std::move(*first));
+  return read_elf_file(*file, std::move(*first));
 }
 
-Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::string first_read,
+Result<ElfFile> read_elf_file(const RootFs::File& file, std::string first_read,
                               std::size_t first_read_cap) {
+  const std::string& path = file.path();
   std::size_t want = first_read_cap;
   std::string data = std::move(first_read);
   for (int round = 0; round < 8; ++round) {
     if (round > 0) {
-      auto more = fs.read_head(path, want);
+      auto more = file.read_range(0, want);
       if (!more) return more.error();
       data = std::move(*more);
     }
@@ -194,7 +196,7 @@ Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path, std::stri
     const std::uint64_t need = parsed->needed;
     if (round == 0) {
       // The first read did not reach the dynamic section: fetch only the parts needed.
-      if (auto sparse = read_sparse_elf(fs, path, data)) return std::move(*sparse);
+      if (auto sparse = read_sparse_elf(file, data)) return std::move(*sparse);
     }
     if (need > RootFs::kDefaultMaxRead) {
       return Error{std::string(path) + ": the dynamic section lies past the first " +
