@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <forward_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -31,9 +32,13 @@ using rootfs_detail::type_of;
 // again without being read again. Lookups, by far the most frequent, share
 // the lock: parallel walks do not wait for each other.
 struct RootFs::DirCache {
+  // What the walk learns from a directory's listing (see `listed`).
+  enum class Listed { not_listed, absent, symlink, other };
+
   std::shared_mutex mutex;
   std::unordered_map<std::string, int> fds;
   std::unordered_map<std::string, std::string> links;
+  std::map<std::string, Listing, std::less<>> listings;  // sorted by name
   ~DirCache() {
     for (const auto& entry : fds) ::close(entry.second);
   }
@@ -59,7 +64,38 @@ struct RootFs::DirCache {
     std::unique_lock lock(mutex);
     if (links.size() < kMaxCachedDirs) links.try_emplace(path, target);
   }
+  Listing find_listing(std::string_view dir) {
+    std::shared_lock lock(mutex);
+    auto it = listings.find(dir);
+    return it == listings.end() ? nullptr : it->second;
+  }
+  void remember_listing(const std::string& dir, Listing listing) {
+    if (listing->size() > kMaxKeptListingEntries) return;
+    std::unique_lock lock(mutex);
+    if (listings.size() < kMaxCachedDirs) listings.try_emplace(dir, std::move(listing));
+  }
+  // What this run's listing of `dir` ("" for the root) says of `name`.
+  Listed listed(std::string_view dir, std::string_view name) {
+    if (dir.empty()) dir = "/"sv;
+    std::shared_lock lock(mutex);
+    if (listings.empty()) return Listed::not_listed;
+    auto it = listings.find(dir);
+    if (it == listings.end()) return Listed::not_listed;
+    const std::vector<DirEntry>& entries = *it->second;
+    auto at = std::lower_bound(entries.begin(), entries.end(), name,
+                               [](const DirEntry& e, std::string_view n) { return e.name < n; });
+    if (at == entries.end() || at->name != name) return Listed::absent;
+    return at->type == FileType::symlink ? Listed::symlink : Listed::other;
+  }
 };
+
+RootFs::Listing RootFs::cached_listing(const std::string& dir) const {
+  return dirs_ != nullptr ? dirs_->find_listing(dir) : nullptr;
+}
+
+void RootFs::remember_listing(const std::string& dir, Listing listing) const {
+  if (dirs_ != nullptr) dirs_->remember_listing(dir, std::move(listing));
+}
 
 RootFs::RootFs(std::string root_dir, int root_fd)
     : root_dir_(std::move(root_dir)), root_fd_(root_fd), dirs_(std::make_unique<DirCache>()) {}
@@ -196,6 +232,19 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir
       }
       // A link an earlier walk followed here: its target is walked again, unread.
       known_link = dirs_->find_link(w.path);
+    }
+    // This run's listing of the directory, if it was listed, settles a name it
+    // lacks, and a link it names is read without being looked at first.
+    const DirCache::Listed listed =
+        known_link || dirs_ == nullptr
+            ? DirCache::Listed::not_listed
+            : dirs_->listed(std::string_view(w.path).substr(0, w.name_at - 1), part);
+    if (listed == DirCache::Listed::absent) return sys_error("", w.path, ENOENT);
+    if (listed == DirCache::Listed::symlink && (!is_last || follow_last)) {
+      char buf[4096];
+      ssize_t n = ::readlinkat(w.current(), w.name(), buf, sizeof buf);
+      if (n >= 0) known_link.emplace(buf, static_cast<std::size_t>(n));  // else: look at it
+      if (n >= 0 && !is_last && dirs_ != nullptr) dirs_->remember_link(w.path, *known_link);
     }
     struct stat st {};
     if (!known_link && ::fstatat(w.current(), w.name(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

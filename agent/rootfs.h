@@ -15,8 +15,11 @@
 // walked (serve mode opens a new RootFs for each run). So it does with the
 // symlinks met on the way to a directory (as /lib -> usr/lib, up to
 // kMaxCachedDirs): read once, their targets are still walked, counted against
-// kMaxSymlinks and reported in the chain on every walk. The final component,
-// link or not, is always looked at afresh.
+// kMaxSymlinks and reported in the chain on every walk. So it does with the
+// directories it lists (up to kMaxKeptListingEntries entries): a later
+// list_dir returns the same entries, a name the listing lacks is missing
+// without a system call, and a link it names is read without an lstat first.
+// Otherwise the final component, link or not, is looked at afresh.
 #pragma once
 
 #include <sys/types.h>
@@ -71,6 +74,7 @@ class RootFs {
   static constexpr int kMaxSymlinks = 40;                    // as Linux's MAXSYMLINKS
   static constexpr std::size_t kMaxDirEntries = 100000;
   static constexpr std::size_t kMaxCachedDirs = 256;  // descriptors (and link targets) kept
+  static constexpr std::size_t kMaxKeptListingEntries = 10000;  // larger listings are not kept
 
   // Opens the root directory. Fails when it is not a readable directory.
   static Result<RootFs> open(const std::string& root_dir);
@@ -147,6 +151,9 @@ class RootFs {
 
  private:
   struct DirCache;
+  using Listing = std::shared_ptr<const std::vector<DirEntry>>;
+  Listing cached_listing(const std::string& dir) const;
+  void remember_listing(const std::string& dir, Listing listing) const;
   // The directory holding a walk's final object: `owned` when the caller must close `fd`.
   struct ParentDir {
     int fd = -1;

@@ -55,7 +55,13 @@ struct NameRef {
 }  // namespace
 
 Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
-  auto file = open_checked(path, true);
+  ParentDir parent;
+  std::string last;
+  auto found = walk(path, true, &parent, &last);
+  if (!found) return found.error();
+  FdGuard parent_guard(parent.owned ? parent.fd : -1);
+  if (Listing listing = cached_listing(found->path)) return *listing;  // listed this run
+  auto file = open_found(parent.fd, last.c_str(), *found, true);
   if (!file) return file.error();
   FdGuard guard(file->fd);
   auto buffer = std::make_unique_for_overwrite<char[]>(kDirBufferSize);
@@ -103,6 +109,7 @@ Result<std::vector<DirEntry>> RootFs::list_dir(std::string_view path) const {
   entries.reserve(refs.size());
   for (const NameRef& ref : refs)
     entries.push_back({std::string(base + ref.offset, ref.length), ref.type});
+  remember_listing(found->path, std::make_shared<const std::vector<DirEntry>>(entries));
   return entries;
 }
 
