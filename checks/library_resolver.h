@@ -52,12 +52,14 @@ namespace pycheck {
 // that hold the headers, the dynamic section and its strings (not the whole
 // file). Errors name the path.
 Result<ElfFile> read_elf_file(const RootFs& fs, std::string_view path);
-// How many leading bytes read_elf_file reads first (most extension modules fit whole).
-inline constexpr std::size_t kElfFirstRead = 64 * 1024;
+// How many leading bytes read_elf_file reads first: a small file whole, in
+// one read; more would cost more in copying than a second read does.
+inline constexpr std::size_t kElfFirstRead = 16 * 1024;
 // What a resolver reads first of a file larger than kElfFirstRead: the
-// headers and, in most libraries, the dynamic strings (the dynamic section
-// itself sits near the end and is read on its own).
-inline constexpr std::size_t kElfLargeFileHead = 16 * 1024;
+// headers and, in most objects, the dynamic strings; the dynamic section
+// (near the end) and strings past the head are then read at their offsets.
+// On the python image this reads 0.7 MB of extension modules, not 2.2 MB.
+inline constexpr std::size_t kElfLargeFileHead = 8 * 1024;
 // The same from an open file, given `first_read`: what file.read_range(0,
 // first_read_cap) returned (a caller that already read it for the header
 // check saves a second read). Errors name file.path().
