@@ -246,6 +246,18 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir
       if (n >= 0) known_link.emplace(buf, static_cast<std::size_t>(n));  // else: look at it
       if (n >= 0 && !is_last && dirs_ != nullptr) dirs_->remember_link(w.path, *known_link);
     }
+    // On the way to the last component a directory is entered at once: O_PATH
+    // never opens a device, and O_DIRECTORY | O_NOFOLLOW fails (ENOTDIR) on
+    // anything else, links included, which are looked at below.
+    if (!is_last && !known_link) {
+      int fd = ::openat(w.current(), w.name(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0) {
+        const bool cached = dirs_ != nullptr && dirs_->adopt(w.path, fd);
+        w.enter(fd, !cached);
+        continue;
+      }
+      if (errno != ENOTDIR) return sys_error("", w.path, errno);
+    }
     struct stat st {};
     if (!known_link && ::fstatat(w.current(), w.name(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return sys_error("", w.path, errno);
