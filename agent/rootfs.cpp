@@ -33,7 +33,7 @@ using rootfs_detail::type_of;
 // the lock: parallel walks do not wait for each other.
 struct RootFs::DirCache {
   // What the walk learns from a directory's listing (see `listed`).
-  enum class Listed { not_listed, absent, symlink, other };
+  enum class Listed { not_listed, absent, symlink, regular, other };
 
   std::shared_mutex mutex;
   std::unordered_map<std::string, int> fds;
@@ -85,7 +85,8 @@ struct RootFs::DirCache {
     auto at = std::lower_bound(entries.begin(), entries.end(), name,
                                [](const DirEntry& e, std::string_view n) { return e.name < n; });
     if (at == entries.end() || at->name != name) return Listed::absent;
-    return at->type == FileType::symlink ? Listed::symlink : Listed::other;
+    if (at->type == FileType::symlink) return Listed::symlink;
+    return at->type == FileType::regular ? Listed::regular : Listed::other;
   }
 };
 
@@ -196,8 +197,11 @@ void push_components(std::vector<std::string_view>& pending, std::string_view pa
 // Resolves `path`. When `parent_out` is given, it receives the directory
 // holding the final object (to be closed by the caller when owned) and
 // `last_out` its name there ("." when the path named a directory reached through "..").
+// With `take_listed_regular` (for a caller that opens the object and checks
+// what it opened), a final object this run's listing calls a regular file is
+// not looked at again: its info then holds only the type.
 Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir* parent_out,
-                              std::string* last_out) const {
+                              std::string* last_out, bool take_listed_regular) const {
   if (past_deadline()) return Error{std::string(path) + ": timed out", ETIMEDOUT};
   Resolved resolved;
   Walker w{root_fd_, {}, {}};
@@ -245,6 +249,14 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir
       ssize_t n = ::readlinkat(w.current(), w.name(), buf, sizeof buf);
       if (n >= 0) known_link.emplace(buf, static_cast<std::size_t>(n));  // else: look at it
       if (n >= 0 && !is_last && dirs_ != nullptr) dirs_->remember_link(w.path, *known_link);
+    }
+    if (is_last && take_listed_regular && parent_out != nullptr &&
+        listed == DirCache::Listed::regular) {
+      final_name = part;
+      final_st.st_mode = S_IFREG;
+      have_final = true;
+      parent_out->listed_regular = true;
+      break;
     }
     // On the way to the last component a directory is entered at once: O_PATH
     // never opens a device, and O_DIRECTORY | O_NOFOLLOW fails (ENOTDIR) on
@@ -357,20 +369,26 @@ Result<std::string> RootFs::read_link(std::string_view path) const {
 
 // Opens the final object read-only after checking, before and after the open,
 // that it is the regular file (or directory) the walk found: a FIFO or device
-// is never opened, and a swap between stat and open is caught.
-Result<RootFs::OpenFile> RootFs::open_checked(std::string_view path, bool want_directory) const {
+// is never opened, and a swap between stat and open is caught. Before the
+// open, this run's listing of the directory serves as well as an lstat does.
+Result<RootFs::OpenFile> RootFs::open_checked(std::string_view path, bool want_directory,
+                                              bool take_listing) const {
   ParentDir parent;
   std::string last;
-  auto r = walk(path, true, &parent, &last);
+  auto r = walk(path, true, &parent, &last, take_listing && !want_directory);
   if (!r) return r.error();
   FdGuard guard(parent.owned ? parent.fd : -1);
-  return open_found(parent.fd, last.c_str(), *r, want_directory);
+  auto file = open_found(parent.fd, last.c_str(), *r, want_directory, !parent.listed_regular);
+  // Not what the listing said (it changed during the run): look at it the usual way.
+  if (!file && parent.listed_regular) return open_checked(path, want_directory, false);
+  return file;
 }
 
 // Opens `name` in `dir_fd`, which `found` says is the regular file (or
-// directory) wanted, and checks after the open that it still is that object.
+// directory) wanted, and checks after the open that it still is that type
+// and, with `same_object` (when `found` came from a stat), that very object.
 Result<RootFs::OpenFile> RootFs::open_found(int dir_fd, const char* name, const Resolved& found,
-                                            bool want_directory) const {
+                                            bool want_directory, bool same_object) const {
   const FileType want = want_directory ? FileType::directory : FileType::regular;
   if (found.info.type != want) {
     return Error{found.path + ": is a " + std::string(to_string(found.info.type)) + ", not a " +
@@ -382,8 +400,8 @@ Result<RootFs::OpenFile> RootFs::open_found(int dir_fd, const char* name, const 
   int fd = ::openat(dir_fd, name, flags);
   if (fd < 0) return sys_error("", found.path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || st.st_ino != found.info.ino || st.st_dev != found.info.dev ||
-      type_of(st.st_mode) != want) {
+  if (::fstat(fd, &st) != 0 || type_of(st.st_mode) != want ||
+      (same_object && (st.st_ino != found.info.ino || st.st_dev != found.info.dev))) {
     ::close(fd);
     return Error{found.path + ": changed while being opened", EAGAIN};
   }

@@ -158,6 +158,9 @@ class RootFs {
   struct ParentDir {
     int fd = -1;
     bool owned = false;
+    // The final object was not looked at: this run's listing of its directory
+    // says it is a regular file (only when the walk was asked to take that).
+    bool listed_regular = false;
   };
   struct OpenFile {
     int fd = -1;
@@ -166,10 +169,11 @@ class RootFs {
 
   RootFs(std::string root_dir, int root_fd);
   Result<Resolved> walk(std::string_view path, bool follow_last, ParentDir* parent_out,
-                        std::string* last_out) const;
-  Result<OpenFile> open_checked(std::string_view path, bool want_directory) const;
+                        std::string* last_out, bool take_listed_regular = false) const;
+  Result<OpenFile> open_checked(std::string_view path, bool want_directory,
+                                bool take_listing = true) const;
   Result<OpenFile> open_found(int dir_fd, const char* name, const Resolved& found,
-                              bool want_directory) const;
+                              bool want_directory, bool same_object = true) const;
   Result<std::string> read_fd(const OpenFile& file, std::string_view path, std::size_t max_bytes,
                               bool whole) const;
   bool past_deadline() const;

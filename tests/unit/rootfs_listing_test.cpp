@@ -85,3 +85,31 @@ TEST_CASE("links named by a listing are followed, and still checked", "[rootfs][
   CHECK(now->chain.empty());
   CHECK(fs.read_file("/etc/ssl/certs/X.pem").value() == "now a file");
 }
+
+TEST_CASE("a file a listing calls regular is checked once opened", "[rootfs][rootfs-listing]") {
+  FixtureRoot root;
+  root.file("/var/lib/dpkg/info/a.list", "/a\n")
+      .file("/var/lib/dpkg/info/b.list", "/b\n")
+      .file("/var/lib/dpkg/info/c.list", "/c\n")
+      .file("/var/lib/dpkg/info/target", "linked");
+  RootFs fs = root.fs();
+  REQUIRE(fs.list_dir("/var/lib/dpkg/info").ok());
+  CHECK(fs.read_file("/var/lib/dpkg/info/a.list").value() == "/a\n");
+
+  // Replaced during the run, each is read or refused as it is now, as without a listing.
+  const std::string b = root.host_path("/var/lib/dpkg/info/b.list");
+  ::unlink(b.c_str());
+  REQUIRE(::mkfifo(b.c_str(), 0644) == 0);
+  auto fifo = fs.read_file("/var/lib/dpkg/info/b.list");  // O_NONBLOCK: no hang
+  REQUIRE_FALSE(fifo.ok());
+  CHECK(fifo.error().message.find("FIFO") != std::string::npos);
+
+  const std::string c = root.host_path("/var/lib/dpkg/info/c.list");
+  ::unlink(c.c_str());
+  REQUIRE(::symlink("target", c.c_str()) == 0);
+  CHECK(fs.read_file("/var/lib/dpkg/info/c.list").value() == "linked");
+
+  ::unlink(root.host_path("/var/lib/dpkg/info/a.list").c_str());
+  root.file("/var/lib/dpkg/info/a.list", "/a\n/new\n");  // a new file (inode) by that name
+  CHECK(fs.read_file("/var/lib/dpkg/info/a.list").value() == "/a\n/new\n");
+}
