@@ -57,12 +57,18 @@ struct CheckParam {
   std::string_view description;
 };
 
+// Roughly what a check costs on the python image. A run starts the costlier
+// checks first, so that on a few cores a long check does not start after the
+// others are done (the report keeps table order).
+enum class CheckCost { light, medium, heavy };
+
 struct CheckInfo {
   std::string_view id;       // stable: "python.path"
   std::string_view title;    // short: "python3, python and pip on PATH"
   std::string_view explain;  // why it matters, how it is checked, how to fix
   CheckOutcome (*run)(const Context&) = nullptr;
   std::vector<CheckParam> params;
+  CheckCost cost = CheckCost::light;
 };
 
 struct CheckResult {

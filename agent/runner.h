@@ -56,6 +56,10 @@ struct RunOutcome {
 
 RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds timeout);
 
+// The order the checks start in: indexes into `checks`, costliest first
+// (CheckInfo::cost), table order among equals (pure; exposed for tests).
+std::vector<std::size_t> start_order(const std::vector<PlannedCheck>& checks);
+
 // Applies a severity override to a finished result (pure; exposed for tests).
 void apply_severity(CheckResult& result, std::optional<CheckStatus> severity);
 

@@ -189,7 +189,8 @@ CheckOutcome run(const Context& ctx) {
 
 CheckInfo python_bytecode_check() {
   return CheckInfo{
-      "python.bytecode", "Compiled bytecode for the standard library", kExplain, run, {}};
+      "python.bytecode", "Compiled bytecode for the standard library", kExplain, run, {},
+      CheckCost::medium};  // looks into every package of the standard library
 }
 
 }  // namespace pycheck

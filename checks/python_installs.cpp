@@ -193,7 +193,8 @@ CheckInfo python_installs_check() {
       "CPython installations in the image",
       kExplain,
       run,
-      {{"extra_prefixes", "[]", "More folders to inspect as installation prefixes or venvs"}}};
+      {{"extra_prefixes", "[]", "More folders to inspect as installation prefixes or venvs"}},
+      CheckCost::medium};  // reads every dpkg file list
 }
 
 }  // namespace pycheck

@@ -353,7 +353,8 @@ CheckInfo python_shared_libraries_check() {
       run,
       {CheckParam{"expected_unloadable", R"(["_tkinter"])",
                   "lib-dynload modules that may fail to load without a warning (the slim "
-                  "image keeps no Tk, so _tkinter cannot load there by design)"}}};
+                  "image keeps no Tk, so _tkinter cannot load there by design)"}},
+      CheckCost::heavy};  // reads and parses about 100 ELF objects
 }
 
 }  // namespace pycheck

@@ -404,7 +404,8 @@ CheckInfo tls_ca_certificates_check() {
       kExplain,
       run,
       {{"expired_is", R"("pass")",
-        "status when some (not all) CA certificates have expired: \"pass\" or \"warn\""}}};
+        "status when some (not all) CA certificates have expired: \"pass\" or \"warn\""}},
+      CheckCost::heavy};  // reads and parses about 150 certificates twice (bundle and directory)
 }
 
 }  // namespace pycheck

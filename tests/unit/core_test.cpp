@@ -195,6 +195,29 @@ TEST_CASE("runner: a check never started by the deadline is an error, not abando
   for (const AbandonedCheck& a : outcome.abandoned) CHECK(a.id == "t.hang");
 }
 
+TEST_CASE("runner: costlier checks start first, the report keeps table order", "[core]") {
+  const CheckInfo light{"t.light", "Light", "", passes, {}};
+  const CheckInfo medium{"t.medium", "Medium", "", warns, {}, CheckCost::medium};
+  const CheckInfo heavy{"t.heavy", "Heavy", "", fails, {}, CheckCost::heavy};
+  const CheckInfo heavier{"t.heavy2", "Heavy too", "", passes, {}, CheckCost::heavy};
+  test::FixtureRoot root;
+  auto setup = setup_for(root, {&light, &medium, &heavy, &light, &heavier});
+  CHECK(start_order(setup->checks) == std::vector<std::size_t>{2, 4, 1, 0, 3});
+  auto outcome = run_checks(setup, 2s);
+  REQUIRE(outcome.report.checks.size() == 5);
+  const char* ids[] = {"t.light", "t.medium", "t.heavy", "t.light", "t.heavy2"};
+  for (std::size_t i = 0; i < 5; ++i) CHECK(outcome.report.checks[i].id == ids[i]);
+  CHECK(outcome.report.checks[2].status == CheckStatus::fail);
+
+  // The real table: the two costliest checks start first.
+  std::vector<PlannedCheck> table;
+  for (const CheckInfo& info : check_table()) table.push_back({&info, json::object(), {}});
+  const auto order = start_order(table);
+  REQUIRE(order.size() >= 2);
+  CHECK(table[order[0]].info->cost == CheckCost::heavy);
+  CHECK(table[order[1]].info->cost == CheckCost::heavy);
+}
+
 TEST_CASE("severity overrides move warn and fail, never pass or error", "[core]") {
   CheckResult r;
   r.status = CheckStatus::fail;
