@@ -27,10 +27,11 @@ using rootfs_detail::sys_error;
 using rootfs_detail::type_of;
 
 // Directories already walked, by canonical path: O_PATH descriptors kept open
-// for the RootFs's life and shared by the check threads; and the targets of
+// for the RootFs's life and shared by the check threads; the targets of
 // symlinks met on the way to them (as /lib -> usr/lib), which are then walked
-// again without being read again. Lookups, by far the most frequent, share
-// the lock: parallel walks do not wait for each other.
+// again without being read again; and the directories' listings, taken once.
+// Lookups, by far the most frequent, share the lock: parallel walks do not
+// wait for each other.
 struct RootFs::DirCache {
   // What the walk learns from a directory's listing (see `listed`).
   enum class Listed { not_listed, absent, symlink, regular, other };

@@ -18,8 +18,9 @@
 // kMaxSymlinks and reported in the chain on every walk. So it does with the
 // directories it lists (up to kMaxKeptListingEntries entries): a later
 // list_dir returns the same entries, a name the listing lacks is missing
-// without a system call, and a link it names is read without an lstat first.
-// Otherwise the final component, link or not, is looked at afresh.
+// without a system call, a link it names is read without an lstat first, and
+// a regular file it names is opened without one (what was opened is still
+// checked). Otherwise the final component, link or not, is looked at afresh.
 #pragma once
 
 #include <sys/types.h>
