@@ -130,7 +130,7 @@ class RootFs {
     File& operator=(const File&) = delete;
     ~File();
     const std::string& path() const { return path_; }  // as opened; errors name it
-    std::uint64_t size() const { return size_; }        // st_size at open
+    std::uint64_t size() const { return size_; }       // st_size at open
     // At most `length` bytes at `offset`; short at EOF.
     Result<std::string> read_range(std::uint64_t offset, std::size_t length) const;
 
