@@ -218,6 +218,16 @@ TEST_CASE("runner: costlier checks start first, the report keeps table order", "
   CHECK(table[order[1]].info->cost == CheckCost::heavy);
 }
 
+TEST_CASE("report times are RFC 3339 UTC with milliseconds", "[core]") {
+  const auto at = [](std::int64_t ms) {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+  };
+  CHECK(format_rfc3339(at(0)) == "1970-01-01T00:00:00.000Z");
+  CHECK(format_rfc3339(at(1709251199999)) == "2024-02-29T23:59:59.999Z");
+  CHECK(format_rfc3339(at(1795860000123)) == "2026-11-28T10:00:00.123Z");
+  CHECK(format_rfc3339(at(4107542400001)) == "2100-03-01T00:00:00.001Z");
+}
+
 TEST_CASE("severity overrides move warn and fail, never pass or error", "[core]") {
   CheckResult r;
   r.status = CheckStatus::fail;
