@@ -9,13 +9,10 @@
 #include <cstdint>
 #include <cstring>
 #include <forward_list>
-#include <map>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
-#include <unordered_map>
 #include <utility>
 
+#include "agent/rootfs_dir_cache.h"
 #include "agent/rootfs_internal.h"
 
 namespace pycheck {
@@ -25,71 +22,6 @@ using rootfs_detail::FdGuard;
 using rootfs_detail::info_of;
 using rootfs_detail::sys_error;
 using rootfs_detail::type_of;
-
-// Directories already walked, by canonical path: O_PATH descriptors kept open
-// for the RootFs's life and shared by the check threads; the targets of
-// symlinks met on the way to them (as /lib -> usr/lib), which are then walked
-// again without being read again; and the directories' listings, taken once.
-// Lookups, by far the most frequent, share the lock: parallel walks do not
-// wait for each other.
-struct RootFs::DirCache {
-  // What the walk learns from a directory's listing (see `listed`).
-  enum class Listed { not_listed, absent, symlink, regular, other };
-
-  std::shared_mutex mutex;
-  std::unordered_map<std::string, int> fds;
-  std::unordered_map<std::string, std::string> links;
-  std::map<std::string, Listing, std::less<>> listings;  // sorted by name
-  ~DirCache() {
-    for (const auto& entry : fds) ::close(entry.second);
-  }
-  int find(const std::string& path) {
-    std::shared_lock lock(mutex);
-    auto it = fds.find(path);
-    return it == fds.end() ? -1 : it->second;
-  }
-  // Offers `fd` (a directory opened at `path`): true when the cache took it
-  // (the caller must not close it), false when it is full or already has one.
-  bool adopt(const std::string& path, int fd) {
-    std::unique_lock lock(mutex);
-    if (fds.size() >= kMaxCachedDirs) return false;
-    return fds.try_emplace(path, fd).second;
-  }
-  std::optional<std::string> find_link(const std::string& path) {
-    std::shared_lock lock(mutex);
-    auto it = links.find(path);
-    if (it == links.end()) return std::nullopt;
-    return it->second;
-  }
-  void remember_link(const std::string& path, const std::string& target) {
-    std::unique_lock lock(mutex);
-    if (links.size() < kMaxCachedDirs) links.try_emplace(path, target);
-  }
-  Listing find_listing(std::string_view dir) {
-    std::shared_lock lock(mutex);
-    auto it = listings.find(dir);
-    return it == listings.end() ? nullptr : it->second;
-  }
-  void remember_listing(const std::string& dir, Listing listing) {
-    if (listing->size() > kMaxKeptListingEntries) return;
-    std::unique_lock lock(mutex);
-    if (listings.size() < kMaxCachedDirs) listings.try_emplace(dir, std::move(listing));
-  }
-  // What this run's listing of `dir` ("" for the root) says of `name`.
-  Listed listed(std::string_view dir, std::string_view name) {
-    if (dir.empty()) dir = "/"sv;
-    std::shared_lock lock(mutex);
-    if (listings.empty()) return Listed::not_listed;
-    auto it = listings.find(dir);
-    if (it == listings.end()) return Listed::not_listed;
-    const std::vector<DirEntry>& entries = *it->second;
-    auto at = std::lower_bound(entries.begin(), entries.end(), name,
-                               [](const DirEntry& e, std::string_view n) { return e.name < n; });
-    if (at == entries.end() || at->name != name) return Listed::absent;
-    if (at->type == FileType::symlink) return Listed::symlink;
-    return at->type == FileType::regular ? Listed::regular : Listed::other;
-  }
-};
 
 RootFs::Listing RootFs::cached_listing(const std::string& dir) const {
   return dirs_ != nullptr ? dirs_->find_listing(dir) : nullptr;
@@ -463,17 +395,6 @@ Result<std::string> RootFs::read_head(std::string_view path, std::size_t max_byt
   auto file = open_checked(path, false);
   if (!file) return file.error();
   return read_fd(*file, path, max_bytes, false);
-}
-
-Result<RootFs::File> RootFs::open_resolved(const Resolved& resolved) const {
-  const std::string_view dir = path_dirname(resolved.path);
-  const int dir_fd = dir == "/"sv ? root_fd_ : dirs_ ? dirs_->find(std::string(dir)) : -1;
-  if (dir_fd < 0 || resolved.path == "/"sv) return open_file(resolved.path);
-  if (past_deadline()) return Error{resolved.path + ": timed out", ETIMEDOUT};
-  const std::string name(path_basename(resolved.path));
-  auto file = open_found(dir_fd, name.c_str(), resolved, false);
-  if (!file) return file.error();
-  return File(this, resolved.path, file->fd, file->size);
 }
 
 // The kernel gives a process a table of 64 descriptors and grows it when a

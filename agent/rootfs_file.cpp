@@ -7,11 +7,13 @@
 #include <utility>
 
 #include "agent/rootfs.h"
+#include "agent/rootfs_dir_cache.h"
 #include "agent/rootfs_internal.h"
 
 namespace pycheck {
 
 using rootfs_detail::sys_error;
+using namespace std::string_view_literals;
 
 Result<std::string> RootFs::read_range(std::string_view path, std::uint64_t offset,
                                        std::size_t length) const {
@@ -24,6 +26,17 @@ Result<RootFs::File> RootFs::open_file(std::string_view path) const {
   auto file = open_checked(path, false);
   if (!file) return file.error();
   return File(this, std::string(path), file->fd, file->size);
+}
+
+Result<RootFs::File> RootFs::open_resolved(const Resolved& resolved) const {
+  const std::string_view dir = path_dirname(resolved.path);
+  const int dir_fd = dir == "/"sv ? root_fd_ : dirs_ ? dirs_->find(std::string(dir)) : -1;
+  if (dir_fd < 0 || resolved.path == "/"sv) return open_file(resolved.path);
+  if (past_deadline()) return Error{resolved.path + ": timed out", ETIMEDOUT};
+  const std::string name(path_basename(resolved.path));
+  auto file = open_found(dir_fd, name.c_str(), resolved, false);
+  if (!file) return file.error();
+  return File(this, resolved.path, file->fd, file->size);
 }
 
 RootFs::File::File(File&& other) noexcept
