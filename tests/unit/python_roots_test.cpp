@@ -27,11 +27,12 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs `python3 -c code` inside the root with the root's own environment.
+// Runs `python3 -c code` inside the root with the root's own environment; -B: no
+// .pyc files are left in the cached roots (they would change python.bytecode).
 std::string inside(const std::string& root, const Environment& env, const std::string& code) {
   std::string command = "env -i";
   for (const auto& [key, value] : env.vars()) command += " '" + key + "=" + value + "'";
-  command += " /usr/sbin/chroot " + root + " python3 -I -c '" + code + "' 2>/dev/null";
+  command += " /usr/sbin/chroot " + root + " python3 -I -B -c '" + code + "' 2>/dev/null";
   std::string out;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return out;
