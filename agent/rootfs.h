@@ -16,7 +16,7 @@
 // symlinks met on the way to a directory (as /lib -> usr/lib, up to
 // kMaxCachedDirs): read once, their targets are still walked, counted against
 // kMaxSymlinks and reported in the chain on every walk. So it does with the
-// directories it lists (up to kMaxKeptListingEntries entries): a later
+// directories it lists (up to kMaxKeptListedEntries entries in all): a later
 // list_dir returns the same entries, a name the listing lacks is missing
 // without a system call, a link it names is read without an lstat first, and
 // a regular file it names is opened without one (what was opened is still
@@ -75,7 +75,7 @@ class RootFs {
   static constexpr int kMaxSymlinks = 40;                    // as Linux's MAXSYMLINKS
   static constexpr std::size_t kMaxDirEntries = 100000;
   static constexpr std::size_t kMaxCachedDirs = 256;  // descriptors (and link targets) kept
-  static constexpr std::size_t kMaxKeptListingEntries = 10000;  // larger listings are not kept
+  static constexpr std::size_t kMaxKeptListedEntries = 20000;  // in all listings kept in a run
 
   // Opens the root directory. Fails when it is not a readable directory.
   static Result<RootFs> open(const std::string& root_dir);

@@ -33,6 +33,7 @@ struct RootFs::DirCache {
   std::unordered_map<std::string, int> fds;
   std::unordered_map<std::string, std::string> links;
   std::map<std::string, Listing, std::less<>> listings;  // sorted by name
+  std::size_t kept_entries = 0;                          // in all of `listings`
   ~DirCache() {
     for (const auto& entry : fds) ::close(entry.second);
   }
@@ -63,10 +64,12 @@ struct RootFs::DirCache {
     auto it = listings.find(dir);
     return it == listings.end() ? nullptr : it->second;
   }
+  // Keeps `listing` while all kept listings hold at most kMaxKeptListedEntries
+  // entries: a hostile PATH of huge directories must not grow the run's memory.
   void remember_listing(const std::string& dir, Listing listing) {
-    if (listing->size() > kMaxKeptListingEntries) return;
     std::unique_lock lock(mutex);
-    if (listings.size() < kMaxCachedDirs) listings.try_emplace(dir, std::move(listing));
+    if (kept_entries + listing->size() > kMaxKeptListedEntries) return;
+    if (listings.try_emplace(dir, listing).second) kept_entries += listing->size();
   }
   // What this run's listing of `dir` ("" for the root) says of `name`.
   Listed listed(std::string_view dir, std::string_view name) {

@@ -1,5 +1,7 @@
 // A RootFs keeps the listings it takes for its run: a directory is listed once,
 // and the walk takes a name's absence, or its being a link, from the listing.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -112,4 +114,25 @@ TEST_CASE("a file a listing calls regular is checked once opened", "[rootfs][roo
   ::unlink(root.host_path("/var/lib/dpkg/info/a.list").c_str());
   root.file("/var/lib/dpkg/info/a.list", "/a\n/new\n");  // a new file (inode) by that name
   CHECK(fs.read_file("/var/lib/dpkg/info/a.list").value() == "/a\n/new\n");
+}
+
+TEST_CASE("listings past the run's budget are not kept", "[rootfs][rootfs-listing]") {
+  FixtureRoot root;
+  root.file("/small/a", "a");
+  const std::string big = root.host_path("/big");
+  REQUIRE(::mkdir(big.c_str(), 0755) == 0);
+  std::size_t made = 0;
+  for (std::size_t i = 0; i < RootFs::kMaxKeptListedEntries; ++i) {
+    const int fd = ::open((big + "/f" + std::to_string(i)).c_str(), O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0) ++made;
+    if (fd >= 0) ::close(fd);
+  }
+  REQUIRE(made == RootFs::kMaxKeptListedEntries);
+  RootFs fs = root.fs();
+  REQUIRE(fs.list_dir("/small").value().size() == 1);  // kept: 1 entry of the budget used
+  REQUIRE(fs.list_dir("/big").value().size() == RootFs::kMaxKeptListedEntries);  // over it
+  root.file("/big/late", "x").file("/small/late", "x");
+  CHECK(fs.read_file("/big/late").value() == "x");  // /big was not kept: looked at afresh
+  CHECK(fs.list_dir("/big").value().size() == RootFs::kMaxKeptListedEntries + 1);
+  CHECK(fs.stat("/small/late").missing());  // /small was kept
 }
