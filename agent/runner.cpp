@@ -19,9 +19,10 @@ double ms_since(Clock::time_point start) {
 // Checks run on a few threads (about one per core) that take them costliest
 // first (CheckInfo::cost, then table order; 1 ms less for a full run on 2
 // cores than table order): a thread per check cost more in thread starts and
-// lock contention than the checks themselves. A check that blocks (a hung filesystem) must not
-// hold the others back, so whenever checks wait and none has finished for
-// kStallAfter, one more thread starts: a stuck check costs a thread, not the run.
+// lock contention than the checks themselves. A check that blocks (a hung
+// filesystem) must not hold the others back, so whenever checks wait and none
+// has finished for kStallAfter, one more thread starts: a stuck check costs a
+// thread, not the run.
 constexpr auto kStallAfter = std::chrono::milliseconds(20);
 constexpr std::size_t kNotRunning = static_cast<std::size_t>(-1);
 
@@ -68,7 +69,8 @@ CheckResult run_one(const RunSetup& setup, const PlannedCheck& planned) {
 // each (about 150 in a full run), and every mprotect waits on the address
 // space's lock with the other threads' page faults. Taking one large block
 // and giving it back grows the heap once: glibc keeps the room, untouched,
-// while the process says so (pycheck run's M_TRIM_THRESHOLD) and trims it otherwise.
+// when the process asks it to (pycheck run's M_TRIM_THRESHOLD), and trims it
+// otherwise.
 void grow_malloc_arena_once() {
   constexpr std::size_t kArenaRoom = 4u << 20;
   void* volatile block = std::malloc(kArenaRoom);  // volatile: the pair is not optimised away

@@ -95,8 +95,11 @@ Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load_resolved(
     FileData& d = **data;
     if (!d.file) {  // turned down by a header check for another ABI: open it again
       auto reopened = fs_.open_resolved(resolved);
-      if (reopened) d.file = std::move(*reopened);
-      if (!reopened) d.error = reopened.error();
+      if (reopened) {
+        d.file = std::move(*reopened);
+      } else {
+        d.error = reopened.error();
+      }
     }
     if (d.file) {
       auto elf = read_elf_file(*d.file, std::move(d.first_read), d.first_read_cap);
