@@ -43,11 +43,35 @@ std::shared_ptr<const T> shared_fact(const Context& ctx, std::string_view name, 
   return shared_fact<T>(ctx.facts, name, std::forward<Compute>(compute));
 }
 
+// One thing a check found wrong. Every renderer works from findings, so a
+// cause and its fix are said once: text groups findings that share a `cause`,
+// and gathers each check's fixes into one block of distinct commands.
+struct Finding {
+  CheckStatus severity = CheckStatus::warn;  // warn, fail or error
+  std::string message;                       // what is wrong, one line, no trailing period
+  std::string consequence;                   // what breaks because of it; may be empty
+  std::string cause;                         // a cause findings share, said once; may be empty
+  std::string fix;                           // what to do, in a sentence; may be empty
+  std::vector<std::string> commands;         // shell commands that fix it, copy-paste ready
+
+  // Chained setters for the builder (agent/findings.h): f.breaks(…).run(…).
+  Finding& breaks(std::string what) { return consequence = std::move(what), *this; }
+  Finding& because(std::string shared_cause) { return cause = std::move(shared_cause), *this; }
+  Finding& fix_by(std::string advice) { return fix = std::move(advice), *this; }
+  Finding& run(std::string command) { return commands.push_back(std::move(command)), *this; }
+};
+
+// The fix of a check as one text: its distinct advice sentences, then its
+// distinct commands, one per line (JSON's `remediation`).
+std::string remediation_text(const std::vector<Finding>& findings);
+
 struct CheckOutcome {
   CheckStatus status = CheckStatus::error;
-  std::string summary;            // one line, no trailing period
+  std::string summary;            // the headline: one short line, no trailing period
   json details = json::object();  // structured facts for machines
-  std::string remediation;        // what to do; empty for pass/skip
+  std::vector<Finding> findings;  // what is wrong; empty for pass and skip
+
+  std::string remediation() const { return remediation_text(findings); }
 };
 
 // A parameter a check accepts in the config file, with its default value.
@@ -77,8 +101,10 @@ struct CheckResult {
   CheckStatus status = CheckStatus::error;
   std::string summary;
   json details = json::object();
-  std::string remediation;
+  std::vector<Finding> findings;
   double duration_ms = 0;
+
+  std::string remediation() const { return remediation_text(findings); }
 };
 
 }  // namespace pycheck

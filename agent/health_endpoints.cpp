@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/findings.h"
+
 namespace pycheck {
 namespace {
 
@@ -40,9 +42,14 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::string check_line(const CheckResult& result, bool failed) {
+// One line per check; with ?verbose a failed check's findings follow, indented.
+std::string check_line(const CheckResult& result, bool failed, bool verbose) {
   if (!failed) return "[+]" + result.id + " ok\n";
-  return "[-]" + result.id + " failed: " + one_line(result.summary) + "\n";
+  std::string out = "[-]" + result.id + " failed: " + one_line(result.summary) + "\n";
+  if (verbose) {
+    for (const Finding& f : result.findings) out += "    " + one_line(finding_line(f)) + "\n";
+  }
+  return out;
 }
 
 bool has_key(const HealthRequest& request, std::string_view key) {
@@ -74,7 +81,7 @@ HealthResponse readyz(const HealthRequest& request, const Snapshot& snapshot) {
     }
     bool check_failed = fails(result, snapshot.fail_on);
     failed = failed || check_failed;
-    lines += check_line(result, check_failed);
+    lines += check_line(result, check_failed, has_key(request, "verbose"));
   }
   std::string unmatched;
   for (std::size_t i = 0; i < excluded.size(); ++i) {
@@ -98,7 +105,7 @@ HealthResponse readyz_one(const HealthRequest& request, const Snapshot& snapshot
   }
   bool failed = fails(*it, snapshot.fail_on);
   if (!failed && !has_key(request, "verbose")) return text_response(200, "ok");
-  std::string body = check_line(*it, failed);
+  std::string body = check_line(*it, failed, has_key(request, "verbose"));
   body += failed ? "readyz check failed\n" : "readyz check passed\n";
   return text_response(failed ? 503 : 200, std::move(body));
 }

@@ -58,11 +58,14 @@ std::string seconds(double ms) {
   return buf;
 }
 
-// The body of <failure>/<error>/<system-out>: the summary, the fix and the
-// structured details, for a person reading the CI page.
+// The body of <failure>/<error>/<system-out>: the summary, the findings and
+// the fix as the text report says them, and the structured details, for a
+// person reading the CI page.
 std::string body(const CheckResult& r) {
   std::string text = r.summary;
-  if (!r.remediation.empty()) text += "\n\nfix: " + r.remediation;
+  std::string findings = render_findings_text(r);
+  if (!findings.empty()) findings.pop_back();  // its last newline: the blank line follows
+  if (!findings.empty()) text += "\n\n" + findings;
   if (!r.details.empty()) {
     text += "\n\ndetails:\n" + r.details.dump(2, ' ', false, json::error_handler_t::replace);
   }

@@ -129,7 +129,12 @@ void diagnostic(std::string& out, const CheckResult& r) {
   json block = json::object();
   block["message"] = r.summary;
   block["severity"] = to_string(r.status);
-  if (!r.remediation.empty()) block["fix"] = r.remediation;
+  if (!r.findings.empty()) {
+    json findings = json::array();
+    for (const Finding& f : r.findings) findings.push_back(finding_to_json(f));
+    block["findings"] = std::move(findings);
+  }
+  if (const std::string fix = r.remediation(); !fix.empty()) block["fix"] = fix;
   if (!r.details.empty()) block["data"] = r.details;
   out += "  ---\n";
   yaml_value(out, block, 2);

@@ -60,6 +60,25 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
+json finding_to_json(const Finding& f) {
+  json out = {{"severity", to_string(f.severity)}, {"message", f.message}};
+  if (!f.consequence.empty()) out["consequence"] = f.consequence;
+  if (!f.cause.empty()) out["cause"] = f.cause;
+  if (!f.fix.empty()) out["fix"] = f.fix;
+  if (!f.commands.empty()) out["commands"] = f.commands;
+  return out;
+}
+
+namespace {
+
+json findings_json(const std::vector<Finding>& findings) {
+  json out = json::array();
+  for (const Finding& f : findings) out.push_back(finding_to_json(f));
+  return out;
+}
+
+}  // namespace
+
 json report_to_json(const Report& report) {
   StatusCounts c = report.counts();
   json checks = json::array();
@@ -69,10 +88,12 @@ json report_to_json(const Report& report) {
                       {"status", to_string(r.status)},
                       {"summary", r.summary},
                       {"details", r.details},
-                      {"remediation", r.remediation},
+                      {"findings", findings_json(r.findings)},
+                      {"remediation", r.remediation()},
                       {"duration_ms", r.duration_ms}});
   }
   return {{"schema", kReportSchema},
+          {"schema_revision", kReportSchemaRevision},
           {"pycheck_version", report.pycheck_version},
           {"root", report.root},
           {"started_at", report.started_at},
@@ -123,6 +144,7 @@ std::string render_json(const Report& report) {
   const StatusCounts c = report.counts();
   std::string out = "{\n";
   append_field(out, 1, "schema", kReportSchema, false);
+  append_field(out, 1, "schema_revision", kReportSchemaRevision, false);
   append_field(out, 1, "pycheck_version", report.pycheck_version, false);
   append_field(out, 1, "root", report.root, false);
   append_field(out, 1, "started_at", report.started_at, false);
@@ -142,7 +164,8 @@ std::string render_json(const Report& report) {
     append_field(out, 3, "status", to_string(r.status), false);
     append_field(out, 3, "summary", r.summary, false);
     append_field(out, 3, "details", r.details, false);
-    append_field(out, 3, "remediation", r.remediation, false);
+    append_field(out, 3, "findings", findings_json(r.findings), false);
+    append_field(out, 3, "remediation", r.remediation(), false);
     append_field(out, 3, "duration_ms", r.duration_ms, true);
     out += i + 1 < report.checks.size() ? "    },\n" : "    }\n";
   }

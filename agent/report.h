@@ -9,6 +9,8 @@
 namespace pycheck {
 
 inline constexpr std::string_view kReportSchema = "pycheck.report/v1";
+// Additive changes within v1 count up here: 2 added each check's `findings`.
+inline constexpr int kReportSchemaRevision = 2;
 
 struct StatusCounts {
   int pass = 0, warn = 0, fail = 0, skip = 0, error = 0;
@@ -33,7 +35,16 @@ struct Report {
 // Renderers. The first line of text output is always the one-line verdict
 // (Docker keeps only the first 4096 bytes of a health check's output).
 std::string verdict_line(const Report& report);
-std::string render_text(const Report& report, bool color);
+struct TextOptions {
+  bool color = false;
+  std::size_t width = 100;  // wrap here: the terminal's width on a TTY, else 100
+  bool verbose = false;     // also the flat facts of each check's details
+};
+std::string render_text(const Report& report, const TextOptions& options);
+// A check's findings and fix block as the text report writes them, without
+// its indentation (JUnit bodies); empty when it has none.
+std::string render_findings_text(const CheckResult& result);
+json finding_to_json(const Finding& finding);
 json report_to_json(const Report& report);
 std::string render_json(const Report& report);
 // JUnit XML: one <testsuite name="pycheck">, one <testcase> per check;

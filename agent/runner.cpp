@@ -52,7 +52,7 @@ CheckResult run_one(const RunSetup& setup, const PlannedCheck& planned) {
     result.status = outcome.status;
     result.summary = std::move(outcome.summary);
     result.details = std::move(outcome.details);
-    result.remediation = std::move(outcome.remediation);
+    result.findings = std::move(outcome.findings);
   } catch (const std::exception& e) {
     result.status = CheckStatus::error;
     result.summary = std::string("internal error: ") + e.what();
@@ -115,6 +115,9 @@ void apply_severity(CheckResult& result, std::optional<CheckStatus> severity) {
   result.details["severity_override"] = {{"reported_as", to_string(*severity)},
                                          {"original_status", to_string(result.status)}};
   result.status = *severity;
+  for (Finding& f : result.findings) {
+    if (f.severity == CheckStatus::warn || f.severity == CheckStatus::fail) f.severity = *severity;
+  }
 }
 
 RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds timeout) {
@@ -171,9 +174,15 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
           (stuck ? "timed out: still running after " : "timed out: not started within ") +
           std::to_string(timeout.count()) + " ms";
       late.details = {{"timeout_ms", timeout.count()}};
-      late.remediation =
-          "a read or request did not finish in time (a stuck network filesystem?); raise "
-          "--timeout or look at what this check reads";
+      late.findings.push_back(
+          Finding{CheckStatus::error,
+                  "a read or request did not finish in time",
+                  "",
+                  "",
+                  "Raise --timeout, or look for a stuck network filesystem among what this "
+                  "check reads (pycheck explain " +
+                      late.id + ").",
+                  {}});
       late.duration_ms = ms_since(start);
       outcome.report.checks.push_back(std::move(late));
       if (!stuck) continue;

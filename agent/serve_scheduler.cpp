@@ -47,14 +47,14 @@ double ms_since(SteadyClock::time_point start) {
 }
 
 CheckResult error_result(const PlannedCheck& planned, std::string summary, json details,
-                         std::string remediation) {
+                         std::string why, std::string fix) {
   CheckResult r;
   r.id = std::string(planned.info->id);
   r.title = std::string(planned.info->title);
   r.status = CheckStatus::error;
   r.summary = std::move(summary);
   r.details = std::move(details);
-  r.remediation = std::move(remediation);
+  r.findings.push_back(Finding{CheckStatus::error, std::move(why), "", "", std::move(fix), {}});
   return r;
 }
 
@@ -62,8 +62,9 @@ CheckResult not_restarted(const PlannedCheck& planned, const AbandonedCheck& stu
   std::string since = format_rfc3339(stuck.started);
   return error_result(planned, "still running since " + since + ", not restarted",
                       {{"running_since", since}},
-                      "a read or request of an earlier run never returned (a stuck network "
-                      "filesystem?); look at what this check reads, then restart pycheck serve");
+                      "a read or request of an earlier run never returned",
+                      "Look for a stuck network filesystem among what this check reads, then "
+                      "restart pycheck serve.");
 }
 
 std::string without_prefix(std::string line) {
@@ -113,7 +114,8 @@ void Scheduler::State::run_once(bool online) {
   if (!setup) {
     for (const PlannedCheck& p : runnable) {
       results.push_back(error_result(p, setup.error().message, json::object(),
-                                     "check the root and environment pycheck serve was given"));
+                                     "the run could not be set up",
+                                     "Check the root and environment pycheck serve was given."));
     }
   } else {
     (*setup)->checks = std::move(runnable);

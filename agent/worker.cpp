@@ -291,8 +291,12 @@ Report worker_failure_report(const std::vector<PlannedCheck>& checks, const std:
     r.title = std::string(planned.info->title);
     r.status = CheckStatus::error;
     r.summary = "no result: " + why;
-    r.remediation =
-        "pycheck could not tell: run it again; if this repeats, report it with pycheck's stderr";
+    r.findings.push_back(Finding{CheckStatus::error,
+                                 "pycheck could not tell",
+                                 "",
+                                 "",
+                                 "Run it again; if this repeats, report it with pycheck's stderr.",
+                                 {}});
     report.checks.push_back(std::move(r));
   }
   return report;

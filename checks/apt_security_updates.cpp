@@ -249,11 +249,16 @@ void scan_online(const Context& ctx, const AptSourceEntry& entry,
   scan.sources.push_back(std::move(source));
 }
 
-CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary,
-                    std::string remediation = {}) {
+// An outcome whose headline is its one finding (or that has none: pass, skip).
+CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary, std::string fix = {},
+                    std::string command = {}) {
   out.status = status;
+  if (!fix.empty() || !command.empty()) {
+    Finding f{status, summary, "", "", std::move(fix), {}};
+    if (!command.empty()) f.run(std::move(command));
+    out.findings.push_back(std::move(f));
+  }
   out.summary = std::move(summary);
-  out.remediation = std::move(remediation);
   return out;
 }
 
@@ -313,7 +318,7 @@ CheckOutcome run(const Context& ctx) {
   if (scan.error) {
     return finish(std::move(out), CheckStatus::error,
                   "could not read a security index: " + *scan.error,
-                  "Fix the source or the network, or run apt-get update, and run again");
+                  "Fix the source or the network, or run apt-get update, and run again.");
   }
   if (!scan.without_lists.empty()) {
     out.details["without_lists"] = scan.without_lists;
@@ -322,7 +327,7 @@ CheckOutcome run(const Context& ctx) {
                   std::string(none ? "no" : "missing") + " apt lists for " +
                       scan.without_lists.front() +
                       ": pending updates unknown; run with --online (or apt-get update)",
-                  none ? "" : "Run with --online (or apt-get update)");
+                  none ? "" : "Run pycheck with --online (or apt-get update in the image).");
   }
   if (scan.indexes.empty()) {
     return finish(std::move(out), CheckStatus::skip,
@@ -367,7 +372,8 @@ CheckOutcome run(const Context& ctx) {
     if (!scan.stale.empty()) {
       return finish(std::move(out), CheckStatus::warn,
                     "no pending security updates, but the lists may be outdated" + stale_note,
-                    "Run apt-get update (or pycheck --online) to see current security updates");
+                    "Run pycheck --online (or apt-get update in the image) to see current "
+                    "security updates.");
     }
     return finish(std::move(out), CheckStatus::pass, "no pending security updates");
   }
@@ -379,11 +385,14 @@ CheckOutcome run(const Context& ctx) {
   const bool fail =
       pending_is == "fail" || (fail_above.get<long long>() >= 0 &&
                                static_cast<long long>(names.size()) > fail_above.get<long long>());
-  return finish(std::move(out), fail ? CheckStatus::fail : CheckStatus::warn,
-                std::to_string(names.size()) + " pending security update" +
-                    (names.size() == 1 ? "" : "s") + ": " + shown + stale_note,
-                "Add `apt-get update && apt-get upgrade -y` to the Dockerfile, or rebuild on a "
-                "freshly pulled base image");
+  CheckOutcome done =
+      finish(std::move(out), fail ? CheckStatus::fail : CheckStatus::warn,
+             std::to_string(names.size()) + " pending security update" +
+                 (names.size() == 1 ? "" : "s") + ": " + shown + stale_note,
+             "Rebuild on a freshly pulled base image, or upgrade in the Dockerfile:",
+             "apt-get update && apt-get upgrade -y");
+  done.findings.front().breaks("vulnerabilities fixed in Debian stay open in this container");
+  return done;
 }
 
 }  // namespace

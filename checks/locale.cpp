@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/locale_archive.h"
 #include "checks/locale_data_read.h"
@@ -317,16 +318,23 @@ std::string describe_found(const Found& f) {
   return where + " (" + f.codeset + (is_utf8_codeset(f.codeset) ? ")" : ", not UTF-8)");
 }
 
-std::string localedef_hint(std::string_view name) {
+// How to generate locale `name` in the image: advice and the commands.
+void add_localedef_fix(Finding& f, std::string_view name) {
   const LocaleNameParts p = split_locale_name(name);
   const std::string input =
       p.language + (p.territory ? "_" + *p.territory : "") + (p.modifier ? "@" + *p.modifier : "");
+  f.run("apt-get update && apt-get install -y --no-install-recommends locales");
   if (p.codeset && is_utf8_codeset(*p.codeset)) {
-    return "`localedef -i " + input + " -f UTF-8 " + std::string(name) + "`, or add \"" + input +
-           ".UTF-8 UTF-8\" to /etc/locale.gen and run locale-gen";
+    f.fix_by("Generate the locale in the image (or add \"" + input +
+             ".UTF-8 UTF-8\" to /etc/locale.gen and run locale-gen), or use LANG=C.UTF-8, which "
+             "Debian always ships:")
+        .run("localedef -i " + input + " -f UTF-8 " + std::string(name));
+    return;
   }
-  return "`localedef -i <input> -f <charmap> " + std::string(name) +
-         "` (see /usr/share/i18n/SUPPORTED), or add it to /etc/locale.gen and run locale-gen";
+  f.fix_by("Generate the locale in the image with localedef -i <input> -f <charmap> " +
+           std::string(name) +
+           " (see /usr/share/i18n/SUPPORTED), or add it to /etc/locale.gen and run locale-gen; "
+           "or use LANG=C.UTF-8, which Debian always ships.");
 }
 
 json use_details(const VariableUse& use) {
@@ -376,37 +384,46 @@ std::string use_failure(const VariableUse& use) {
 CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
   CheckOutcome out;
   const std::string& archive_error = glibc.archive_error();
-  const std::string archive_fix =
-      "Regenerate the archive: rm " + std::string(kLocaleArchivePath) + " && locale-gen.";
-  std::string failures;
-  const VariableUse* first_missing = nullptr;
+  std::vector<std::string> failures;
   for (const VariableUse& use : a.uses) {
     const std::string failure = use_failure(use);
     if (failure.empty()) continue;
-    failures += (failures.empty() ? "" : "; ") + failure;
-    if (!first_missing && is_valid_locale_name(use.value)) first_missing = &use;
+    failures.push_back(failure);
+    Finding& f = out.findings.emplace_back();
+    f.severity = CheckStatus::fail;
+    f.message = failure;
+    if (!is_valid_locale_name(use.value)) {
+      f.breaks("setlocale(LC_ALL, \"\") fails for it")
+          .fix_by("Fix the variable: a locale name is language[_territory][.codeset][@modifier].");
+      continue;
+    }
+    f.breaks(
+        "setlocale(LC_ALL, \"\") fails: Python's locale.setlocale(locale.LC_ALL, \"\") "
+        "raises locale.Error, C extensions and subprocesses get the C locale");
+    add_localedef_fix(f, use.value);
   }
   if (!failures.empty()) {
     out.status = CheckStatus::fail;
-    out.summary = failures;
-    if (!archive_error.empty()) out.summary += "; the locale archive is unreadable";
-    if (locpath) out.summary += "; LOCPATH is set, so the locale archive is not searched";
-    if (first_missing) {
-      out.remediation =
-          "Generate the locale in the image (apt-get install -y locales, then " +
-          localedef_hint(first_missing->value) +
-          "), or use LANG=C.UTF-8, which Debian always ships. Until then "
-          "setlocale(LC_ALL, \"\") fails: Python's locale.setlocale(locale.LC_ALL, "
-          "\"\") raises locale.Error, C extensions and subprocesses get the C locale.";
-    } else {
-      out.remediation =
-          "Fix the variable: a locale name is language[_territory][.codeset][@modifier].";
+    out.summary = failures.size() == 1 ? failures.front()
+                                       : std::to_string(failures.size()) +
+                                             " locale variables name "
+                                             "missing locales";
+    if (!archive_error.empty()) {
+      out.findings.push_back(Finding{CheckStatus::fail,
+                                     "the locale archive is unreadable: " + archive_error,
+                                     "",
+                                     "",
+                                     "Regenerate the archive:",
+                                     {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}});
     }
-    if (!archive_error.empty()) out.remediation += " " + archive_fix;
     if (locpath) {
-      out.remediation +=
-          " Unset LOCPATH, or compile the locale into a LOCPATH directory with "
-          "localedef --no-archive.";
+      out.findings.push_back(Finding{CheckStatus::fail,
+                                     "LOCPATH is set, so the locale archive is not searched",
+                                     "",
+                                     "",
+                                     "Unset LOCPATH, or compile the locale into a LOCPATH "
+                                     "directory with localedef --no-archive.",
+                                     {}});
     }
     return out;
   }
@@ -418,10 +435,14 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
                   ": the ASCII C locale; Python coerces itself to UTF-8 (PEP 538/540), C libraries "
                   "and other programs do not";
     if (ctype_var == "LC_ALL") out.summary += ", and LC_ALL turns PEP 538 coercion off";
-    out.remediation =
-        "Set LANG=C.UTF-8 (ENV LANG=C.UTF-8 in the Dockerfile; Debian ships it in "
-        "libc-bin)" +
-        (ctype_var == "LANG" ? std::string(".") : " and unset " + ctype_var + ".");
+    out.findings.push_back(Finding{
+        CheckStatus::warn,
+        out.summary,
+        "",
+        "",
+        "Set LANG=C.UTF-8 (ENV LANG=C.UTF-8 in the Dockerfile; Debian ships it in libc-bin)" +
+            (ctype_var == "LANG" ? std::string(".") : " and unset " + ctype_var + "."),
+        {}});
     return out;
   }
   std::string summary;
@@ -442,8 +463,13 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
   if (locpath) summary += "; LOCPATH is set";
   if (!archive_error.empty()) {
     out.status = CheckStatus::warn;
-    out.summary = summary + "; but the locale archive is unreadable: " + archive_error;
-    out.remediation = archive_fix;
+    out.summary = summary + "; but the locale archive is unreadable";
+    out.findings.push_back(Finding{CheckStatus::warn,
+                                   "the locale archive is unreadable: " + archive_error,
+                                   "",
+                                   "",
+                                   "Regenerate the archive:",
+                                   {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}});
     return out;
   }
   out.status = CheckStatus::pass;
@@ -468,18 +494,17 @@ CheckOutcome run_locale(const Context& ctx) {
   // PEP 540: any PYTHONUTF8 other than 0 or 1 stops the interpreter at startup.
   const auto utf8_env = env_value(ctx.env, "PYTHONUTF8");
   if (utf8_env && *utf8_env != "0" && *utf8_env != "1") {
+    const std::string why =
+        "PYTHONUTF8=" + *utf8_env + ": Python refuses to start (only 0 or 1 is valid)";
     return CheckOutcome{
         CheckStatus::fail,
-        "PYTHONUTF8=" + *utf8_env + ": Python refuses to start (only 0 or 1 is valid)",
+        why,
         {{"variables", vars}},
-        "Set PYTHONUTF8=1 (or 0), or unset it."};
+        {Finding{CheckStatus::fail, why, "", "", "Set PYTHONUTF8=1 (or 0), or unset it.", {}}}};
   }
   if (is_musl_root(ctx.fs)) {
-    return CheckOutcome{
-        CheckStatus::skip,
-        "musl libc: every locale name is accepted, there is no locale data to check",
-        {{"variables", vars}, {"libc", "musl"}},
-        ""};
+    return skipped("musl libc: every locale name is accepted, there is no locale data to check",
+                   {{"variables", vars}, {"libc", "musl"}});
   }
   const auto locpath = env_value(ctx.env, "LOCPATH");
   const GlibcLocales glibc(ctx.fs, locpath);
@@ -487,7 +512,7 @@ CheckOutcome run_locale(const Context& ctx) {
 
   CheckOutcome out = judge(a, glibc, locpath.has_value());
   if (glibc.timed_out()) {
-    out = CheckOutcome{CheckStatus::error, "ran out of time while reading locale data", {}, ""};
+    out = errored("ran out of time while reading locale data");
   }
   json& d = out.details;
   d["variables"] = vars;

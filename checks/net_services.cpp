@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/dpkg_database.h"
 #include "checks/netdb.h"
@@ -113,9 +114,7 @@ CheckOutcome run(const Context& ctx) {
     }
   }
   if (!param_error.empty()) {
-    outcome.status = CheckStatus::error;
-    outcome.summary = param_error;
-    return outcome;
+    return errored(param_error);
   }
 
   // Is netbase installed? Only to choose the right remediation.
@@ -165,33 +164,39 @@ CheckOutcome run(const Context& ctx) {
   outcome.details["found"] = required.found;
   outcome.details["problems"] = required.problems;
 
-  const std::string install =
-      netbase_installed
-          ? "apt-get install --reinstall -o Dpkg::Options::=--force-confmiss netbase (the files "
-            "are conffiles: a plain reinstall does not restore deleted ones)"
-          : "apt-get update && apt-get install -y --no-install-recommends netbase";
+  // The files are conffiles: a plain reinstall does not restore deleted ones.
+  auto restore = [&](Finding& f) {
+    if (netbase_installed) {
+      f.fix_by("Restore netbase's files (conffiles: a plain reinstall keeps them deleted):")
+          .run(
+              "apt-get update && apt-get install -y --reinstall -o "
+              "Dpkg::Options::=--force-confmiss netbase");
+    } else {
+      f.fix_by("Install netbase:")
+          .run("apt-get update && apt-get install -y --no-install-recommends netbase");
+    }
+  };
+  OutcomeBuilder out(std::move(outcome.details));
   if (!unreadable.empty()) {
-    std::string summary;
-    for (const std::string& u : unreadable) summary += (summary.empty() ? "" : "; ") + u;
-    outcome.status = CheckStatus::fail;
-    outcome.summary = summary + ": socket.getservbyname(\"https\") and getprotobyname fail";
-    outcome.remediation = install;
-    return outcome;
+    for (const std::string& u : unreadable) {
+      restore(out.fail(u).breaks("socket.getservbyname(\"https\") and getprotobyname fail"));
+    }
+    return std::move(out).finish(
+        unreadable.size() == 1 ? unreadable.front() : "/etc/services and /etc/protocols unusable");
   }
   if (!required.problems.empty()) {
-    std::string list;
-    for (const std::string& p : required.problems) list += (list.empty() ? "" : ", ") + p;
-    outcome.status = CheckStatus::warn;
-    outcome.summary = "entries missing or wrong: " + list;
-    outcome.remediation = "Restore the stock files: " + install;
-    return outcome;
+    for (const std::string& p : required.problems) {
+      restore(out.warn(p).breaks("lookups of that name or number fail"));
+    }
+    return std::move(out).finish(std::to_string(required.problems.size()) +
+                                 " required entries missing or wrong");
   }
-  outcome.status = CheckStatus::pass;
-  outcome.summary =
-      std::to_string(outcome.details["services"]["entries"].get<std::size_t>()) + " services and " +
-      std::to_string(outcome.details["protocols"]["entries"].get<std::size_t>()) + " protocols; " +
+  const json& d = out.details();
+  const std::string headline =
+      std::to_string(d["services"]["entries"].get<std::size_t>()) + " services and " +
+      std::to_string(d["protocols"]["entries"].get<std::size_t>()) + " protocols; " +
       std::to_string(required.found.size()) + " required entries present";
-  return outcome;
+  return std::move(out).finish(headline);
 }
 
 }  // namespace

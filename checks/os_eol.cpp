@@ -70,9 +70,19 @@ std::string os_label(const OsRelease& os, std::string_view debian_version) {
   return extra.empty() ? label : label + " (" + extra + ")";
 }
 
-CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary) {
+// The outcome; a warning or failure carries its fix as the one finding.
+CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary,
+                    std::string fix = {}) {
   out.status = status;
   out.summary = std::move(summary);
+  if (!fix.empty()) {
+    out.findings.push_back(Finding{status,
+                                   out.summary,
+                                   "the OS gets no more security updates for its packages",
+                                   "",
+                                   std::move(fix),
+                                   {}});
+  }
   return out;
 }
 
@@ -189,15 +199,15 @@ CheckOutcome run(const Context& ctx) {
       in_lts ? " (in Debian LTS since " + security_end + ": fewer packages are covered)" : "";
   switch (judge_end(today, end, warn_months)) {
     case EndJudgement::ended:
-      out.remediation = remedy_for(life->id);
       return finish(std::move(out), CheckStatus::fail,
                     label + " reached end of life on " + end_text + " (" + in_days(days_left) +
-                        "): no more security updates" + arch_note);
+                        "): no more security updates" + arch_note,
+                    remedy_for(life->id));
     case EndJudgement::in_window:
-      out.remediation = "Plan the move before " + end_text + ". " + remedy_for(life->id);
       return finish(std::move(out), CheckStatus::warn,
                     label + ": security updates end on " + end_text + " (" + in_days(days_left) +
-                        ")" + lts_note + arch_note);
+                        ")" + lts_note + arch_note,
+                    "Plan the move before " + end_text + ". " + remedy_for(life->id));
     case EndJudgement::before_window:
       break;
   }

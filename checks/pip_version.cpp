@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
@@ -86,33 +87,28 @@ std::optional<std::string> version_in_init(const RootFs& fs, const std::string& 
 }
 
 CheckOutcome run(const Context& ctx) {
-  CheckOutcome out;
+  OutcomeBuilder out;
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
   const std::string behind_is = ctx.params.value("behind_is", std::string("warn"));
   if (behind_is != "warn" && behind_is != "pass") {
-    out.status = CheckStatus::error;
-    out.summary = "parameter behind_is is \"" + behind_is + "\"; expected \"warn\" or \"pass\"";
-    return out;
+    return errored("parameter behind_is is \"" + behind_is + "\"; expected \"warn\" or \"pass\"");
   }
   // Replaced by the comparison's own note once pip's version is known.
-  out.details["index_comparison"] =
+  out.details()["index_comparison"] =
       ctx.online ? "not compared with the package index: no installed pip version to compare"
                  : "not compared with the newest pip on the package index: that needs the "
                    "network (--online)";
   if (!python3.runtime) {
-    out.status = CheckStatus::skip;
-    out.summary = "python3 is not on PATH (see python.path)";
-    return out;
+    return skipped("python3 is not on PATH (see python.path)", std::move(out.details()));
   }
   const PythonRuntime& rt = *python3.runtime;
-  out.details["python3"] = to_json(rt);
+  out.details()["python3"] = to_json(rt);
   if (rt.site_packages.empty()) {
-    out.status = CheckStatus::skip;
-    out.summary = "python3 (" + rt.real_path + ") has no site-packages pycheck can find" +
-                  (rt.base_error.empty() ? "" : ": " + rt.base_error);
-    return out;
+    return skipped("python3 (" + rt.real_path + ") has no site-packages pycheck can find" +
+                       (rt.base_error.empty() ? "" : ": " + rt.base_error),
+                   std::move(out.details()));
   }
 
   // pip commands on PATH and the Python they start.
@@ -128,29 +124,26 @@ CheckOutcome run(const Context& ctx) {
     commands.push_back(std::move(item));
     if (same) bound.push_back(name);
   }
-  out.details["commands"] = std::move(commands);
+  out.details()["commands"] = std::move(commands);
   if (rt.base && rt.base->ensurepip_pip_wheel) {
     auto wheel = parse_wheel_file_name(path_basename(*rt.base->ensurepip_pip_wheel));
-    out.details["ensurepip_bundled"] = {{"wheel", *rt.base->ensurepip_pip_wheel},
-                                        {"version", wheel ? wheel->version : ""}};
+    out.details()["ensurepip_bundled"] = {{"wheel", *rt.base->ensurepip_pip_wheel},
+                                          {"version", wheel ? wheel->version : ""}};
   } else {
-    out.details["ensurepip_bundled"] = nullptr;
+    out.details()["ensurepip_bundled"] = nullptr;
   }
 
   auto found = find_pip(ctx.fs, rt.site_packages);
   if (!found) {
-    out.status = CheckStatus::warn;
-    out.summary = "python3 " + rt.describe() + " has no pip in " + join(rt.site_packages, ", ");
-    out.remediation =
-        "Install pip for this Python: `python3 -m ensurepip --upgrade`, or create "
-        "venvs without --without-pip.";
-    return out;
+    out.warn("python3 " + rt.describe() + " has no pip in " + join(rt.site_packages, ", "))
+        .breaks("`python3 -m pip` fails: nothing can be installed")
+        .fix_by("Install pip for this Python (venvs: create them without --without-pip):")
+        .run("python3 -m ensurepip --upgrade");
+    return std::move(out).finish("no pip for python3 " + rt.describe());
   }
   json pip = {{"site_packages", found->site_dir},
               {"package_dir", found->has_package ? json(found->site_dir + "/pip") : json(nullptr)},
               {"dist_infos", found->dist_infos}};
-  std::vector<std::string> warnings;
-  std::vector<std::string> remedies;
   std::string version;
   std::string metadata_path;
   std::vector<std::string> metadata_errors;
@@ -175,43 +168,44 @@ CheckOutcome run(const Context& ctx) {
       found->has_package ? version_in_init(ctx.fs, found->site_dir) : std::nullopt;
   pip["code_version"] = code_version ? json(*code_version) : json(nullptr);
   if (found->dist_infos.size() > 1) {
-    warnings.push_back(std::to_string(found->dist_infos.size()) + " pip dist-info folders in " +
-                       found->site_dir);
-    remedies.push_back(
-        "Reinstall pip once (`python3 -m pip install --force-reinstall pip`) "
-        "so a single dist-info remains.");
+    out.warn(std::to_string(found->dist_infos.size()) + " pip dist-info folders in " +
+             found->site_dir)
+        .breaks("pip may report and uninstall the wrong version")
+        .fix_by("Reinstall pip once, so that a single dist-info remains:")
+        .run("python3 -m pip install --force-reinstall pip");
     if (code_version) {  // with two dist-infos, the code that runs says which pip it is
       version = *code_version;
       metadata_path = found->site_dir + "/pip/__init__.py";
     }
   }
   if (version.empty() && !metadata_errors.empty()) {
-    out.status = CheckStatus::error;
-    out.summary = metadata_errors.front();
-    out.details["pip"] = std::move(pip);
-    out.remediation =
-        "Reinstall pip (`python3 -m pip install --force-reinstall pip`, or "
-        "`python3 -m ensurepip`) to rewrite its METADATA.";
-    return out;
+    out.details()["pip"] = std::move(pip);
+    out.add(CheckStatus::error, metadata_errors.front())
+        .fix_by("Reinstall pip to rewrite its METADATA (or `python3 -m ensurepip`):")
+        .run("python3 -m pip install --force-reinstall pip");
+    return std::move(out).finish("cannot read pip's version");
   }
   if (version.empty() && code_version) {
     version = *code_version;
     metadata_path = found->site_dir + "/pip/__init__.py";
   }
   if (!found->has_package) {
-    warnings.push_back(found->site_dir + " has pip's dist-info but no pip package");
-    remedies.push_back("Reinstall pip: `python3 -m ensurepip --upgrade`.");
+    out.warn(found->site_dir + " has pip's dist-info but no pip package")
+        .breaks("`python3 -m pip` fails: No module named pip")
+        .fix_by("Reinstall pip:")
+        .run("python3 -m ensurepip --upgrade");
   }
   pip["version"] = version;
   pip["version_source"] = metadata_path;
   pip["metadata_problems"] = metadata_errors;
   const auto parsed = parse_pep440(version);
   if (!parsed) {
-    out.status = CheckStatus::error;
-    out.summary = metadata_path + ": pip version \"" + version + "\" is not a PEP 440 version";
-    out.details["pip"] = std::move(pip);
-    out.remediation = "Reinstall pip to rewrite its metadata.";
-    return out;
+    out.details()["pip"] = std::move(pip);
+    out.add(CheckStatus::error,
+            metadata_path + ": pip version \"" + version + "\" is not a PEP 440 version")
+        .fix_by("Reinstall pip to rewrite its metadata:")
+        .run("python3 -m pip install --force-reinstall pip");
+    return std::move(out).finish("cannot read pip's version");
   }
   json advisories = json::array();
   std::vector<std::string> advisory_names;  // the first id of each, for a one-line summary
@@ -225,8 +219,8 @@ CheckOutcome run(const Context& ctx) {
   pip["advisories"] = std::move(advisories);
   const bool apt_managed = found->site_dir == "/usr/lib/python3/dist-packages";
   pip["managed_by_apt"] = apt_managed;
-  out.details["pip"] = std::move(pip);
-  out.details["pip_commands_starting_python3"] = bound;
+  out.details()["pip"] = std::move(pip);
+  out.details()["pip_commands_starting_python3"] = bound;
 
   const std::string headline =
       "pip " + version + " for python3 " + rt.describe() + " in " + found->site_dir;
@@ -240,50 +234,46 @@ CheckOutcome run(const Context& ctx) {
     if (advisory_names.size() > kNamed) {
       named += " and " + std::to_string(advisory_names.size() - kNamed) + " more";
     }
-    warnings.push_back("pip " + version + " lacks fixes for " +
-                       std::to_string(advisory_names.size()) +
-                       (advisory_names.size() == 1 ? " advisory (" : " advisories (") + named +
-                       "; all fixed in " + all_fixed_in + ")");
-    remedies.push_back(apt_managed
-                           ? "This pip belongs to Debian's python3-pip (Debian backports some "
-                             "fixes without changing the version): upgrade it with apt, or use "
-                             "the image's own Python and pip."
-                           : "Upgrade pip: `python3 -m pip install --upgrade pip` in the "
-                             "Dockerfile, or rebuild from a current python image.");
-  }
-  const PipIndexComparison index = compare_pip_with_index(ctx, rt, *parsed);
-  out.details["index_comparison"] = index.note;
-  out.details["index"] = index.details;
-  out.details["index"]["behind_is"] = behind_is;
-  if (index.state == PipIndexComparison::State::failed) {
-    out.details["warnings"] = warnings;
-    out.status = CheckStatus::error;
-    out.summary = "cannot compare pip " + version + " with the package index: " + index.note;
-    out.remediation =
-        "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
-        "reachable from where pycheck runs, then run again.";
-    return out;
-  }
-  if (index.behind && behind_is == "warn") {
-    warnings.push_back(index.note);
-    if (advisory_names.empty()) {
-      remedies.push_back(
-          "Upgrade pip: `python3 -m pip install --upgrade pip` in the "
-          "Dockerfile (the index has " +
-          index.latest + ").");
+    Finding& f =
+        out.warn("pip " + version + " lacks fixes for " + std::to_string(advisory_names.size()) +
+                 (advisory_names.size() == 1 ? " advisory (" : " advisories (") + named +
+                 "; all fixed in " + all_fixed_in + ")");
+    if (apt_managed) {
+      f.fix_by(
+           "This pip belongs to Debian's python3-pip (Debian backports some fixes without "
+           "changing the version): upgrade it with apt, or use the image's own Python and pip.")
+          .run("apt-get update && apt-get install -y --only-upgrade python3-pip");
+    } else {
+      f.fix_by("Upgrade pip in the Dockerfile, or rebuild from a current python image:")
+          .run("python3 -m pip install --upgrade pip");
     }
   }
-  out.details["warnings"] = warnings;
-  if (warnings.empty()) {
-    out.status = CheckStatus::pass;
-    out.summary = headline + "; no known pip advisory applies";
-    if (index.state == PipIndexComparison::State::compared) out.summary += "; " + index.note;
-    return out;
+  const PipIndexComparison index = compare_pip_with_index(ctx, rt, *parsed);
+  out.details()["index_comparison"] = index.note;
+  out.details()["index"] = index.details;
+  out.details()["index"]["behind_is"] = behind_is;
+  if (index.state == PipIndexComparison::State::failed) {
+    out.add(CheckStatus::error,
+            "cannot compare pip " + version + " with the package index: " + index.note)
+        .fix_by(
+            "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
+            "reachable from where pycheck runs, then run again.");
+    return std::move(out).finish("cannot compare pip " + version + " with the package index");
   }
-  out.status = CheckStatus::warn;
-  out.summary = join(warnings, "; ") + " (" + headline + ")";
-  out.remediation = join(remedies, " ");
-  return out;
+  if (index.behind && behind_is == "warn") {
+    out.warn(index.note)
+        .fix_by("Upgrade pip in the Dockerfile (the index has " + index.latest + "):")
+        .run("python3 -m pip install --upgrade pip");
+  }
+  json warnings = json::array();
+  for (const Finding& f : out.findings()) warnings.push_back(f.message);
+  out.details()["warnings"] = std::move(warnings);
+  if (out.empty()) {
+    std::string summary = headline + "; no known pip advisory applies";
+    if (index.state == PipIndexComparison::State::compared) summary += "; " + index.note;
+    return std::move(out).finish(std::move(summary));
+  }
+  return std::move(out).finish(headline);
 }
 
 }  // namespace

@@ -122,8 +122,14 @@ CheckOutcome run(const Context& ctx) {
     if (major == 2 || (major == 3 && minor_number < 5)) {
       out.status = CheckStatus::fail;
       out.summary = label + " reached end of life before 2020";
-      out.remediation = "Move to a supported Python (" + join(supported_minors(today)) +
-                        "): FROM python:<minor>-slim, then rebuild and test.";
+      out.findings.push_back(Finding{out.status,
+                                     out.summary,
+                                     "",
+                                     "",
+                                     "Move to a supported Python (" +
+                                         join(supported_minors(today)) +
+                                         "): FROM python:<minor>-slim, then rebuild and test.",
+                                     {}});
       return out;
     }
     return skip(std::move(out), label + " is not in the end-of-life table (as of " +
@@ -167,12 +173,13 @@ CheckOutcome run(const Context& ctx) {
       out.status = CheckStatus::fail;
       out.summary = label + " reached end of life on " + eol + " (" + in_days(days_left) +
                     "): no more security fixes";
-      out.remediation = remedy;
+      out.findings.push_back(Finding{out.status, out.summary, "", "", remedy, {}});
       return out;
     case EndJudgement::in_window:
       out.status = CheckStatus::warn;
       out.summary = label + " reaches end of life on " + eol + " (" + in_days(days_left) + ")";
-      out.remediation = "Plan the move before " + eol + ". " + remedy;
+      out.findings.push_back(Finding{
+          out.status, out.summary, "", "", "Plan the move before " + eol + ". " + remedy, {}});
       return out;
     case EndJudgement::before_window:
       break;

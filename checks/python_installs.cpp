@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/dist_info.h"
 #include "checks/dpkg_owner.h"
@@ -74,8 +75,7 @@ CheckOutcome run(const Context& ctx) {
     return it == owners->owners.end() || it->second.empty() ? "" : join(it->second, ", ");
   };
 
-  CheckOutcome out;
-  std::vector<std::string> warnings;
+  std::vector<std::string> problems;
   std::vector<std::string> labels;
   json installs = json::array();
   std::string debian_owner;
@@ -90,59 +90,63 @@ CheckOutcome run(const Context& ctx) {
     installs.push_back(std::move(item));
     labels.push_back(label(b, preferred, owner));
     if (!owner.empty() && debian_owner.empty()) debian_owner = owner;
-    for (const std::string& problem : b.problems) warnings.push_back(problem);
+    for (const std::string& problem : b.problems) problems.push_back(problem);
   }
   json venvs = json::array();
   for (const PythonRuntime& v : found.venvs) {
     json item = to_json(v);
     item["runs_as_python3"] = python3.runtime && python3.runtime->identity() == v.identity();
     venvs.push_back(std::move(item));
-    for (const std::string& problem : v.problems) warnings.push_back(problem);
+    for (const std::string& problem : v.problems) problems.push_back(problem);
   }
   const auto python_version = ctx.env.get("PYTHON_VERSION");
-  out.details = {{"installations", std::move(installs)},
-                 {"venvs", std::move(venvs)},
-                 {"python3_on_path", to_json(python3.lookup)},
-                 {"python_version_env", python_version ? json(*python_version) : json(nullptr)},
-                 {"dpkg_database", owners && owners->have_database},
-                 {"discovery_notes", found.problems}};
+  OutcomeBuilder out(
+      {{"installations", std::move(installs)},
+       {"venvs", std::move(venvs)},
+       {"python3_on_path", to_json(python3.lookup)},
+       {"python_version_env", python_version ? json(*python_version) : json(nullptr)},
+       {"dpkg_database", owners && owners->have_database},
+       {"discovery_notes", found.problems}});
 
   if (found.bases.empty()) {
-    out.status = CheckStatus::fail;
-    out.summary =
-        "no CPython installation found (looked for <prefix>/bin/python3.X with "
-        "<prefix>/lib/python3.X/)";
-    out.remediation =
-        "The image's Python lives in /usr/local; rebuild FROM the python image or "
-        "check that /usr/local/bin/python3.X and /usr/local/lib/python3.X exist.";
-    return out;
+    out.fail(
+           "no CPython installation found (looked for <prefix>/bin/python3.X with "
+           "<prefix>/lib/python3.X/)")
+        .breaks("nothing can run Python code")
+        .fix_by(
+            "The image's Python lives in /usr/local: rebuild FROM the python image, or check "
+            "that /usr/local/bin/python3.X and /usr/local/lib/python3.X exist.");
+    return std::move(out).finish("no CPython installation found");
   }
 
-  std::vector<std::string> remedies;
+  const bool image_python =
+      std::any_of(found.bases.begin(), found.bases.end(),
+                  [](const PythonInstall& b) { return b.prefix == "/usr/local"; });
+  const bool debian_beside_image = found.bases.size() > 1 && !debian_owner.empty() && image_python;
+  const bool path_runs_other = preferred_base && preferred_base->prefix != "/usr/local";
+  // Debian's python3 next to the image's is one cause with one fix, whatever it shows as.
+  const std::string debian_cause =
+      "Debian's python3 was installed next to the image's (apt-get install python3, python3-pip, "
+      "python3-dev or a package depending on them)";
   if (found.bases.size() > 1) {
-    warnings.insert(warnings.begin(), std::to_string(found.bases.size()) +
-                                          " base Python installations: " + join(labels, " and "));
-    const bool image_python =
-        std::any_of(found.bases.begin(), found.bases.end(),
-                    [](const PythonInstall& b) { return b.prefix == "/usr/local"; });
-    if (!debian_owner.empty() && image_python) {
-      remedies.push_back(
-          "`apt-get install python3` (or python3-dev, python3-pip, or a package depending on "
-          "them) added Debian's Python in /usr/bin next to the image's in /usr/local/bin. " +
-          (preferred_base && preferred_base->prefix != "/usr/local"
-               ? "This PATH runs " + preferred_base->interpreter + " as python3, not the image's. "
-               : std::string("PATH runs the /usr/local one first. ")) +
-          "Debian's python3-* packages go to /usr/lib/python3/dist-packages, which is not on the "
-          "image Python's sys.path (docker-library/python #31, #174, #610). Purge it if nothing "
-          "needs it "
-          "(apt-get purge --auto-remove " +
-          debian_owner +
-          "), install packages with `python3 -m "
-          "pip`, and build against /usr/local/include/python3.X instead of python3-dev.");
+    Finding& f = out.warn(std::to_string(found.bases.size()) +
+                          " base Python installations: " + join(labels, " and "));
+    if (debian_beside_image) {
+      f.breaks(std::string(path_runs_other ? "PATH runs " + preferred_base->interpreter +
+                                                 ", not the image's python3; "
+                                           : "") +
+               "Debian's python3-* packages go to /usr/lib/python3/dist-packages, which the "
+               "image's Python does not see (docker-library/python #31, #174, #610)")
+          .because(debian_cause)
+          .fix_by(
+              "Purge Debian's Python if nothing needs it, install packages with `python3 -m "
+              "pip`, and build against /usr/local/include/python3.X instead of python3-dev.")
+          .run("apt-get purge --auto-remove " + debian_owner);
     } else {
-      remedies.push_back(
-          "Keep one base Python: remove the ones nothing uses, and start the others by full path "
-          "or through a venv, so PATH order cannot switch interpreters.");
+      f.breaks("PATH order decides which one runs, and each has its own packages")
+          .fix_by(
+              "Keep one base Python: remove the ones nothing uses, and start the others by "
+              "full path or through a venv.");
     }
   }
   if (python_version && preferred_base) {
@@ -155,34 +159,36 @@ CheckOutcome run(const Context& ctx) {
       differs = minor_of(*python_version) != b.minor;
     }
     if (differs) {
-      warnings.push_back("PYTHON_VERSION=" + std::string(*python_version) + " but python3 runs " +
-                         b.version + " (" + b.interpreter + ")");
-      remedies.push_back(
-          "PYTHON_VERSION is the version the image built; put that Python first on PATH, or "
-          "update the ENV if the Python was replaced on purpose.");
+      Finding& f = out.warn("PYTHON_VERSION=" + std::string(*python_version) +
+                            " but python3 runs " + b.version + " (" + b.interpreter + ")");
+      if (debian_beside_image && path_runs_other) {
+        f.because(debian_cause);
+      } else {
+        f.breaks("the image's ENV no longer says which Python runs")
+            .fix_by(
+                "Put the Python the image built first on PATH, or update the ENV if it was "
+                "replaced on purpose.");
+      }
     }
-    out.details["python_version_matches"] = !differs;
+    out.details()["python_version_matches"] = !differs;
   }
-
-  std::string headline = std::to_string(found.bases.size()) + " base Python" +
-                         (found.bases.size() == 1 ? ": " + labels.front() : "") + ", " +
-                         std::to_string(found.venvs.size()) + " venv" +
-                         (found.venvs.size() == 1 ? "" : "s");
-  out.details["warnings"] = warnings;
-  if (warnings.empty()) {
-    out.status = CheckStatus::pass;
-    out.summary = headline;
-    return out;
-  }
-  if (remedies.empty()) {
-    remedies.push_back(
-        "Fix or remove the files named above; pycheck reads them to date the "
+  for (const std::string& problem : problems) {
+    out.warn(problem).fix_by(
+        "Fix or remove the files named; pycheck reads them to date the "
         "installation.");
   }
-  out.status = CheckStatus::warn;
-  out.summary = join(warnings, "; ");
-  out.remediation = join(remedies, " ");
-  return out;
+
+  out.details()["warnings"] = problems;
+  if (found.bases.size() > 1) {
+    return std::move(out).finish(
+        std::to_string(found.bases.size()) + " base Pythons: " +
+        (debian_beside_image ? "Debian's python3 beside the image's" : "PATH order picks one"));
+  }
+  std::string headline = std::to_string(found.bases.size()) + " base Python: " + labels.front() +
+                         ", " + std::to_string(found.venvs.size()) + " venv" +
+                         (found.venvs.size() == 1 ? "" : "s");
+  if (!out.empty()) headline = out.findings().front().message;
+  return std::move(out).finish(std::move(headline));
 }
 
 }  // namespace

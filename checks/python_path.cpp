@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/python_commands.h"
 #include "checks/text.h"
@@ -59,73 +60,74 @@ json capped_path_details(const SearchPath& path, const std::vector<PathProblem>&
   return out;
 }
 
-struct Verdict {
-  std::vector<std::string> warnings;
-  std::vector<std::string> remedies;
-  void warn(std::string message, std::string remedy) {
-    warnings.push_back(std::move(message));
-    for (const std::string& r : remedies) {
-      if (r == remedy) return;
-    }
-    remedies.push_back(std::move(remedy));
-  }
-};
+// What python3's folder is, for commands that name it.
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
+}
 
 bool recognised(const std::optional<PythonRuntime>& rt) { return rt && rt->base; }
 
-void judge_python(const PythonCommand& python, const PythonCommand& python3, Verdict& verdict) {
+void judge_python(const PythonCommand& python, const PythonCommand& python3, OutcomeBuilder& out) {
   if (!python.lookup.found()) {
-    verdict.warn("python is not on PATH (the image links python -> python3)",
-                 "Restore the link: ln -s python3 <python3's folder>/python.");
+    out.warn("python is not on PATH (the image links python -> python3)")
+        .breaks("scripts starting with `#!/usr/bin/env python` fail")
+        .fix_by("Restore the image's link:")
+        .run("ln -s python3 " + folder_of(python3.lookup.candidate) + "/python");
     return;
   }
   if (!recognised(python3.runtime)) return;  // already reported; nothing to compare with
   if (!recognised(python.runtime)) {
-    verdict.warn("python (" + python.lookup.candidate + "): " + python.runtime->base_error,
-                 "Make python a link to python3.");
+    out.warn("python (" + python.lookup.candidate + "): " + python.runtime->base_error)
+        .fix_by("Make python a link to python3.");
     return;
   }
   if (python.runtime->identity() != python3.runtime->identity()) {
-    verdict.warn("python (" + python.lookup.candidate + ") runs " + python.runtime->describe() +
-                     ", python3 runs " + python3.runtime->describe(),
-                 "Make python and python3 the same interpreter: remove or relink " +
-                     python.lookup.candidate + ", or reorder PATH.");
+    out.warn("python (" + python.lookup.candidate + ") runs " + python.runtime->describe() +
+             ", python3 runs " + python3.runtime->describe())
+        .breaks("`python` and `python3` see different packages")
+        .fix_by("Make python and python3 the same interpreter: remove or relink " +
+                python.lookup.candidate + ", or reorder PATH.");
   }
 }
 
 void judge_pip(std::string_view name, const ScriptCommand& pip, const PythonCommand& python3,
-               Verdict& verdict) {
+               OutcomeBuilder& out) {
   if (!pip.lookup.found()) return;  // pip.version reports a missing pip
   const std::string where = std::string(name) + " (" + pip.lookup.candidate + ")";
-  const std::string remedy =
-      "Use `python3 -m pip`, or reinstall pip for python3 (`python3 -m pip install "
-      "--force-reinstall pip`), which rewrites the pip scripts' shebang.";
+  // Reinstalling pip for python3 rewrites the scripts' shebang.
+  auto with_fix = [](Finding& f) {
+    f.breaks("`pip install` may install for another Python than python3")
+        .fix_by(
+            "Use `python3 -m pip`, or reinstall pip for python3, which rewrites the pip "
+            "scripts' shebang:")
+        .run("python3 -m pip install --force-reinstall pip");
+  };
   if (!pip.shebang) {
-    verdict.warn(where + " is not a script pycheck can follow: " + pip.shebang_error, remedy);
+    with_fix(out.warn(where + " is not a script pycheck can follow: " + pip.shebang_error));
     return;
   }
   if (pip.shebang->carriage_return) {
-    verdict.warn(
-        where + " has a CRLF shebang: the kernel looks for \"" + pip.shebang->interpreter + "\\r\"",
-        "Convert the script to LF line ends.");
+    out.warn(where + " has a CRLF shebang: the kernel looks for \"" + pip.shebang->interpreter +
+             "\\r\"")
+        .breaks(std::string(name) + " fails with \"No such file or directory\"")
+        .fix_by("Convert the script to LF line ends:")
+        .run("sed -i 's/\\r$//' " + pip.lookup.candidate);
   }
   if (!pip.interpreter.found()) {
-    verdict.warn(
+    with_fix(out.warn(
         where + " starts " + pip.shebang->python + ", which " +
-            (pip.interpreter.error.empty() ? std::string("does not exist") : pip.interpreter.error),
-        remedy);
+        (pip.interpreter.error.empty() ? std::string("does not exist") : pip.interpreter.error)));
     return;
   }
   if (!recognised(pip.runtime)) {
-    verdict.warn(where + " starts " + pip.interpreter.real_path +
-                     ", not a CPython executable pycheck recognises",
-                 remedy);
+    with_fix(out.warn(where + " starts " + pip.interpreter.real_path +
+                      ", not a CPython executable pycheck recognises"));
     return;
   }
   if (recognised(python3.runtime) && pip.runtime->identity() != python3.runtime->identity()) {
-    verdict.warn(where + " installs into " + pip.runtime->describe() + ", python3 runs " +
-                     python3.runtime->describe(),
-                 remedy);
+    with_fix(out.warn(where + " installs into " + pip.runtime->describe() + ", python3 runs " +
+                      python3.runtime->describe()));
   }
 }
 
@@ -138,7 +140,6 @@ CheckOutcome run(const Context& ctx) {
   const ScriptCommand pip = find_script_command(facts, path, "pip");
   const ScriptCommand pip3 = find_script_command(facts, path, "pip3");
 
-  CheckOutcome out;
   json commands = json::object();
   commands["python3"] = to_json(python3.lookup);
   commands["python3"]["python"] = python3.runtime ? to_json(*python3.runtime) : json(nullptr);
@@ -146,57 +147,57 @@ CheckOutcome run(const Context& ctx) {
   commands["python"]["python"] = python.runtime ? to_json(*python.runtime) : json(nullptr);
   commands["pip"] = to_json(pip);
   commands["pip3"] = to_json(pip3);
-  out.details = {{"path", capped_path_details(path, problems)}, {"commands", std::move(commands)}};
+  OutcomeBuilder out(
+      {{"path", capped_path_details(path, problems)}, {"commands", std::move(commands)}});
 
   if (!python3.lookup.found()) {
-    out.status = CheckStatus::fail;
-    out.summary =
-        python3.lookup.outcome == LookupOutcome::stopped
-            ? "python3 lookup stops at " + python3.lookup.candidate + ": " + python3.lookup.error
-            : "python3 not found on PATH " + path.value +
-                  (path.is_default ? " (PATH unset, glibc default)" : "");
-    out.remediation =
-        "Put the Python's bin folder on PATH (the official image has PATH=/usr/local/bin:...) and "
-        "make sure <bin>/python3 is an executable or a working link to python3.X.";
-    return out;
+    out.fail(python3.lookup.outcome == LookupOutcome::stopped
+                 ? "python3 lookup stops at " + python3.lookup.candidate + ": " +
+                       python3.lookup.error
+                 : "python3 not found on PATH " + path.value +
+                       (path.is_default ? " (PATH unset, glibc default)" : ""))
+        .breaks("`python3` and every script starting with `#!/usr/bin/env python3` fail")
+        .fix_by(
+            "Put the Python's bin folder on PATH (the official image has "
+            "PATH=/usr/local/bin:...) and make sure <bin>/python3 is an executable or a working "
+            "link to python3.X.");
+    return std::move(out).finish("python3 not found on PATH");
   }
 
-  Verdict verdict;
   std::size_t path_warnings = 0;
   for (const PathProblem& p : problems) {
     if (p.warning && ++path_warnings <= kPathWarningsInSummary) {
-      verdict.warn(p.message,
-                   p.kind == PathProblemKind::unset
-                       ? "Set PATH explicitly (the image's is /usr/local/bin:/usr/local/sbin:"
-                         "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)."
-                       : "Remove empty and relative PATH entries (a leading, trailing or doubled "
-                         "':' adds the working directory).");
+      out.warn(p.message).fix_by(
+          p.kind == PathProblemKind::unset
+              ? "Set PATH explicitly (the image's is /usr/local/bin:/usr/local/sbin:"
+                "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)."
+              : "Remove empty and relative PATH entries (a leading, trailing or doubled "
+                "':' adds the working directory).");
     }
   }
   if (path_warnings > kPathWarningsInSummary) {
-    verdict.warnings.push_back(std::to_string(path_warnings - kPathWarningsInSummary) +
-                               " more empty or relative PATH entries (details.path.problems)");
+    out.warn(std::to_string(path_warnings - kPathWarningsInSummary) +
+             " more empty or relative PATH entries (details.path.problems)");
   }
   if (!recognised(python3.runtime)) {
-    verdict.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error,
-                 "Check what python3 is (a wrapper script or shim?) and that it reaches "
-                 "<prefix>/bin/python3.X.");
+    out.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error)
+        .fix_by(
+            "Check what python3 is (a wrapper script or shim?) and that it reaches "
+            "<prefix>/bin/python3.X.");
   }
-  judge_python(python, python3, verdict);
-  judge_pip("pip", pip, python3, verdict);
-  judge_pip("pip3", pip3, python3, verdict);
+  judge_python(python, python3, out);
+  judge_pip("pip", pip, python3, out);
+  judge_pip("pip3", pip3, python3, out);
 
-  out.details["warnings"] = verdict.warnings;
-  const std::string headline = "python3 → " + python3.runtime->describe();
-  if (verdict.warnings.empty()) {
-    out.status = CheckStatus::pass;
-    out.summary = headline;
-    return out;
+  json warnings = json::array();
+  for (const Finding& f : out.findings()) warnings.push_back(f.message);
+  out.details()["warnings"] = std::move(warnings);
+  std::string headline = "python3 → " + python3.runtime->describe();
+  if (!out.empty()) {
+    headline += "; " + std::to_string(out.findings().size()) + " problem" +
+                (out.findings().size() == 1 ? "" : "s") + " with PATH's commands";
   }
-  out.status = CheckStatus::warn;
-  out.summary = join(verdict.warnings, "; ") + " (" + headline + ")";
-  out.remediation = join(verdict.remedies, " ");
-  return out;
+  return std::move(out).finish(std::move(headline));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/extension_modules.h"
 #include "checks/library_resolver.h"
@@ -64,17 +65,7 @@ bool under_dir(std::string_view path, std::string_view dir) {
   return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
 }
 
-CheckOutcome outcome(CheckStatus status, std::string summary, json details = json::object()) {
-  CheckOutcome out;
-  out.status = status;
-  out.summary = std::move(summary);
-  out.details = std::move(details);
-  return out;
-}
-
-CheckOutcome timed_out(const Error& e) {
-  return outcome(CheckStatus::error, "ran out of time: " + e.message);
-}
+CheckOutcome timed_out(const Error& e) { return errored("ran out of time: " + e.message); }
 
 // One lib-dynload module's fate.
 struct ModuleResult {
@@ -189,7 +180,7 @@ CheckOutcome run(const Context& ctx) {
   PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, search_path, "python3");
   if (!python3.lookup.found()) {
-    return outcome(CheckStatus::skip, "python3 not found (see python.path)");
+    return skipped("python3 not found (see python.path)");
   }
   const std::string& exe = python3.lookup.candidate;
   const std::string& real = python3.lookup.real_path;
@@ -202,11 +193,10 @@ CheckOutcome run(const Context& ctx) {
   auto head = ctx.fs.read_head(real, kElfHeadBytes);
   if (!head) {
     if (is_timeout(head.error())) return timed_out(head.error());
-    return outcome(CheckStatus::error, "cannot read python3: " + head.error().message, details);
+    return errored("cannot read python3: " + head.error().message, details);
   }
   if (head->starts_with("#!")) {
-    return outcome(CheckStatus::skip,
-                   "python3 (" + real + ") is a script, not an ELF program: nothing to load",
+    return skipped("python3 (" + real + ") is a script, not an ELF program: nothing to load",
                    details);
   }
   ResolverOptions options;
@@ -216,19 +206,17 @@ CheckOutcome run(const Context& ctx) {
   auto process = resolver.closure(exe);
   if (!process) {
     if (is_timeout(process.error())) return timed_out(process.error());
-    CheckOutcome out =
-        outcome(CheckStatus::fail,
-                "python3 (" + real + ") is not a loadable ELF program: " + process.error().message,
-                details);
-    out.remediation =
-        "Restore python3.X from the image (re-pull or rebuild it): the file is "
-        "damaged or not a program for this system.";
-    return out;
+    OutcomeBuilder out(std::move(details));
+    out.fail("python3 (" + real + ") is not a loadable ELF program: " + process.error().message)
+        .breaks("no Python program runs")
+        .fix_by(
+            "Restore python3.X from the image (re-pull or rebuild it): the file is damaged or "
+            "not a program for this system.");
+    return std::move(out).finish("python3 is not a loadable program");
   }
   const LoadedObject& main = *process->objects.front().object;
   if (main.elf->interpreter && main.elf->interpreter->find("musl") != std::string::npos) {
-    return outcome(CheckStatus::skip,
-                   "python3 is a musl program (" + *main.elf->interpreter +
+    return skipped("python3 is a musl program (" + *main.elf->interpreter +
                        "): pycheck models glibc's loader only",
                    details);
   }
@@ -236,13 +224,13 @@ CheckOutcome run(const Context& ctx) {
 
   // python3 itself: what ld.so needs before main() runs.
   const std::vector<LoadProblem> program = program_problems(*process);
-  std::vector<std::string> warnings;
-  details["libpython"] = judge_libpython(*process, runtime, resolver, &warnings);
+  std::vector<std::string> libpython_warnings;
+  details["libpython"] = judge_libpython(*process, runtime, resolver, &libpython_warnings);
   auto scan = scan_lib_dynload(ctx.fs, runtime, resolver, *process,
                                string_list_param(ctx.params, "expected_unloadable"));
   if (!scan) return timed_out(scan.error());
   std::vector<ModuleResult>& modules = scan->modules;
-  warnings.insert(warnings.end(), scan->warnings.begin(), scan->warnings.end());
+  const std::vector<std::string>& warnings = scan->warnings;
   if (!scan->dir.empty()) details["lib_dynload"] = scan->dir;
   std::set<std::string> libraries = std::move(scan->libraries);
   for (std::size_t i = 1; i < process->objects.size(); ++i) {
@@ -266,10 +254,61 @@ CheckOutcome run(const Context& ctx) {
   // Which Debian package would bring each missing library back.
   const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names, ctx.facts);
   details["missing_packages"] = hints.to_json();
-  std::vector<std::string> failures;
-  for (const LoadProblem& p : program) failures.push_back(p.text + hints.note(p));
+  const std::vector<std::string> install = hints.install_commands();
+  const std::vector<std::string> critical = string_list_param(ctx.params, "critical_modules");
+  OutcomeBuilder out;
+  // A missing library's package is the cause every object needing it shares.
+  auto cause_of = [&](const std::vector<LoadProblem>& problems) {
+    for (const LoadProblem& p : problems) {
+      if (const PackageHint* h = hints.find(p.library); h != nullptr && !h->cause().empty()) {
+        return h->cause();
+      }
+    }
+    return std::string();
+  };
+  auto texts_of = [](const std::vector<LoadProblem>& problems) {
+    std::vector<std::string> texts;
+    for (const LoadProblem& p : problems) texts.push_back(p.text);
+    return texts;
+  };
+  auto add_fix = [&](Finding& f) {
+    if (install.empty()) {
+      f.fix_by("Restore the missing libraries: re-pull or rebuild the image.");
+      return;
+    }
+    f.fix_by(
+        "Reinstall what provides the missing libraries, and mark it manual so that "
+        "apt-get autoremove keeps it:");
+    for (const std::string& c : install) f.run(c);
+  };
 
-  std::vector<std::string> module_warnings, expected_notes, remedies;
+  std::vector<std::string> failures;
+  for (const LoadProblem& p : program) {
+    failures.push_back(p.text);
+    Finding& f = out.fail("python3 (" + real + ") cannot start: " + p.text)
+                     .breaks("no Python program runs")
+                     .because(cause_of({p}));
+    if (install.empty()) {
+      f.fix_by(
+          "Restore the missing libraries: re-pull or rebuild the image (libpython3.X.so.1.0 "
+          "belongs in <prefix>/lib).");
+    } else {
+      add_fix(f);
+    }
+  }
+  for (const std::string& w : libpython_warnings) {
+    out.warn(w)
+        .breaks("python3 runs with another Python's library: crashes or wrong modules")
+        .fix_by(
+            "Run an image whose python3.X carries RUNPATH $ORIGIN/../lib (docker-library/python "
+            "links it so since 2023), or remove the other libpython if nothing needs it "
+            "(apt-get purge libpython3.X).");
+  }
+  for (const std::string& w : warnings) {
+    out.warn(w).fix_by("Make the folder readable, or restore it from the image.");
+  }
+
+  std::vector<std::string> expected_notes, unloadable;
   std::size_t loading = 0;
   json modules_json = json::array();
   for (ModuleResult& m : modules) {
@@ -277,17 +316,22 @@ CheckOutcome run(const Context& ctx) {
       ++loading;
       m.details["status"] = "loads";
     } else {
-      std::vector<std::string> texts;
-      for (const LoadProblem& p : m.problems) {
-        texts.push_back(p.text + (m.expected ? "" : hints.note(p)));
-      }
+      const std::vector<std::string> texts = texts_of(m.problems);
       m.details["status"] = m.expected ? "cannot load (expected)" : "cannot load";
       m.details["problems"] = texts;
       if (m.expected) {
         expected_notes.push_back(m.module + ": " + join(texts, ", "));
       } else {
-        module_warnings.push_back(m.module + ": " + join(texts, ", ") + " — " +
-                                  extension_module_impact(m.module));
+        unloadable.push_back(m.module);
+        const bool is_critical =
+            std::find(critical.begin(), critical.end(), m.module) != critical.end();
+        Finding& f =
+            out.add(is_critical ? CheckStatus::fail : CheckStatus::warn,
+                    m.module + (texts.front().starts_with("cannot ") ? " " : " cannot load: ") +
+                        join(texts, ", "))
+                .breaks(extension_module_impact(m.module))
+                .because(cause_of(m.problems));
+        add_fix(f);
       }
     }
     modules_json.push_back(std::move(m.details));
@@ -296,51 +340,32 @@ CheckOutcome run(const Context& ctx) {
   details["modules_loading"] = loading;
   details["libraries_resolved"] = libraries.size();
   details["expected_unloadable"] = expected_notes;
+  details["critical_modules"] = critical;
   if (!modules_note.empty()) details["modules_note"] = modules_note;
   if (resolver.cache_error()) details["ld_so_cache_error"] = *resolver.cache_error();
-  warnings.insert(warnings.end(), module_warnings.begin(), module_warnings.end());
   details["failures"] = failures;
-  details["warnings"] = warnings;
+  std::vector<std::string> all_warnings = libpython_warnings;
+  all_warnings.insert(all_warnings.end(), warnings.begin(), warnings.end());
+  details["warnings"] = all_warnings;
+  out.details() = std::move(details);
 
-  CheckOutcome out;
-  out.details = std::move(details);
-  const std::string install = hints.install_command();
-  if (!failures.empty()) {
-    out.status = CheckStatus::fail;
-    out.summary = "python3 (" + real + ") cannot start: " + join(failures, "; ");
-    if (!module_warnings.empty()) out.summary += "; " + join(module_warnings, "; ");
-    out.remediation = install.empty() ? "Restore the missing libraries: re-pull or rebuild the "
-                                        "image (libpython3.X.so.1.0 belongs in <prefix>/lib)."
-                                      : install;
-    return out;
+  if (!failures.empty()) return std::move(out).finish("python3 (" + real + ") cannot start");
+  if (!unloadable.empty()) {
+    return std::move(out).finish(std::to_string(unloadable.size()) + " extension module" +
+                                 (unloadable.size() == 1 ? "" : "s") +
+                                 " cannot load: " + join(unloadable, ", "));
   }
+  if (!out.empty()) return std::move(out).finish(out.findings().front().message);
   std::string headline = "python3 and " + std::to_string(loading) + " extension module" +
                          (loading == 1 ? "" : "s") + " load: " + std::to_string(libraries.size()) +
                          " libraries resolved";
   if (!modules_note.empty()) headline += " (" + modules_note + ")";
-  if (warnings.empty()) {
-    out.status = CheckStatus::pass;
-    out.summary = headline;
-    if (!expected_notes.empty()) {
-      out.summary += "; not loadable, as expected: " + join(expected_notes, "; ");
-    }
-    return out;
+  if (!expected_notes.empty()) {
+    std::vector<std::string> names;
+    for (const std::string& n : expected_notes) names.push_back(n.substr(0, n.find(':')));
+    headline += "; " + join(names, ", ") + " not loadable, as expected";
   }
-  out.status = CheckStatus::warn;
-  out.summary = join(warnings, "; ") + " (" + headline + ")";
-  if (!install.empty()) remedies.push_back(install);
-  if (out.details["libpython"].is_object() &&
-      out.details["libpython"].value("own", true) == false) {
-    remedies.push_back(
-        "Run an image whose python3.X carries RUNPATH $ORIGIN/../lib (docker-library/python "
-        "links it so since 2023), or remove the other libpython (apt-get purge "
-        "libpython3.X) if nothing needs it.");
-  }
-  if (remedies.empty()) {
-    remedies.push_back("Restore the missing libraries (re-pull or rebuild the image).");
-  }
-  out.remediation = join(remedies, " ");
-  return out;
+  return std::move(out).finish(std::move(headline));
 }
 
 }  // namespace
@@ -353,7 +378,11 @@ CheckInfo python_shared_libraries_check() {
       run,
       {CheckParam{"expected_unloadable", R"(["_tkinter"])",
                   "lib-dynload modules that may fail to load without a warning (the slim "
-                  "image keeps no Tk, so _tkinter cannot load there by design)"}},
+                  "image keeps no Tk, so _tkinter cannot load there by design)"},
+       CheckParam{"critical_modules", R"(["_ssl", "zlib"])",
+                  "lib-dynload modules whose failure to load fails the check, not just warns: "
+                  "without _ssl there is no https (pip, urllib, requests), without zlib pip "
+                  "cannot unpack wheels and gzip, zipfile and ensurepip fail"}},
       CheckCost::heavy};  // reads and parses about 100 ELF objects
 }
 

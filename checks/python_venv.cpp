@@ -315,22 +315,33 @@ CheckOutcome run(const Context& ctx) {
   out.details["failures"] = verdict.failures;
   out.details["warnings"] = verdict.warnings;
   out.details["notes"] = verdict.notes;
-  const std::string recreate =
-      "Recreate the venv where it will live, on the Python that runs it: " +
-      ("python3 -m venv --clear " + prefix) + ", then reinstall the requirements.";
   if (!verdict.failures.empty()) {
     out.status = CheckStatus::fail;
-    out.summary = "venv " + prefix + " is broken: " + join(verdict.failures, "; ");
-    out.remediation = recreate;
+    out.summary = "venv " + prefix + " is broken";
+    for (const std::string& f : verdict.failures) {
+      out.findings.push_back(Finding{CheckStatus::fail,
+                                     f,
+                                     "",
+                                     "",
+                                     "Recreate the venv where it will live, on the Python that "
+                                     "runs it, then reinstall the requirements:",
+                                     {"python3 -m venv --clear " + prefix}});
+    }
     return out;
   }
   if (!verdict.warnings.empty()) {
     out.status = CheckStatus::warn;
-    out.summary = "venv " + prefix + ": " + join(verdict.warnings, "; ");
-    out.remediation = "Put " + prefix + "/bin first on PATH (ENV PATH=" + prefix +
-                      "/bin:$PATH) so python, python3 and pip all run the venv; reinstall pip "
-                      "in the venv if its script starts another Python (" +
-                      prefix + "/bin/python3 -m pip install --force-reinstall pip).";
+    out.summary = "venv " + prefix + " is half in use";
+    for (const std::string& w : verdict.warnings) {
+      out.findings.push_back(
+          Finding{CheckStatus::warn,
+                  w,
+                  "python, python3 and pip may not all run the venv",
+                  "",
+                  "Put " + prefix + "/bin first on PATH (in a Dockerfile: ENV PATH=" + prefix +
+                      "/bin:$PATH); reinstall pip in the venv if its script starts another Python:",
+                  {prefix + "/bin/python3 -m pip install --force-reinstall pip"}});
+    }
     return out;
   }
   const json& home = out.details["home_interpreter"];

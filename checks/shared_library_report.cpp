@@ -209,6 +209,17 @@ std::string PackageHint::describe() const {
   return out + "; name from pycheck's soname table, no dpkg file list names the library";
 }
 
+std::string PackageHint::cause() const {
+  if (package.empty()) return "";
+  if (source == "dpkg" && (dpkg_state.empty() || dpkg_state == "installed")) {
+    return package + " is installed but " + soname + " was deleted (dpkg lists " +
+           join(listed, ", ") + ")";
+  }
+  if (dpkg_state == kNotInStatus) return package + " is purged or was never installed";
+  if (dpkg_state.empty()) return package + ", which ships " + soname + ", is missing";
+  return package + " is in dpkg state " + dpkg_state;
+}
+
 const PackageHint* PackageHints::find(std::string_view soname) const {
   for (const PackageHint& h : hints) {
     if (h.soname == soname) return &h;
@@ -234,7 +245,7 @@ json PackageHints::to_json() const {
   return out;
 }
 
-std::string PackageHints::install_command() const {
+std::vector<std::string> PackageHints::install_commands() const {
   std::vector<std::string> packages;
   for (const PackageHint& h : hints) {
     if (!h.package.empty() &&
@@ -242,12 +253,10 @@ std::string PackageHints::install_command() const {
       packages.push_back(h.package);
     }
   }
-  if (packages.empty()) return "";
+  if (packages.empty()) return {};
   const std::string names = join(packages, " ");
-  return "Reinstall what provides the missing libraries: apt-get update && apt-get install -y "
-         "--no-install-recommends --reinstall " +
-         names + " && apt-mark manual " + names +
-         " (manual, so that apt-get autoremove keeps them).";
+  return {"apt-get update && apt-get install -y --no-install-recommends --reinstall " + names,
+          "apt-mark manual " + names};
 }
 
 PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,

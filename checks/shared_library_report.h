@@ -64,6 +64,9 @@ struct PackageHint {
   std::vector<std::string> listed;  // dpkg: the paths its .list names
   std::string dpkg_state;           // "installed", "config-files", "not in dpkg's status", ...
   std::string describe() const;     // "Debian package libsqlite3-0 (dpkg lists /usr/lib/...)"
+  // Why the library is missing, said once for every object that needs it:
+  // "libssl3 is purged or was never installed (libssl.so.3 not found)".
+  std::string cause() const;
 };
 
 struct PackageHints {
@@ -72,9 +75,9 @@ struct PackageHints {
   // " (Debian package ...)" for a problem's library, or "".
   std::string note(const LoadProblem& problem) const;
   json to_json() const;
-  // "apt-get update && apt-get install -y --no-install-recommends a b && apt-mark manual a b",
-  // or "" when no package is known.
-  std::string install_command() const;
+  // "apt-get update && apt-get install -y --no-install-recommends --reinstall a b" and
+  // "apt-mark manual a b" (so that autoremove keeps them); none when no package is known.
+  std::vector<std::string> install_commands() const;
 };
 
 // Looks each soname up in dpkg's file lists (in the loader's system folders

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/findings.h"
 #include "checks/check_table.h"
 #include "checks/dpkg_database.h"
 #include "checks/pem_bundle.h"
@@ -37,8 +38,12 @@ constexpr std::size_t kMaxHashLinks = 10000;
 constexpr std::size_t kMaxListed = 50;
 
 constexpr std::string_view kInstallRemedy =
-    "apt-get update && apt-get install -y --no-install-recommends ca-certificates (Alpine: apk "
-    "add ca-certificates); if it is installed, run update-ca-certificates to regenerate the bundle";
+    "Install ca-certificates (Alpine: apk add ca-certificates); if it is installed, "
+    "update-ca-certificates regenerates the bundle:";
+constexpr std::string_view kInstallCommand =
+    "apt-get update && apt-get install -y --no-install-recommends ca-certificates && "
+    "update-ca-certificates";
+constexpr std::string_view kBreaks = "https fails to verify servers: pip, requests, urllib, curl";
 
 // c_rehash / openssl rehash names: 8 lowercase hex digits, '.', a decimal suffix.
 bool is_hash_link_name(std::string_view name) {
@@ -59,10 +64,9 @@ struct TrustStore {
   // fingerprint): each key views the `der` its own entry shares, so it lives
   // as long as the entry.
   std::map<std::string_view, Entry> by_der;
-  std::vector<std::string> failures;  // each makes the check fail; the first is the summary
-  std::string remediation;
+  std::vector<std::string> failures;  // each makes the check fail; the first is the headline
   std::vector<std::string> warnings;  // each makes a passing check warn
-  std::string warn_remediation;
+  std::vector<Finding> findings;      // the failures', then (if none) the warnings' findings
   bool bundle_found = false;
   bool directory_has_links = false;
   DerParseMemo parsed;  // the directory's certificates are mostly the bundle's again
@@ -73,12 +77,20 @@ struct TrustStore {
     }
   }
   void fail(std::string message, std::string_view remedy) {
-    failures.push_back(std::move(message));
-    if (remediation.empty()) remediation = std::string(remedy);
+    failures.push_back(message);
+    add(CheckStatus::fail, std::move(message), remedy).breaks(std::string(kBreaks));
   }
   void warn(std::string message, std::string_view remedy) {
-    warnings.push_back(std::move(message));
-    if (warn_remediation.empty()) warn_remediation = std::string(remedy);
+    warnings.push_back(message);
+    add(CheckStatus::warn, std::move(message), remedy);
+  }
+  Finding& add(CheckStatus severity, std::string message, std::string_view remedy) {
+    Finding& f = findings.emplace_back();
+    f.severity = severity;
+    f.message = std::move(message);
+    f.fix = std::string(remedy);
+    if (remedy == kInstallRemedy) f.run(std::string(kInstallCommand));
+    return f;
   }
 };
 
@@ -290,9 +302,7 @@ CheckOutcome run(const Context& ctx) {
     expired_is = value.is_string() ? value.get<std::string>() : value.dump();
   }
   if (expired_is != "pass" && expired_is != "warn") {
-    outcome.status = CheckStatus::error;
-    outcome.summary = "parameter expired_is must be \"pass\" or \"warn\", not " + expired_is;
-    return outcome;
+    return errored("parameter expired_is must be \"pass\" or \"warn\", not " + expired_is);
   }
 
   TrustStore store;
@@ -353,46 +363,49 @@ CheckOutcome run(const Context& ctx) {
     where += (where.empty() ? "" : " and ") + dir.value("path", std::string());
   }
   if (where.empty()) where = "the configured locations";
+  OutcomeBuilder out(std::move(outcome.details));
+  auto install = [&](std::string message) {
+    out.fail(std::move(message))
+        .breaks(std::string(kBreaks))
+        .fix_by(std::string(kInstallRemedy))
+        .run(std::string(kInstallCommand));
+  };
+  std::string headline;
   if (!store.failures.empty()) {
-    outcome.status = CheckStatus::fail;
-    outcome.summary = store.failures.front();
-    outcome.details["failures"] = store.failures;
-    outcome.remediation = store.remediation;
+    out.details()["failures"] = store.failures;
+    headline = store.failures.front();
   } else if (!store.bundle_found && !store.directory_has_links) {
-    outcome.status = CheckStatus::fail;
-    outcome.summary = "no CA certificate bundle or hashed certificate directory found";
-    outcome.remediation = std::string(kInstallRemedy);
+    headline = "no CA certificate bundle or hashed certificate directory found";
+    install(headline);
   } else if (total == 0) {
-    outcome.status = CheckStatus::fail;
-    outcome.summary = "no parseable CA certificate in " + where;
-    outcome.remediation = std::string(kInstallRemedy);
+    headline = "no parseable CA certificate in " + where;
+    install(headline);
   } else if (expired == total) {
-    outcome.status = CheckStatus::fail;
-    outcome.summary =
-        "all " + std::to_string(total) + " CA certificates in " + where + " have expired";
-    outcome.remediation = std::string(kInstallRemedy);
+    headline = "all " + std::to_string(total) + " CA certificates in " + where + " have expired";
+    install(headline);
   } else {
-    outcome.status = CheckStatus::pass;
-    outcome.summary = std::to_string(total) + " CA certificates from " + where + ", " +
-                      std::to_string(expired) + " expired";
+    headline = std::to_string(total) + " CA certificates from " + where + ", " +
+               std::to_string(expired) + " expired";
     if (unmanaged_bundle) {
       store.warn("the ca-certificates package is not installed, so nothing updates them",
-                 "apt-get update && apt-get install -y --no-install-recommends ca-certificates, "
-                 "then remove the copied bundle from the image build");
+                 "Install it, then remove the copied bundle from the image build:");
+      store.findings.back().run(
+          "apt-get update && apt-get install -y --no-install-recommends ca-certificates");
     }
     if (expired > 0 && expired_is == "warn") {
       store.warn("expired certificates are configured to warn",
-                 "Update the bundle: apt-get update && apt-get install -y ca-certificates (or "
-                 "rebuild the image on a current base)");
+                 "Update the bundle (or rebuild the image on a current base):");
+      store.findings.back().run("apt-get update && apt-get install -y ca-certificates");
     }
-    if (!store.warnings.empty()) {
-      outcome.status = CheckStatus::warn;
-      outcome.summary += "; " + store.warnings.front();
-      outcome.details["warnings"] = store.warnings;
-      outcome.remediation = store.warn_remediation;
+    if (!store.warnings.empty()) out.details()["warnings"] = store.warnings;
+  }
+  // Failures decide; warnings count only when nothing failed.
+  for (Finding& f : store.findings) {
+    if (f.severity == CheckStatus::fail || store.failures.empty()) {
+      out.add(std::move(f));
     }
   }
-  return outcome;
+  return std::move(out).finish(std::move(headline));
 }
 
 }  // namespace

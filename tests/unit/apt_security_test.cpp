@@ -123,7 +123,7 @@ TEST_CASE("apt.security-updates offline: lists in every compression", "[aptsec]"
       CHECK(out.details["sources"][0]["indexes"][0]["verified"] == "sha256");
       CHECK(out.details["signature_verified"] == false);
       CHECK(out.summary.find("3 pending security updates") == 0);
-      CHECK(!out.remediation.empty());
+      CHECK(!out.remediation().empty());
       for (const auto& p : out.details["pending"]) {
         if (p["package"] == "libfoo") CHECK(p["source"] == "foo");
         CHECK(p["suite"] == "bookworm-security");

@@ -63,7 +63,7 @@ TEST_CASE("python.bytecode: the official image ships none, and that is not a fau
   CHECK(out.summary ==
         "stdlib not byte-compiled, as in the official image; `python3 -m compileall -q "
         "/usr/local/lib/python3.11` speeds imports at the cost of about 30 MB");
-  CHECK(out.remediation.empty());
+  CHECK(out.remediation().empty());
   CHECK(out.details["modules"] == kModules);
   CHECK(out.details["compiled"] == 0);
   CHECK(out.details["cache_tag"] == "cpython-311");

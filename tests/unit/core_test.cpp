@@ -97,16 +97,16 @@ TEST_CASE("config params: declared names and types, defaults merged", "[core]") 
 
 namespace {
 
-CheckOutcome passes(const Context&) { return {CheckStatus::pass, "fine", {{"k", "v"}}, ""}; }
-CheckOutcome warns(const Context&) { return {CheckStatus::warn, "meh", json::object(), "do x"}; }
-CheckOutcome fails(const Context&) { return {CheckStatus::fail, "bad", json::object(), "do y"}; }
+CheckOutcome passes(const Context&) { return {CheckStatus::pass, "fine", {{"k", "v"}}, {}}; }
+CheckOutcome warns(const Context&) { return {CheckStatus::warn, "meh", json::object(), {Finding{CheckStatus::warn, "meh", "", "", "do x", {}}}}; }
+CheckOutcome fails(const Context&) { return {CheckStatus::fail, "bad", json::object(), {Finding{CheckStatus::fail, "bad", "", "", "do y", {}}}}; }
 CheckOutcome throws(const Context&) { throw std::runtime_error("boom"); }
 CheckOutcome hangs(const Context&) {
   std::this_thread::sleep_for(3s);
-  return {CheckStatus::pass, "late", json::object(), ""};
+  return {CheckStatus::pass, "late", json::object(), {}};
 }
 CheckOutcome reads_param(const Context& ctx) {
-  return {CheckStatus::pass, ctx.params.at("word").get<std::string>(), json::object(), ""};
+  return {CheckStatus::pass, ctx.params.at("word").get<std::string>(), json::object(), {}};
 }
 
 const CheckInfo kPass{"t.pass", "Passes", "", passes, {}};
@@ -283,17 +283,89 @@ TEST_CASE("text output: verdict first, details and fix only where attention is n
   bad.status = CheckStatus::fail;
   bad.summary = "broken";
   bad.details = {{"path", "/etc/services"}, {"list", {1, 2}}};
-  bad.remediation = "apt-get install netbase";
+  bad.findings.push_back(Finding{CheckStatus::fail, "/etc/services is missing",
+                                 "getservbyname(\"https\") fails", "", "Install netbase:",
+                                 {"apt-get install netbase"}});
   report.checks = {ok, bad};
-  std::string text = render_text(report, false);
+  std::string text = render_text(report, TextOptions{});
   CHECK(text.rfind(verdict_line(report) + "\n", 0) == 0);
-  CHECK(text.find("PASS  a.ok   all good") != std::string::npos);
+  CHECK(text.find("PASS  a.ok   all good\n") != std::string::npos);
+  CHECK(text.find("FAIL  b.bad  broken\n") != std::string::npos);
+  CHECK(text.find("\n        - /etc/services is missing: getservbyname(\"https\") fails\n") !=
+        std::string::npos);
+  CHECK(text.find("\n        fix: Install netbase:\n          apt-get install netbase\n") !=
+        std::string::npos);
+  // No raw details without --verbose; with it, the flat facts that say something.
   CHECK(text.find("hidden") == std::string::npos);
-  CHECK(text.find("path: /etc/services") != std::string::npos);
-  CHECK(text.find("list: [1, 2]") != std::string::npos);
-  CHECK(text.find("fix: apt-get install netbase") != std::string::npos);
+  CHECK(text.find("/etc/services\n") == std::string::npos);
+  const std::string verbose = render_text(report, TextOptions{false, 100, true});
+  CHECK(verbose.find("        path: /etc/services\n") != std::string::npos);
+  CHECK(verbose.find("        list: 1, 2\n") != std::string::npos);
+  CHECK(verbose.find("        hidden: yes\n") != std::string::npos);
   CHECK(text.find("\033[") == std::string::npos);
-  CHECK(render_text(report, true).find("\033[31m") != std::string::npos);
+  CHECK(render_text(report, TextOptions{true, 100, false}).find("\033[31m") != std::string::npos);
+}
+
+TEST_CASE("text output: a shared cause and each command are said once", "[core]") {
+  Report report;
+  CheckResult libs;
+  libs.id = "python.shared-libraries";
+  libs.status = CheckStatus::fail;
+  libs.summary = "2 extension modules cannot load: _ssl, _hashlib";
+  const std::string cause = "libssl3 is purged or was never installed";
+  const std::vector<std::string> reinstall = {"apt-get install -y libssl3", "apt-mark manual libssl3"};
+  libs.findings = {
+      Finding{CheckStatus::fail, "_ssl cannot load: libssl.so.3 not found", "import ssl fails", cause,
+              "Reinstall it:", reinstall},
+      Finding{CheckStatus::warn, "_hashlib cannot load: libcrypto.so.3 not found",
+              "hashlib has no OpenSSL algorithms", cause, "Reinstall it:", reinstall}};
+  CheckResult skipped_check;
+  skipped_check.id = "python.venv";
+  skipped_check.status = CheckStatus::skip;
+  skipped_check.summary = "no virtual environment in use";
+  report.checks = {libs, skipped_check};
+  const std::string text = render_text(report, TextOptions{});
+  auto count = [&](std::string_view needle) {
+    std::size_t n = 0;
+    for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+    return n;
+  };
+  CHECK(count(cause) == 1);
+  CHECK(count("apt-get install -y libssl3") == 1);
+  CHECK(count("apt-mark manual libssl3") == 1);
+  CHECK(count("Reinstall it:") == 1);
+  CHECK(text.find("        - " + cause + ":\n          _ssl cannot load: libssl.so.3 not found: "
+                  "import ssl fails\n          _hashlib") != std::string::npos);
+  // Skips are one closing line, not a line each.
+  CHECK(text.find("\n  skipped: python.venv (no virtual environment in use)\n") != std::string::npos);
+  CHECK(text.find("SKIP") == std::string::npos);
+  CHECK(text.find("pycheck explain ID") != std::string::npos);
+}
+
+TEST_CASE("text output wraps at the width, never inside a word or a command", "[core]") {
+  Report report;
+  CheckResult r;
+  r.id = "x.long";
+  r.status = CheckStatus::warn;
+  r.summary = "a headline";
+  const std::string path = "/very/long/" + std::string(120, 'p');
+  std::string message;
+  for (int i = 0; i < 30; ++i) message += "word" + std::to_string(i) + " ";
+  message += path;
+  const std::string command = "apt-get install -y " + std::string(150, 'c');
+  r.findings = {Finding{CheckStatus::warn, message, "", "", "", {command}}};
+  report.checks = {r};
+  for (std::size_t width : {60u, 100u}) {
+    const std::string text = render_text(report, TextOptions{false, width, false});
+    std::size_t start = text.find('\n') + 1;  // the verdict line is never wrapped
+    for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
+      const std::string line = text.substr(start, end - start);
+      const bool unbreakable = line.find(path) != std::string::npos || line.find(command) != std::string::npos;
+      if (!unbreakable) CHECK(line.size() <= width);
+    }
+    CHECK(text.find("\n          " + command + "\n") != std::string::npos);  // whole, on its own line
+    CHECK(text.find(path) != std::string::npos);                            // the path is not cut
+  }
 }
 
 TEST_CASE("JSON output survives invalid UTF-8 from the inspected system", "[core]") {
@@ -330,7 +402,8 @@ TEST_CASE("JSON output is the dump of report_to_json, byte for byte", "[core][pe
   nested.id = "b.nested";
   nested.status = CheckStatus::fail;
   nested.summary = "tab\there, quote \" and backslash \\ and \xc3\x28 bad UTF-8";
-  nested.remediation = "line one\nline two";
+  nested.findings = {Finding{CheckStatus::fail, "line one\nline two", "breaks", "cause", "fix",
+                             {"cmd \xff"}}};
   nested.duration_ms = 1e-7;
   nested.details = {{"path", "/etc/\xff\xfe"},
                     {"empty_list", json::array()},

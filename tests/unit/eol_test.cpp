@@ -152,7 +152,7 @@ TEST_CASE("python.eol: judged against the injected clock on both sides of each t
     CHECK(out.details["lifecycle"]["end_of_life"] == "2027-10-01");
     CHECK(out.details["table"]["as_of"] == kEolTablesAsOf);
     CHECK(out.details["today"] == c.date);
-    CHECK(out.remediation.empty() == (std::string(c.status) == "pass"));
+    CHECK(out.remediation().empty() == (std::string(c.status) == "pass"));
   }
   auto out = run_at("python.eol", root, env, "2026-11-28");
   CHECK(out.summary == "Python 3.11.15: security fixes only, end of life 2027-10-01 (in 307 days)");
@@ -164,7 +164,7 @@ TEST_CASE("python.eol: judged against the injected clock on both sides of each t
   CHECK(out.summary ==
         "Python 3.11.15 reached end of life on 2027-10-01 (1 day ago): no more "
         "security fixes");
-  CHECK_THAT(out.remediation, Catch::Contains("3.12, 3.13, 3.14, 3.15"));
+  CHECK_THAT(out.remediation(), Catch::Contains("3.12, 3.13, 3.14, 3.15"));
   // warn_months moves the window; a bad value is an error, not a guess.
   CHECK(status_of(run_at("python.eol", root, env, "2027-09-30", {{"warn_months", 0}})) == "pass");
   CHECK(status_of(run_at("python.eol", root, env, "2026-11-28", {{"warn_months", 12}})) == "warn");
@@ -277,7 +277,7 @@ TEST_CASE("os.eol: Debian 12 through regular support, LTS and the end", "[eol]")
   auto warn = run_at("os.eol", root, env, "2028-01-01");
   CHECK_THAT(warn.summary, Catch::Contains("security updates end on 2028-06-30 (in 181 days)"));
   CHECK_THAT(warn.summary, Catch::Contains("in Debian LTS since 2026-07-11"));
-  CHECK_THAT(warn.remediation, Catch::Contains("trixie"));
+  CHECK_THAT(warn.remediation(), Catch::Contains("trixie"));
   auto fail = run_at("os.eol", root, env, "2028-07-01");
   CHECK(fail.summary ==
         "Debian 12 (bookworm, 12.15) reached end of life on 2028-06-30 (1 day "
@@ -333,7 +333,7 @@ TEST_CASE("os.eol: Ubuntu and Alpine", "[eol]") {
               "PRETTY_NAME=\"Alpine Linux v3.21\"\n");
     auto out = run_at("os.eol", root, env, "2026-11-28");
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.remediation, Catch::Contains("alpine3.24"));
+    CHECK_THAT(out.remediation(), Catch::Contains("alpine3.24"));
     root.file("/etc/os-release", "ID=alpine\nVERSION_ID=3.23.3\nPRETTY_NAME=\"Alpine v3.23\"\n");
     CHECK(status_of(run_at("os.eol", root, env, "2026-11-28")) == "pass");
   }

@@ -18,6 +18,7 @@
 #include "checks/locale_archive.h"
 #include "checks/locale_name.h"
 #include "tests/unit/fixture_root.h"
+#include "tests/unit/outcome_text.h"
 
 namespace pycheck {
 namespace {
@@ -504,7 +505,7 @@ TEST_CASE("locale check: LANG=C.UTF-8 passes from Debian's C.utf8 directory", "[
     CHECK(o.details["python"]["legacy_c_locale"] == false);
     CHECK(o.details["python"]["utf8_mode"] == false);
     CHECK(contains(o.summary, "/usr/lib/locale/C.utf8"));
-    CHECK(o.remediation.empty());
+    CHECK(o.remediation().empty());
   }
   // Without it (a root whose libc-bin lacks C.utf8) the same LANG fails.
   FixtureRoot bare;
@@ -606,10 +607,10 @@ TEST_CASE("locale check: a locale that is not installed fails", "[locale]") {
   CheckOutcome o = run_check(root, {{"LANG", "fr_FR.UTF-8"}});
   CHECK(status_of(o) == "fail");
   CHECK(o.summary == "LANG=fr_FR.UTF-8 is not installed");
-  CHECK(contains(o.remediation, "localedef -i fr_FR -f UTF-8 fr_FR.UTF-8"));
-  CHECK(contains(o.remediation, "locale-gen"));
-  CHECK(contains(o.remediation, "C.UTF-8"));
-  CHECK(contains(o.remediation, "locale.Error"));
+  CHECK(contains(o.remediation(), "localedef -i fr_FR -f UTF-8 fr_FR.UTF-8"));
+  CHECK(contains(o.remediation(), "locale-gen"));
+  CHECK(contains(o.remediation(), "C.UTF-8"));
+  CHECK(contains(said(o), "locale.Error"));
   const json& l = o.details["locales"][0];
   CHECK(l["status"] == "missing");
   CHECK(l["missing_categories"].size() == 12);
@@ -638,7 +639,10 @@ TEST_CASE("locale check: a locale that is not installed fails", "[locale]") {
 
   // Two at once.
   CheckOutcome two = run_check(root, {{"LANG", "xx_YY.UTF-8"}, {"LC_TIME", "en_GB.UTF-8"}});
-  CHECK(two.summary == "LANG=xx_YY.UTF-8 is not installed; LC_TIME=en_GB.UTF-8 is not installed");
+  CHECK(two.summary == "2 locale variables name missing locales");
+  REQUIRE(two.findings.size() == 2);
+  CHECK(two.findings[0].message == "LANG=xx_YY.UTF-8 is not installed");
+  CHECK(two.findings[1].message == "LC_TIME=en_GB.UTF-8 is not installed");
 
   // Not a name glibc accepts at all.
   CheckOutcome bad = run_check(root, {{"LANG", "../../etc/passwd"}});
@@ -653,13 +657,13 @@ TEST_CASE("locale check: LANG=C or POSIX warns", "[locale]") {
     CheckOutcome o = run_check(root, {{"LANG", name}});
     CHECK(status_of(o) == "warn");
     CHECK(contains(o.summary, std::string("LANG=") + name));
-    CHECK(contains(o.remediation, "LANG=C.UTF-8"));
+    CHECK(contains(o.remediation(), "LANG=C.UTF-8"));
     CHECK(o.details["python"]["locale_coercion"] == true);
   }
   CheckOutcome all = run_check(root, {{"LC_ALL", "C"}, {"LANG", "C.UTF-8"}});
   CHECK(status_of(all) == "warn");
   CHECK(contains(all.summary, "LC_ALL turns PEP 538 coercion off"));
-  CHECK(contains(all.remediation, "unset LC_ALL"));
+  CHECK(contains(all.remediation(), "unset LC_ALL"));
   CHECK(all.details["python"]["locale_coercion"] == false);
   CHECK(all.details["python"]["utf8_mode"] == true);
 
@@ -681,7 +685,7 @@ TEST_CASE("locale check: an invalid PYTHONUTF8 fails", "[locale]") {
   CheckOutcome o = run_check(root, {{"LANG", "C.UTF-8"}, {"PYTHONUTF8", "yes"}});
   CHECK(status_of(o) == "fail");
   CHECK(contains(o.summary, "PYTHONUTF8=yes"));
-  CHECK_FALSE(o.remediation.empty());
+  CHECK_FALSE(o.remediation().empty());
   CHECK(status_of(run_check(root, {{"LANG", "C.UTF-8"}, {"PYTHONUTF8", "1"}})) == "pass");
   CHECK(status_of(run_check(root, {{"LANG", "C.UTF-8"}, {"PYTHONUTF8", ""}})) == "pass");
 }
@@ -691,8 +695,8 @@ TEST_CASE("locale check: LOCPATH replaces the archive with its directories", "[l
   debian_with_locales(root);
   CheckOutcome o = run_check(root, {{"LANG", "en_US.UTF-8"}, {"LOCPATH", "/opt/locales"}});
   CHECK(status_of(o) == "fail");
-  CHECK(contains(o.summary, "LOCPATH is set"));
-  CHECK(contains(o.remediation, "LOCPATH"));
+  CHECK(contains(said(o), "LOCPATH is set"));
+  CHECK(contains(o.remediation(), "LOCPATH"));
   CHECK(o.details["archive"]["searched"] == false);
   CHECK(o.details["locpath"] == json::array({"/opt/locales", "/usr/lib/locale"}));
 
@@ -712,14 +716,14 @@ TEST_CASE("locale check: a corrupt or unreadable archive is reported and skipped
   root.file("/usr/lib/locale/locale-archive", truncated);
   CheckOutcome o = run_check(root, {{"LANG", "C.UTF-8"}});
   CHECK(status_of(o) == "warn");
-  CHECK(contains(o.summary, "/usr/lib/locale/locale-archive"));
-  CHECK(contains(o.remediation, "locale-gen"));
+  CHECK(contains(said(o), "/usr/lib/locale/locale-archive"));
+  CHECK(contains(o.remediation(), "locale-gen"));
   CHECK(contains(o.details["archive"]["error"].get<std::string>(), "truncated or corrupt"));
 
   CheckOutcome f = run_check(root, {{"LANG", "en_US.UTF-8"}});
   CHECK(status_of(f) == "fail");
-  CHECK(contains(f.summary, "the locale archive is unreadable"));
-  CHECK(contains(f.remediation, "rm /usr/lib/locale/locale-archive"));
+  CHECK(contains(said(f), "the locale archive is unreadable"));
+  CHECK(contains(f.remediation(), "rm /usr/lib/locale/locale-archive"));
 
   root.file("/usr/lib/locale/locale-archive", "just some text\n");
   CheckOutcome g = run_check(root, {{"LANG", "C.UTF-8"}});

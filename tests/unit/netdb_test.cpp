@@ -12,6 +12,7 @@
 
 #include "checks/check_table.h"
 #include "fixture_root.h"
+#include "tests/unit/outcome_text.h"
 
 using namespace pycheck;
 using pycheck::test::FixtureRoot;
@@ -173,7 +174,7 @@ TEST_CASE("net.services: real files pass", "[netdb]") {
   CHECK(out.details["services"]["entries"].get<std::size_t>() ==
         parse_services(read_host_file("/etc/services")).entries.size());
   CHECK(out.details["found"].size() == 4);
-  CHECK(out.remediation.empty());
+  CHECK(out.remediation().empty());
   CHECK(net_services_check().id == "net.services");
 }
 
@@ -183,14 +184,15 @@ TEST_CASE("net.services: a missing file fails", "[netdb]") {
   CheckOutcome out = run_check(root);
   CHECK(out.status == CheckStatus::fail);
   CHECK(out.summary.find("/etc/services is missing") != std::string::npos);
-  CHECK(out.remediation.find("apt-get install") != std::string::npos);
-  CHECK(out.remediation.find("netbase") != std::string::npos);
+  CHECK(out.remediation().find("apt-get install") != std::string::npos);
+  CHECK(out.remediation().find("netbase") != std::string::npos);
 
   FixtureRoot bare;
   out = run_check(bare);
   CHECK(out.status == CheckStatus::fail);
-  CHECK(out.summary.find("/etc/services is missing; /etc/protocols is missing") !=
-        std::string::npos);
+  REQUIRE(out.findings.size() == 2);
+  CHECK(out.findings[0].message == "/etc/services is missing");
+  CHECK(out.findings[1].message == "/etc/protocols is missing");
 }
 
 TEST_CASE("net.services: netbase installed but file deleted suggests force-confmiss", "[netdb]") {
@@ -200,7 +202,7 @@ TEST_CASE("net.services: netbase installed but file deleted suggests force-confm
             "Package: netbase\nStatus: install ok installed\nArchitecture: all\nVersion: 6.4\n");
   const CheckOutcome out = run_check(root);
   CHECK(out.status == CheckStatus::fail);
-  CHECK(out.remediation.find("--force-confmiss") != std::string::npos);
+  CHECK(out.remediation().find("--force-confmiss") != std::string::npos);
   CHECK(out.details["netbase"]["version"] == "6.4");
 }
 
@@ -229,8 +231,8 @@ TEST_CASE("net.services: an empty or all-garbage file fails, naming it", "[netdb
   root.file("/etc/services", garbage).file("/etc/protocols", "");
   const CheckOutcome out = run_check(root);
   CHECK(out.status == CheckStatus::fail);
-  CHECK(out.summary.find("/etc/services has no entries (") != std::string::npos);
-  CHECK(out.summary.find("/etc/protocols has no entries:") != std::string::npos);
+  CHECK(said(out).find("/etc/services has no entries (") != std::string::npos);
+  CHECK(said(out).find("/etc/protocols has no entries") != std::string::npos);
   CHECK(out.details["services"]["malformed_lines"].get<std::size_t>() > 0);
 }
 
@@ -240,12 +242,12 @@ TEST_CASE("net.services: missing or wrong entries warn", "[netdb]") {
       .file("/etc/protocols", "tcp 6 TCP\n");
   const CheckOutcome out = run_check(root);
   CHECK(out.status == CheckStatus::warn);
-  CHECK(out.summary.find("http 80/tcp (line 1 says 8080/tcp)") != std::string::npos);
-  CHECK(out.summary.find("https 443/tcp (missing)") != std::string::npos);
-  CHECK(out.summary.find("udp 17 (missing)") != std::string::npos);
+  CHECK(said(out).find("http 80/tcp (line 1 says 8080/tcp)") != std::string::npos);
+  CHECK(said(out).find("https 443/tcp (missing)") != std::string::npos);
+  CHECK(said(out).find("udp 17 (missing)") != std::string::npos);
   CHECK(out.details["problems"].size() == 3);
   CHECK(out.details["found"].size() == 1);
-  CHECK_FALSE(out.remediation.empty());
+  CHECK_FALSE(out.remediation().empty());
 }
 
 TEST_CASE("net.services: garbage lines are counted, not fatal", "[netdb]") {
@@ -265,7 +267,7 @@ TEST_CASE("net.services: required entries are parameters", "[netdb]") {
   CheckOutcome out = run_check(root, {{"required_services", {"postgresql 5432/tcp"}},
                                       {"required_protocols", json::array()}});
   CHECK(out.status == CheckStatus::warn);
-  CHECK(out.summary.find("postgresql 5432/tcp (missing)") != std::string::npos);
+  CHECK(said(out).find("postgresql 5432/tcp (missing)") != std::string::npos);
 
   out = run_check(root, {{"required_services", {"postgresql"}}});
   CHECK(out.status == CheckStatus::error);

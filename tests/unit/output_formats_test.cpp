@@ -56,7 +56,7 @@ CheckResult result(std::string id, CheckStatus status, std::string summary) {
   r.summary = std::move(summary);
   r.duration_ms = 12.5;
   if (status == CheckStatus::warn || status == CheckStatus::fail || status == CheckStatus::error) {
-    r.remediation = "fix it";
+    r.findings = {Finding{status, "wrong: " + r.summary, "", "", "fix it", {}}};
   }
   return r;
 }
@@ -75,7 +75,7 @@ Report every_status_report() {
                   {"nested", {{"k", {{"x", 1}}}, {".dot", {{"-dash", 2}}}}}};
   report.checks.push_back(warn);
   CheckResult fail = result("c.fail", CheckStatus::fail, kHostile);
-  fail.remediation = kHostile;
+  fail.findings = {Finding{CheckStatus::fail, kHostile, kHostile, kHostile, kHostile, {kHostile}}};
   fail.details = {{"value", kHostile},
                   {kHostile, "hostile key"},
                   {"empty", json::object()},
@@ -243,7 +243,8 @@ TEST_CASE("junit: one testsuite, a testcase per check, hostile text survives exp
   REQUIRE(cases[1]["children"].size() == 1);
   CHECK(cases[1]["children"][0]["tag"] == "system-out");
   const std::string warn_text = cases[1]["children"][0]["text"];
-  CHECK(warn_text.rfind("WARN: a little off\n\nfix: fix it\n\ndetails:\n", 0) == 0);
+  CHECK(warn_text.rfind("WARN: a little off\n\n- wrong: a little off\nfix: fix it\n\ndetails:\n", 0) ==
+        0);
   CHECK(warn_text.find("\"path\": \"/etc/x\"") != std::string::npos);
   // fail: message attribute and body keep every legal character, exactly.
   REQUIRE(cases[2]["children"].size() == 1);
@@ -252,7 +253,8 @@ TEST_CASE("junit: one testsuite, a testcase per check, hostile text survives exp
   CHECK(failure["attrib"]["type"] == "fail");
   CHECK(failure["attrib"]["message"] == hostile_in_xml());
   const std::string body = failure["text"];
-  CHECK(body.rfind(hostile_in_xml() + "\n\nfix: " + hostile_in_xml(), 0) == 0);
+  CHECK(body.rfind(hostile_in_xml() + "\n\n- ", 0) == 0);  // then the finding, on one line
+  CHECK(body.find("\nfix: ") != std::string::npos);
   // skip and error.
   REQUIRE(cases[3]["children"].size() == 1);
   CHECK(cases[3]["children"][0]["tag"] == "skipped");
@@ -310,7 +312,9 @@ TEST_CASE("tap: TAP::Parser reads the plan, ok/not ok, SKIP and YAML diagnostics
   CHECK(tests[2]["ok"] == 0);
   CHECK(tests[2]["yaml"]["severity"] == "fail");
   CHECK(tests[2]["yaml"]["message"] == hostile_as_utf8());
-  CHECK(tests[2]["yaml"]["fix"] == hostile_as_utf8());
+  CHECK(tests[2]["yaml"]["fix"] == hostile_as_utf8() + "\n" + hostile_as_utf8());  // advice, command
+  CHECK(tests[2]["yaml"]["findings"][0]["message"] == hostile_as_utf8());
+  CHECK(tests[2]["yaml"]["findings"][0]["cause"] == hostile_as_utf8());
   CHECK(tests[2]["yaml"]["data"]["value"] == hostile_as_utf8());
   CHECK(tests[2]["yaml"]["data"][hostile_as_utf8()] == "hostile key");
   CHECK(tests[2]["yaml"]["data"]["empty"] == json::object());

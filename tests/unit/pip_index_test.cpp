@@ -18,6 +18,7 @@
 #include "agent/http_client.h"
 #include "checks/pip_config.h"
 #include "tests/unit/local_server.h"
+#include "tests/unit/outcome_text.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
@@ -234,7 +235,7 @@ TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
     CHECK(index["ignored_files"]["requires_python_excludes_this_python"] == 2);
     CHECK(index["index_url_source"] == "PIP_INDEX_URL");
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("pip 24.0 is 3 releases behind 26.2.1 on " +
+    CHECK_THAT(said(out), Catch::Contains("pip 24.0 is 3 releases behind 26.2.1 on " +
                                             server().index("json")));
     CHECK(out.details["index_comparison"] ==
           "pip 24.0 is 3 releases behind 26.2.1 on " + server().index("json"));
@@ -262,7 +263,7 @@ TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
     test::add_image_python(old_root, "3.11.15", "26.2");  // no advisory, one release behind
     auto warned = run_online(old_root, env_with_index(server().index("html")));
     CHECK(status_of(warned) == "warn");
-    CHECK_THAT(warned.remediation, Catch::Contains("the index has 26.2.1"));
+    CHECK_THAT(warned.remediation(), Catch::Contains("the index has 26.2.1"));
     auto passed =
         run_online(old_root, env_with_index(server().index("html")), {{"behind_is", "pass"}});
     CHECK(status_of(passed) == "pass");
@@ -288,10 +289,10 @@ TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pi
     INFO(v.index_root + ": " + out.summary);
     CHECK(status_of(out) == "error");
     CHECK_THAT(out.summary, Catch::StartsWith("cannot compare pip 26.2.1 with the package index"));
-    CHECK_THAT(out.summary, Catch::Contains(server().index(v.index_root) + "/pip/"));
-    CHECK_THAT(out.summary, Catch::Contains(v.reason));
+    CHECK_THAT(said(out), Catch::Contains(server().index(v.index_root) + "/pip/"));
+    CHECK_THAT(said(out), Catch::Contains(v.reason));
     CHECK(out.details["index"]["status"] == "error");
-    CHECK_FALSE(out.remediation.empty());
+    CHECK_FALSE(out.remediation().empty());
   }
   SECTION("credentials in the URL are redacted") {
     std::string url = server().index("status404");
@@ -309,7 +310,7 @@ TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pi
     INFO(out.summary);
     CHECK(status_of(out) == "error");
     CHECK(took < std::chrono::seconds(5));
-    CHECK_THAT(out.summary, Catch::Contains("/slow/pip/"));
+    CHECK_THAT(said(out), Catch::Contains("/slow/pip/"));
   }
 }
 
@@ -356,7 +357,7 @@ TEST_CASE("pip.version --online: which index, from pip's config files", "[pipind
     CHECK(venv.details["index"]["index_url_source"] == "/opt/venv/pip.conf [global]");
     auto base = run_online(root, test::image_env());  // the base python reads /usr/local/pip.conf
     CHECK(status_of(base) == "error");
-    CHECK_THAT(base.summary, Catch::Contains("500"));
+    CHECK_THAT(said(base), Catch::Contains("500"));
   }
   SECTION("PIP_CONFIG_FILE=/dev/null disables files; garbage or FIFO config is an error") {
     root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n");
@@ -369,14 +370,14 @@ TEST_CASE("pip.version --online: which index, from pip's config files", "[pipind
     root.file("/etc/pip.conf", "index-url = nowhere\n");
     auto garbage = run_online(root, test::image_env());
     CHECK(status_of(garbage) == "error");
-    CHECK_THAT(garbage.summary,
+    CHECK_THAT(said(garbage),
                Catch::Contains("/etc/pip.conf: line 1: key outside any [section]"));
 
     std::filesystem::remove(root.host_path("/etc/pip.conf"));
     REQUIRE(::mkfifo(root.host_path("/etc/pip.conf").c_str(), 0644) == 0);
     auto fifo = run_online(root, test::image_env());
     CHECK(status_of(fifo) == "error");
-    CHECK_THAT(fifo.summary, Catch::Contains("/etc/pip.conf"));
+    CHECK_THAT(said(fifo), Catch::Contains("/etc/pip.conf"));
   }
   SECTION("offline: today's result, and a note that the comparison needs --online") {
     root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n");

@@ -4,6 +4,8 @@
 #include <string>
 
 #include "tests/unit/python_image_fixture.h"
+#include "agent/findings.h"
+#include "tests/unit/outcome_text.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -21,7 +23,7 @@ TEST_CASE("python.path: the official image passes", "[python]") {
   INFO(out.summary);
   CHECK(status_of(out) == "pass");
   CHECK(out.summary == "python3 → /usr/local/bin/python3.11 (3.11.15, /usr/local)");
-  CHECK(out.remediation.empty());
+  CHECK(out.remediation().empty());
   const json& py3 = out.details["commands"]["python3"];
   CHECK(py3["path_entry"] == "/usr/local/bin");
   CHECK(py3["real_path"] == "/usr/local/bin/python3.11");
@@ -48,14 +50,14 @@ TEST_CASE("python.path: fail without python3", "[python]") {
     auto out =
         test::run_check("python.path", root, test::image_env("/usr/sbin:/usr/bin:/sbin:/bin"));
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.summary, Catch::Contains("python3 not found on PATH /usr/sbin:/usr/bin"));
-    CHECK_FALSE(out.remediation.empty());
+    CHECK_THAT(said(out), Catch::Contains("python3 not found on PATH /usr/sbin:/usr/bin"));
+    CHECK_FALSE(out.remediation().empty());
   }
   SECTION("PATH unset: glibc's default is searched and said so") {
     Environment env;
     auto out = test::run_check("python.path", root, env);
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.summary, Catch::Contains("PATH unset"));
+    CHECK_THAT(said(out), Catch::Contains("PATH unset"));
     CHECK(out.details["path"]["value"] == "/bin:/usr/bin");
   }
   SECTION("a dangling python3 link") {
@@ -69,7 +71,7 @@ TEST_CASE("python.path: fail without python3", "[python]") {
     root.symlink("/usr/local/bin/python3", "python3");
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.summary, Catch::Contains("stops at /usr/local/bin/python3"));
+    CHECK_THAT(said(out), Catch::Contains("stops at /usr/local/bin/python3"));
   }
 }
 
@@ -80,8 +82,8 @@ TEST_CASE("python.path: warnings", "[python]") {
     std::filesystem::remove(root.host_path("/usr/local/bin/python"));
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::StartsWith("python is not on PATH"));
-    CHECK_THAT(out.remediation, Catch::Contains("ln -s python3"));
+    CHECK_THAT(said(out), Catch::Contains("python is not on PATH"));
+    CHECK_THAT(out.remediation(), Catch::Contains("ln -s python3"));
   }
   SECTION("python is Debian's, python3 the image's") {
     test::add_debian_python(root);
@@ -89,7 +91,7 @@ TEST_CASE("python.path: warnings", "[python]") {
     root.symlink("/usr/bin/python", "python3");  // python-is-python3
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("python (/usr/bin/python) runs /usr/bin/python3.11 "
+    CHECK_THAT(said(out), Catch::Contains("python (/usr/bin/python) runs /usr/bin/python3.11 "
                                             "(3.11.2, /usr)"));
   }
   SECTION("pip bound by shebang to Debian's python") {
@@ -97,10 +99,10 @@ TEST_CASE("python.path: warnings", "[python]") {
     root.file("/usr/local/bin/pip3", test::pip_script("#!/usr/bin/python3"), 0755);
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("pip (/usr/local/bin/pip) installs into "
+    CHECK_THAT(said(out), Catch::Contains("pip (/usr/local/bin/pip) installs into "
                                             "/usr/bin/python3.11 (3.11.2, /usr)"));
-    CHECK_THAT(out.summary, Catch::Contains("pip3 (/usr/local/bin/pip3)"));
-    CHECK_THAT(out.remediation, Catch::Contains("python3 -m pip"));
+    CHECK_THAT(said(out), Catch::Contains("pip3 (/usr/local/bin/pip3)"));
+    CHECK_THAT(out.remediation(), Catch::Contains("python3 -m pip"));
     CHECK(out.details["commands"]["pip"]["interpreter"]["real_path"] == "/usr/bin/python3.11");
   }
   SECTION("pip through env and distlib's sh wrapper, same python: pass") {
@@ -118,7 +120,7 @@ TEST_CASE("python.path: warnings", "[python]") {
     root.file("/usr/local/bin/pip3", test::pip_script("#!/usr/local/bin/python3.10"), 0755);
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary,
+    CHECK_THAT(said(out),
                Catch::Contains("starts /usr/local/bin/python3.10, which does not exist"));
   }
   SECTION("pip is not a script") {
@@ -127,14 +129,14 @@ TEST_CASE("python.path: warnings", "[python]") {
                     "ELF\x02\x01");
     auto out = test::run_check("python.path", root, test::image_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("/usr/local/bin/pip3: no \"#!\" line"));
+    CHECK_THAT(said(out), Catch::Contains("/usr/local/bin/pip3: no \"#!\" line"));
   }
   SECTION("empty and relative PATH entries") {
     auto out = test::run_check("python.path", root,
                                test::image_env("/usr/local/bin:/usr/bin::node_modules/.bin"));
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("PATH entry 3 is empty"));
-    CHECK_THAT(out.summary, Catch::Contains("\"node_modules/.bin\" is relative"));
+    CHECK_THAT(said(out), Catch::Contains("PATH entry 3 is empty"));
+    CHECK_THAT(said(out), Catch::Contains("\"node_modules/.bin\" is relative"));
   }
   SECTION("a venv first on PATH: python3 is the venv, pip of the base differs") {
     root.file("/opt/venv/pyvenv.cfg", "home = /usr/local/bin\nversion = 3.11.15\n")
@@ -155,11 +157,11 @@ TEST_CASE("python.path: warnings", "[python]") {
     auto mixed = test::run_check("python.path", root,
                                  test::image_env("/opt/venv/bin:" + std::string(test::kImagePath)));
     CHECK(status_of(mixed) == "warn");
-    CHECK_THAT(mixed.summary,
+    CHECK_THAT(said(mixed),
                Catch::Contains("pip (/opt/venv/bin/pip) installs into /usr/local/bin/python3.11 "
                                "(3.11.15, venv /opt/venv on /usr/local), python3 runs "
                                "/usr/local/bin/python3.11 (3.11.15, /usr/local)"));
-    CHECK_THAT(mixed.summary, Catch::Contains("python (/opt/venv/bin/python) runs"));
+    CHECK_THAT(said(mixed), Catch::Contains("python (/opt/venv/bin/python) runs"));
   }
 }
 
@@ -200,8 +202,8 @@ TEST_CASE("python.path: a PATH of 10,000 entries gives a report of kilobytes", "
   }
   CHECK(first_missing_listed);
   // The summary names 3 PATH warnings and counts the rest; it stays one short line.
-  CHECK_THAT(out.summary, Catch::Contains("PATH entry 9961 is empty"));
-  CHECK_THAT(out.summary, Catch::Contains("28 more empty or relative PATH entries"));
+  CHECK_THAT(said(out), Catch::Contains("PATH entry 9961 is empty"));
+  CHECK_THAT(said(out), Catch::Contains("28 more empty or relative PATH entries"));
   CHECK(out.summary.size() < 600);
   CHECK(out.details["warnings"].size() == 4);
   CHECK(out.details.dump().size() < path.size() + 32 * 1024);  // was 2 MB
@@ -240,11 +242,13 @@ TEST_CASE("python.installs: Debian's python3 next to the image's", "[python]") {
   auto out = test::run_check("python.installs", root, test::image_env());
   INFO(out.summary);
   CHECK(status_of(out) == "warn");
-  CHECK(out.summary ==
+  CHECK(out.summary == "2 base Pythons: Debian's python3 beside the image's");
+  REQUIRE(out.findings.size() == 1);
+  CHECK(out.findings[0].message ==
         "2 base Python installations: /usr/local/bin/python3.11 (3.11.15, PATH's python3) and "
         "/usr/bin/python3.11 (3.11.2, Debian package python3.11-minimal)");
-  CHECK_THAT(out.remediation, Catch::Contains("apt-get purge --auto-remove python3.11-minimal"));
-  CHECK_THAT(out.remediation, Catch::Contains("#610"));
+  CHECK_THAT(out.remediation(), Catch::Contains("apt-get purge --auto-remove python3.11-minimal"));
+  CHECK_THAT(said(out), Catch::Contains("#610"));
   const json& debian = out.details["installations"][1];
   CHECK(debian["owner_package"] == "python3.11-minimal");
   CHECK(debian["python3_link_owner_package"] == "python3-minimal");
@@ -255,10 +259,14 @@ TEST_CASE("python.installs: Debian's python3 next to the image's", "[python]") {
   SECTION("PATH without /usr/local/bin flips it, and PYTHON_VERSION says so") {
     auto flipped = test::run_check("python.installs", root, test::image_env("/usr/bin:/bin"));
     CHECK(status_of(flipped) == "warn");
-    CHECK_THAT(flipped.summary, Catch::Contains("/usr/bin/python3.11 (3.11.2, PATH's python3"));
+    CHECK_THAT(said(flipped), Catch::Contains("/usr/bin/python3.11 (3.11.2, PATH's python3"));
     CHECK_THAT(
-        flipped.summary,
+        said(flipped),
         Catch::Contains("PYTHON_VERSION=3.11.15 but python3 runs 3.11.2 (/usr/bin/python3.11)"));
+    // One cause, one fix: the drift is Debian's python3 again, not a second remedy.
+    REQUIRE(flipped.findings.size() == 2);
+    CHECK(flipped.findings[0].cause == flipped.findings[1].cause);
+    CHECK(fix_block(flipped.findings).advice.size() == 1);
     CHECK(flipped.details["python_version_matches"] == false);
   }
 }
@@ -288,7 +296,7 @@ TEST_CASE("python.installs: PYTHON_VERSION mismatch, garbage, nothing", "[python
     CHECK(status_of(out) == "warn");
     CHECK(out.summary ==
           "PYTHON_VERSION=3.11.14 but python3 runs 3.11.15 (/usr/local/bin/python3.11)");
-    CHECK_FALSE(out.remediation.empty());
+    CHECK_FALSE(out.remediation().empty());
   }
   SECTION("a pre-release spelled differently is the same version") {
     root.file("/usr/local/include/python3.11/patchlevel.h", test::patchlevel_h("3.11.0rc1", 3, 11));

@@ -52,7 +52,7 @@ json as_json(const CheckOutcome& out) {
   return {{"status", to_string(out.status)},
           {"summary", out.summary},
           {"details", out.details},
-          {"remediation", out.remediation}};
+          {"remediation", out.remediation()}};
 }
 
 }  // namespace

@@ -34,15 +34,15 @@ CheckOutcome slow(const Context&) {
   std::this_thread::sleep_for(15ms);
   --g_running;
   ++g_slow_runs;
-  return {CheckStatus::pass, "slow but fine", json::object(), ""};
+  return {CheckStatus::pass, "slow but fine", json::object(), {}};
 }
 
 // Reports what it could tell: more with the network than without.
 CheckOutcome uses_network(const Context& ctx) {
   ++g_net_calls;
-  if (!ctx.online) return {CheckStatus::skip, "offline: unknown", json::object(), ""};
+  if (!ctx.online) return {CheckStatus::skip, "offline: unknown", json::object(), {}};
   ++g_net_online_calls;
-  return {CheckStatus::warn, "online: 2 pending", json::object(), "upgrade"};
+  return {CheckStatus::warn, "online: 2 pending", json::object(), {Finding{CheckStatus::warn, "online: 2 pending", "", "", "upgrade", {}}}};
 }
 
 // Blocks until the test opens the gate, like a read on a dead NFS mount.
@@ -50,7 +50,7 @@ CheckOutcome blocks(const Context&) {
   ++g_stuck_starts;
   std::unique_lock lock(g_gate_mutex);
   g_gate.wait(lock, [] { return g_gate_open; });
-  return {CheckStatus::pass, "finally", json::object(), ""};
+  return {CheckStatus::pass, "finally", json::object(), {}};
 }
 
 const CheckInfo kSlow{"t.slow", "Slow", "", slow, {}};
@@ -202,7 +202,7 @@ TEST_CASE("serve scheduler: a check stuck from an earlier run is not started aga
   CHECK(stuck->summary.starts_with("still running since 20"));
   CHECK(stuck->summary.ends_with(", not restarted"));
   CHECK(stuck->details.contains("running_since"));
-  CHECK_FALSE(stuck->remediation.empty());
+  CHECK_FALSE(stuck->remediation().empty());
   CHECK(find(*second, "t.slow")->status == CheckStatus::pass);
   CHECK(second->report.checks[1].id == "t.blocks");  // table order kept
   CHECK(g_stuck_starts == 1);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cert_factory.h"
+#include "tests/unit/outcome_text.h"
 #include "checks/check_table.h"
 
 using namespace pycheck;
@@ -64,7 +65,7 @@ TEST_CASE("tls.ca-certificates: expired certificates", "[tls]") {
 
   out = run_check(root, Environment(), utc(2026, 6, 1), {{"expired_is", "warn"}});
   CHECK(out.status == CheckStatus::warn);
-  CHECK_FALSE(out.remediation.empty());
+  CHECK_FALSE(out.remediation().empty());
 
   out = run_check(root, Environment(), utc(2015, 6, 1));  // the clock is injected
   CHECK(out.status == CheckStatus::pass);
@@ -92,7 +93,7 @@ TEST_CASE("tls.ca-certificates: one garbage block fails, as OpenSSL then loads n
     CHECK(out.status == CheckStatus::fail);
     CHECK(out.summary.find("1 of 2 certificate blocks are garbage") != std::string::npos);
     CHECK(out.details["bundle"]["garbage"][0]["block"] == 1);
-    CHECK(out.remediation.find("update-ca-certificates") != std::string::npos);
+    CHECK(out.remediation().find("update-ca-certificates") != std::string::npos);
     // The fact behind the rule: openssl cannot use the bundle at all, though
     // it verifies the same certificate against the clean one.
     const std::string bundle_file = root.host_path(kBundle);
@@ -129,7 +130,7 @@ TEST_CASE("tls.ca-certificates: empty, FIFO, missing", "[tls]") {
     const CheckOutcome out = run_check(root);
     CHECK(out.status == CheckStatus::fail);
     CHECK(out.summary.find("no CA certificate bundle") != std::string::npos);
-    CHECK(out.remediation.find("apt-get install") != std::string::npos);
+    CHECK(out.remediation().find("apt-get install") != std::string::npos);
   }
 }
 
@@ -144,7 +145,7 @@ TEST_CASE("tls.ca-certificates: SSL_CERT_FILE and SSL_CERT_DIR", "[tls]") {
   CheckOutcome out = run_check(root, env);
   CHECK(out.status == CheckStatus::fail);
   CHECK(out.summary == "SSL_CERT_FILE=/opt/corp/missing.pem does not exist");
-  CHECK(out.remediation.find("SSL_CERT_FILE") != std::string::npos);
+  CHECK(out.remediation().find("SSL_CERT_FILE") != std::string::npos);
 
   env.set("SSL_CERT_FILE", "");
   out = run_check(root, env);
@@ -162,9 +163,9 @@ TEST_CASE("tls.ca-certificates: SSL_CERT_FILE and SSL_CERT_DIR", "[tls]") {
   env.set("SSL_CERT_DIR", "/opt/corp/plain");
   out = run_check(root, env);
   CHECK(out.status == CheckStatus::warn);
-  CHECK(out.summary.find("SSL_CERT_DIR entry /opt/corp/plain has no hash links") !=
+  CHECK(said(out).find("SSL_CERT_DIR entry /opt/corp/plain has no hash links") !=
         std::string::npos);
-  CHECK(out.remediation.find("openssl rehash /opt/corp/plain") != std::string::npos);
+  CHECK(out.remediation().find("openssl rehash /opt/corp/plain") != std::string::npos);
 
   env.set("SSL_CERT_DIR", "/opt/corp/certs:/etc/ssl/certs");
   out = run_check(root, env);
@@ -219,10 +220,10 @@ TEST_CASE("tls.ca-certificates: a broken bundle link warns even when the directo
   const CheckOutcome out = run_check(root);
   INFO(out.details.dump(2));
   CHECK(out.status == CheckStatus::warn);
-  CHECK(out.summary.find("/etc/ssl/certs/ca-certificates.crt is a broken link") !=
+  CHECK(said(out).find("/etc/ssl/certs/ca-certificates.crt is a broken link") !=
         std::string::npos);
   CHECK(out.details["bundle"]["dangling_links"][0] == kBundle);
-  CHECK(out.remediation.find("ca-certificates") != std::string::npos);
+  CHECK(out.remediation().find("ca-certificates") != std::string::npos);
 }
 
 TEST_CASE("tls.ca-certificates: the ca-certificates package per dpkg", "[tls]") {
@@ -242,8 +243,8 @@ TEST_CASE("tls.ca-certificates: the ca-certificates package per dpkg", "[tls]") 
       root.file(kBundle, valid).file("/var/lib/dpkg/status", ca_status(status));
       const CheckOutcome out = run_check(root);
       CHECK(out.status == CheckStatus::warn);
-      CHECK(out.summary.find("not installed") != std::string::npos);
-      CHECK(out.remediation.find("apt-get install") != std::string::npos);
+      CHECK(said(out).find("not installed") != std::string::npos);
+      CHECK(out.remediation().find("apt-get install") != std::string::npos);
     }
   }
   SECTION("never installed (distroless status.d without it): warn") {

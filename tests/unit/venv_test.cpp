@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/unit/python_image_fixture.h"
+#include "tests/unit/outcome_text.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -80,7 +81,7 @@ TEST_CASE("python.venv: a healthy venv on the official image passes", "[venv]") 
     CHECK(out.summary ==
           "venv /opt/venv on /usr/local/bin/python3.11 (3.11.15): links resolve, pip is bound to "
           "it");
-    CHECK(out.remediation.empty());
+    CHECK(out.remediation().empty());
     CHECK(out.details["found_by"] == "VIRTUAL_ENV");
     CHECK(out.details["pyvenv_cfg"]["home"] == "/usr/local/bin");
     CHECK(out.details["pyvenv_cfg"]["made_by"] == "venv");
@@ -162,8 +163,8 @@ TEST_CASE("python.venv: broken venvs fail with the reason", "[venv]") {
     auto out = test::run_check("python.venv", root, env);
     INFO(out.summary);
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.summary, Catch::Contains(text));
-    CHECK_THAT(out.remediation, Catch::Contains("python3 -m venv --clear"));
+    CHECK_THAT(said(out), Catch::Contains(text));
+    CHECK_THAT(out.remediation(), Catch::Contains("python3 -m venv --clear"));
     return out;
   };
   SECTION("VIRTUAL_ENV names a folder that is not a venv") {
@@ -234,7 +235,7 @@ TEST_CASE("python.venv: the base image upgraded 3.11 -> 3.12 under an old venv",
   INFO(out.summary);
   CHECK(status_of(out) == "fail");
   CHECK_THAT(
-      out.summary,
+      said(out),
       Catch::Contains("pyvenv.cfg says version 3.11.15 but home's python3 is Python 3.12.13 "
                       "(/usr/local/bin/python3.12): the base Python changed under the venv"));
   CHECK(out.details["home_interpreter"]["real_path"] == "/usr/local/bin/python3.12");
@@ -247,10 +248,10 @@ TEST_CASE("python.venv: half-used venvs warn", "[venv]") {
   SECTION("VIRTUAL_ENV set, but PATH does not start with the venv (activation half done)") {
     auto out = test::run_check("python.venv", root, venv_env(true, test::kImagePath));
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary,
+    CHECK_THAT(said(out),
                Catch::Contains("VIRTUAL_ENV=/opt/venv but PATH's python3 is /usr/local/bin/python3 "
                                "(activation half done"));
-    CHECK_THAT(out.remediation, Catch::Contains("ENV PATH=/opt/venv/bin:$PATH"));
+    CHECK_THAT(out.remediation(), Catch::Contains("ENV PATH=/opt/venv/bin:$PATH"));
   }
   SECTION("python in the venv, python3 outside it") {
     std::filesystem::remove(root.host_path("/opt/venv/bin/python3.11"));
@@ -261,14 +262,14 @@ TEST_CASE("python.venv: half-used venvs warn", "[venv]") {
     auto out = test::run_check("python.venv", root, venv_env(false));
     CHECK(status_of(out) == "warn");
     CHECK(out.details["found_by"] == "python on PATH");
-    CHECK_THAT(out.summary, Catch::Contains("python runs /opt/venv/bin/python (venv /opt/venv) but "
+    CHECK_THAT(said(out), Catch::Contains("python runs /opt/venv/bin/python (venv /opt/venv) but "
                                             "python3 runs /usr/local/bin/python3 (no venv)"));
   }
   SECTION("the venv's pip starts the base Python") {
     root.file("/opt/venv/bin/pip", test::pip_script("#!/usr/local/bin/python3.11"), 0755);
     auto out = test::run_check("python.venv", root, venv_env());
     CHECK(status_of(out) == "warn");
-    CHECK_THAT(out.summary, Catch::Contains("/opt/venv/bin/pip starts /usr/local/bin/python3.11 "
+    CHECK_THAT(said(out), Catch::Contains("/opt/venv/bin/pip starts /usr/local/bin/python3.11 "
                                             "(3.11.15, /usr/local), not this venv's python"));
   }
 }
@@ -310,7 +311,7 @@ TEST_CASE("python.venv: venvs made by this machine's python3 -m venv", "[venv]")
     auto out = test::run_check("python.venv", root, env);
     INFO(out.summary);
     CHECK(status_of(out) == "fail");
-    CHECK_THAT(out.summary, Catch::Contains("/opt/venv/bin/pip and pip3 start " + root.dir()));
-    CHECK_THAT(out.summary, Catch::Contains("the venv was moved or copied after it was made"));
+    CHECK_THAT(said(out), Catch::Contains("/opt/venv/bin/pip and pip3 start " + root.dir()));
+    CHECK_THAT(said(out), Catch::Contains("the venv was moved or copied after it was made"));
   }
 }

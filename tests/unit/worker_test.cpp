@@ -298,7 +298,7 @@ TEST_CASE("worker: the failure report says every check is an error", "[worker]")
   for (const CheckResult& r : report.checks) {
     CHECK(r.status == CheckStatus::error);
     CHECK(r.summary == "no result: the check worker crashed (signal 11, SIGSEGV)");
-    CHECK_FALSE(r.remediation.empty());
+    CHECK_FALSE(r.remediation().empty());
   }
   CHECK(report.exit_code(CheckStatus::fail) == 1);
   CHECK_THAT(verdict_line(report), Catch::StartsWith("pycheck: ERROR"));
