@@ -1,6 +1,7 @@
 // The Python checks on the real root filesystems of tests/integration/build-roots.sh,
 // compared with what the Python inside says when run under chroot. Hidden (needs
-// the roots and root privileges): run with `pycheck_tests "[.python-integration]"`.
+// the roots and root privileges): tests/run-all.sh runs it with
+// `pycheck_tests "[.python-integration]"` once the roots are built.
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
