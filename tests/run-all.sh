@@ -8,6 +8,10 @@
 #   4. hostile roots, stuck filesystems, unprivileged read-only runs, network
 #      faults; a short fuzzing run of every reader;
 #   5. the benchmarks, which print figures and judge nothing.
+# Every cache (the static build's dependencies, the integration roots, the fuzz
+# corpora) lives under PYCHECK_CACHE_DIR (default /var/cache/pycheck), so
+#   git clone . /tmp/x && cd /tmp/x && PYCHECK_CACHE_DIR=$(mktemp -d) bash .ci/run
+# shows that everything works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS

@@ -7,7 +7,7 @@
 # Usage: build-roots.sh [--list | --rebuild]
 #   --list     only print the root paths     --rebuild  ignore the cache
 # Needs root, debootstrap and the machine's Debian mirror; results are cached in
-# ${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots} (see roots.sh):
+# $PYCHECK_CACHE_DIR/roots (default /var/cache/pycheck/roots, see roots.sh):
 #   NAME/  the root   NAME.env  the image's ENV   NAME.key  written last = complete
 # The base is keyed by this script's hash; variants are rebuilt when the base is.
 set -euo pipefail

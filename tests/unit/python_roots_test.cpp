@@ -16,9 +16,10 @@ using namespace pycheck;
 
 namespace {
 
+// As tests/integration/roots.sh has it: $PYCHECK_CACHE_DIR/roots.
 std::string roots_dir() {
-  const char* dir = std::getenv("PYCHECK_ROOTS_DIR");
-  return dir != nullptr ? dir : "/var/cache/pycheck/roots";
+  const char* cache = std::getenv("PYCHECK_CACHE_DIR");
+  return std::string(cache != nullptr && *cache != '\0' ? cache : "/var/cache/pycheck") + "/roots";
 }
 
 std::string slurp(const std::string& path) {
