@@ -275,6 +275,9 @@ variant_venv() {
 variant_no-sqlite() {
   run_in "$1" 'dpkg --purge --force-depends libsqlite3-0; ! python3 -B -c "import sqlite3"'
 }
+variant_no-libssl() {   # libssl3 gone under the interpreter: _ssl and _hashlib cannot load
+  run_in "$1" 'dpkg --purge --force-depends libssl3; ! python3 -B -c "import ssl"'
+}
 variant_apt-lists() { run_in "$1" 'apt-get update'; }   # lists left in place
 
 # Running python in a cached root without -B leaves .pyc files behind; the image
