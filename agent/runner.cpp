@@ -21,13 +21,22 @@ double ms_since(Clock::time_point start) {
 // cores than table order): a thread per check cost more in thread starts and
 // lock contention than the checks themselves. A check that blocks (a hung
 // filesystem) must not hold the others back, so whenever checks wait and none
-// has finished for kStallAfter, one more thread starts: a stuck check costs a
-// thread, not the run.
-constexpr auto kStallAfter = std::chrono::milliseconds(20);
+// has finished for kStallAfter (runner.h), one more thread starts: a stuck
+// check costs a thread, not the run.
 constexpr std::size_t kNotRunning = static_cast<std::size_t>(-1);
+
+class SteadyRunClock final : public RunClock {
+ public:
+  time_point now() const override { return Clock::now(); }
+  void wait_until(std::condition_variable& progress, std::unique_lock<std::mutex>& lock,
+                  time_point until) const override {
+    progress.wait_until(lock, until);
+  }
+};
 
 struct SharedRun {
   std::shared_ptr<RunSetup> setup;
+  std::shared_ptr<const RunClock> clock;  // shared: a stuck thread may use it after the run
   std::mutex mutex;
   std::condition_variable progress;
   std::vector<std::optional<CheckResult>> results;
@@ -92,7 +101,7 @@ void run_pool_thread(const std::shared_ptr<SharedRun>& shared, std::size_t threa
     shared->running[i]->store(false);
     shared->running_on[thread_index] = kNotRunning;
     --shared->remaining;
-    shared->last_progress = Clock::now();
+    shared->last_progress = shared->clock->now();
     shared->progress.notify_all();
   }
 }
@@ -122,12 +131,15 @@ void apply_severity(CheckResult& result, std::optional<CheckStatus> severity) {
 
 RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds timeout) {
   const auto start = Clock::now();
-  const auto deadline = start + timeout;
-  setup->fs.set_deadline(deadline);
+  // Reads stop at the deadline in real time, whichever clock the run follows.
+  setup->fs.set_deadline(start + timeout);
 
   const std::size_t count = setup->checks.size();
   auto shared = std::make_shared<SharedRun>();
   shared->setup = setup;
+  shared->clock = setup->clock ? setup->clock : std::make_shared<SteadyRunClock>();
+  const RunClock& clock = *shared->clock;
+  const auto deadline = clock.now() + timeout;
   shared->results.resize(count);
   shared->remaining = count;
   for (std::size_t i = 0; i < count; ++i) {
@@ -146,15 +158,15 @@ RunOutcome run_checks(std::shared_ptr<RunSetup> setup, std::chrono::milliseconds
     };
     const std::size_t cores = std::max(2u, std::thread::hardware_concurrency());
     while (threads.size() < std::min<std::size_t>(count, cores)) start_thread();
-    shared->last_progress = Clock::now();
-    while (shared->remaining > 0 && Clock::now() < deadline) {
+    shared->last_progress = clock.now();
+    while (shared->remaining > 0 && clock.now() < deadline) {
       const bool waiting = shared->next < count;
       const auto stall_at = shared->last_progress + kStallAfter;
-      shared->progress.wait_until(lock, waiting ? std::min(deadline, stall_at) : deadline);
-      if (shared->next < count && Clock::now() >= shared->last_progress + kStallAfter &&
-          Clock::now() < deadline) {
+      clock.wait_until(shared->progress, lock, waiting ? std::min(deadline, stall_at) : deadline);
+      const auto now = clock.now();
+      if (shared->next < count && now >= shared->last_progress + kStallAfter && now < deadline) {
         start_thread();
-        shared->last_progress = Clock::now();
+        shared->last_progress = clock.now();
       }
     }
     shared->closed = true;

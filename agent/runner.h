@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,23 @@ struct PlannedCheck {
   std::optional<CheckStatus> severity;  // from config: report problems as this status
 };
 
+// Checks run on a few threads; whenever checks wait and none has finished for
+// kStallAfter, one more thread starts (see runner.cpp).
+inline constexpr std::chrono::milliseconds kStallAfter{20};
+
+// The time the runner's deadline and "one more thread" decisions follow: the
+// steady clock, unless a test gives a clock that moves only when told, so what
+// a run does at its deadline never depends on how fast the machine is.
+class RunClock {
+ public:
+  using time_point = std::chrono::steady_clock::time_point;
+  virtual ~RunClock() = default;
+  virtual time_point now() const = 0;
+  // Waits until `progress` is notified or now() reaches `until`; may return early.
+  virtual void wait_until(std::condition_variable& progress, std::unique_lock<std::mutex>& lock,
+                          time_point until) const = 0;
+};
+
 // Everything a run reads. Shared with the check threads, so a thread that
 // outlives the deadline never touches freed memory.
 struct RunSetup {
@@ -35,6 +54,8 @@ struct RunSetup {
   bool online = false;
   std::shared_ptr<const HttpClient> http;
   RunFacts facts;  // what several checks need, worked out once per run
+  // The time the deadline follows; null: the steady clock (tests give their own).
+  std::shared_ptr<const RunClock> clock;
 };
 
 // A check thread still running at the deadline, left behind. Its read may yet

@@ -6,9 +6,10 @@
 #   packaging/build-deps.sh            -> prints the prefix on the last stdout line
 #
 # Environment:
-#   PYCHECK_DEPS_DIR  cache root (default /var/cache/pycheck/deps); the build goes
-#                     to $PYCHECK_DEPS_DIR/<key>, key = hash(this script, Debian
-#                     source versions, TLS backend, arch), so a cached build is reused.
+#   PYCHECK_CACHE_DIR the caches of the build and tests (default /var/cache/pycheck);
+#                     the build goes to $PYCHECK_CACHE_DIR/deps/<key>, key = hash(this
+#                     script, Debian source versions, TLS backend, arch), so a cached
+#                     build is reused.
 #   PYCHECK_TLS       mbedtls (default, the release choice) or openssl (kept so the
 #                     size comparison can be repeated).
 #   PYCHECK_JOBS      parallel make jobs (default: nproc).
@@ -29,7 +30,7 @@
 set -euo pipefail
 
 TLS="${PYCHECK_TLS:-mbedtls}"
-DEPS_DIR="${PYCHECK_DEPS_DIR:-/var/cache/pycheck/deps}"
+DEPS_DIR="${PYCHECK_CACHE_DIR:-/var/cache/pycheck}/deps"
 JOBS="${PYCHECK_JOBS:-$(nproc)}"
 SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
 

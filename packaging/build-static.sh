@@ -7,7 +7,7 @@
 #
 # Environment:
 #   PYCHECK_BUILD_DIR   build directory (default: <repo>/build-static)
-#   PYCHECK_DEPS_DIR    cache of packaging/build-deps.sh (default /var/cache/pycheck/deps)
+#   PYCHECK_CACHE_DIR   caches; packaging/build-deps.sh keeps its build in deps/ there
 #   PYCHECK_TESTS=OFF   skip building the (also static) test executable
 #   PYCHECK_LTO=ON      link-time optimisation (about 3% smaller; off by default)
 #

@@ -21,7 +21,7 @@ from bench_tools import (RootVariant, Table, callgrind, callgrind_top_functions,
 import bench_growth  # noqa: E402
 import bench_size  # noqa: E402
 
-ROOTS_DIR = os.environ.get("PYCHECK_ROOTS_DIR", "/var/cache/pycheck/roots")
+ROOTS_DIR = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
 BASE = os.path.join(ROOTS_DIR, "base")
 BASE_ENV = os.path.join(ROOTS_DIR, "base.env")
 INSIDE_DIR = "/.pycheck-bench"

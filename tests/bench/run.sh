@@ -16,7 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary="$(realpath "${1:-build-static/pycheck}")"
-roots="${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots}"
+# shellcheck source=tests/integration/roots.sh
+source tests/integration/roots.sh
+roots="$ROOTS_DIR"
 
 die() {
   echo "bench: error: $*" >&2
@@ -37,7 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 gcc -static -O2 -o "$tmp/noop" tests/bench/noop.c
 gcc -static -O2 -Wall -Wextra -Werror -o "$tmp/inroot" tests/bench/inroot.c
 
-export BENCH_TMP="$tmp" PYCHECK_ROOTS_DIR="$roots"
+export BENCH_TMP="$tmp"  # and PYCHECK_CACHE_DIR (roots.sh), for bench.py
 # A private mount namespace: the overlays over the cached root (and /proc, /dev
 # inside it) exist only for this run and vanish with it, whatever happens.
 if unshare -m --propagation private true 2>/dev/null; then

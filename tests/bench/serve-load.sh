@@ -10,8 +10,8 @@
 #   SERVE_BENCH_CONNECTIONS  wrk connections (default 64); wrk uses 2 threads
 #   SERVE_BENCH_STRICT=1     exit 1 when a goal is missed (default: report only;
 #                            a busy 2-core machine makes the figures noisy)
-#   PYCHECK_ROOTS            integration roots (default /var/cache/pycheck/roots;
-#                            tests/integration/build-roots.sh makes them)
+#   PYCHECK_CACHE_DIR        caches (default /var/cache/pycheck); the integration
+#                            roots are in roots/ there (tests/integration/build-roots.sh)
 #
 # Goals: >= 20000 req/s and p99 <= 5 ms per endpoint, RSS flat: it grows by at
 # most 2 MiB from after a warm-up to the end (a background run in between moves
@@ -23,7 +23,9 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BINARY="${1:-$SRC/build-static/pycheck}"
 SECONDS_PER_ENDPOINT="${SERVE_BENCH_SECONDS:-15}"
 CONNECTIONS="${SERVE_BENCH_CONNECTIONS:-64}"
-ROOTS="${PYCHECK_ROOTS:-/var/cache/pycheck/roots}"
+# shellcheck source=tests/integration/roots.sh
+source "$SRC/tests/integration/roots.sh"
+ROOTS="$ROOTS_DIR"
 MIN_RPS=20000
 MAX_P99_MS=5
 MAX_RSS_GROWTH_KB=2048

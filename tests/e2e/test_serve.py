@@ -251,13 +251,15 @@ class ServeE2E(unittest.TestCase):
         self.root.remove("/etc/ssl/certs/ca-certificates.crt")
         for _ in range(200):  # requests never run checks, and are not logged
             s.get("/readyz")
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # only against a hang: runs come every second
         while s.get("/readyz")[0] != 503 and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(s.get("/readyz")[0], 503, "a later run did not see the change")
         runs = s.run_lines()
         self.assertGreaterEqual(len(runs), 2)
-        self.assertLessEqual(len(runs), 8)
+        # Far fewer than the requests (a run per request would make 200 or more)
+        # however slow the machine: one run a second.
+        self.assertLess(len(runs), 100)
         self.assertEqual(len(s.lines), len(runs) + 1, s.lines)  # + the "listening on" line
         self.assertRegex(runs[-1], r"^pycheck serve: offline run in \d+ ms: FAIL — ")
 
@@ -276,18 +278,29 @@ class ServeE2E(unittest.TestCase):
     def test_a_slow_client_does_not_block_others(self):
         s = self.serve()
         s.wait_ready()
-        slow = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+        # Half a header, never finished, one more byte every 0.2 s: never idle
+        # for the server's 3 s, so a server that waited for it would answer
+        # nobody else (the requests below would time out), whatever the speed.
+        slow = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        slow.sendall(b"GET /readyz HTTP/1.1\r\nHo")
+        done = threading.Event()
+
+        def trickle():
+            while not done.wait(0.2):
+                slow.sendall(b"o")
+
+        trickler = threading.Thread(target=trickle, daemon=True)
+        trickler.start()
         try:
-            slow.sendall(b"GET /readyz HTTP/1.1\r\nHo")  # half a header, never finished
             for _ in range(20):
-                start = time.monotonic()
                 self.assertEqual(s.get("/readyz")[0], 200)
-                self.assertLess(time.monotonic() - start, 0.5)
-            # The server drops the idle connection after its timeout (3 s).
-            start = time.monotonic()
+            done.set()
+            trickler.join()
+            # Idle now: the server drops it after its timeout (3 s; the socket's
+            # 30 s only bound a server that never does).
             self.assertEqual(slow.recv(100), b"")
-            self.assertLess(time.monotonic() - start, 6)
         finally:
+            done.set()
             slow.close()
 
     def test_sigterm_stops_it_within_a_second_with_status_0(self):

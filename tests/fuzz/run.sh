@@ -12,9 +12,10 @@
 #   build-fuzz/fuzz_elf build-fuzz/artifacts/elf-crash-...   # reproduce one input
 #
 # Settings (environment): FUZZ_SECONDS (20), FUZZ_JOBS (2 targets at a time),
-# FUZZ_TARGETS (default: all), FUZZ_BUILD_DIR (build-fuzz), PYCHECK_ROOTS
-# (/var/cache/pycheck/roots, the integration roots the seeds come from).
-# The corpus in build-fuzz/corpus/<target> is kept between local runs.
+# FUZZ_TARGETS (default: all), FUZZ_BUILD_DIR (build-fuzz), PYCHECK_CACHE_DIR
+# (default /var/cache/pycheck): the seeds come from the integration roots in
+# roots/ there, and the corpus is kept in fuzz/corpus/<target> there, so each
+# run, CI's included, starts from what the earlier ones found.
 # Needs: clang, libclang-rt-14-dev (libFuzzer), cmake, ninja, and the -dev
 # packages the main build uses (mbedTLS, zlib, liblzma, liblz4, libzstd, nlohmann-json).
 set -euo pipefail
@@ -23,6 +24,9 @@ seconds=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-2}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 fuzz_dir=tests/fuzz
+# shellcheck source=tests/integration/roots.sh
+source tests/integration/roots.sh
+corpus_dir=$PYCHECK_CACHE_DIR/fuzz/corpus
 
 echo "== building fuzz targets in $build"
 launcher=()
@@ -87,7 +91,7 @@ for t in $targets; do
 done
 
 run_target() {
-  local t=$1 log=$build/logs/$t.log corpus=$build/corpus/$t rc=0 result
+  local t=$1 log=$build/logs/$t.log corpus=$corpus_dir/$t rc=0 result
   mkdir -p "$corpus" "$build/seeds/$t"
   # shellcheck disable=SC2046
   timeout --kill-after=10 $((seconds + 120)) "$build/fuzz_$t" \

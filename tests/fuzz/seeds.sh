@@ -2,14 +2,16 @@
 # Gathers seed corpora for the fuzz targets into OUT/<target>/ (default
 # build-fuzz/seeds): the small hand-written seeds committed in
 # tests/fuzz/seeds/<target>/, plus real files copied out of the integration
-# roots in /var/cache/pycheck/roots (read-only: files are only read) or, when
+# roots in $PYCHECK_CACHE_DIR/roots (read-only: files are only read) or, when
 # a root or a file is missing there, from this machine's own /etc and /usr.
 # Big files are cut into pieces near the targets' -max_len so that every seed
 # is read whole. Prints where each group of seeds came from.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/../../build-fuzz/seeds}
-roots=${PYCHECK_ROOTS:-/var/cache/pycheck/roots}
+# shellcheck source=tests/integration/roots.sh
+source "$here/../integration/roots.sh"
+roots=$ROOTS_DIR
 # Start afresh (pieces are appended to), but only in a folder this script made.
 if [ -f "$out/.pycheck-fuzz-seeds" ]; then rm -rf "$out"; fi
 mkdir -p "$out"

@@ -7,13 +7,13 @@
 # Usage: build-roots.sh [--list | --rebuild]
 #   --list     only print the root paths     --rebuild  ignore the cache
 # Needs root, debootstrap and the machine's Debian mirror; results are cached in
-# ${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots} (see roots.sh):
+# $PYCHECK_CACHE_DIR/roots (default /var/cache/pycheck/roots, see roots.sh):
 #   NAME/  the root   NAME.env  the image's ENV   NAME.key  written last = complete
-# The base is keyed by this script's hash; variants are rebuilt when the base is.
+# The base is rebuilt when what builds it changes, a variant when the base or
+# its own function does (see "cache keys" below).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
 # shellcheck source=roots.sh
 source "$HERE/roots.sh"
 
@@ -28,7 +28,6 @@ if [ "${1:-}" = --rebuild ]; then REBUILD=1; shift; fi
 
 SUITE=bookworm
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-BASE_KEY="$(sha256sum "$SELF" | cut -c1-16)"   # editing this script rebuilds everything
 # Docker's default PATH with the image's `ENV PATH /usr/local/bin:$PATH` in front,
 # which is why /usr/local/bin appears twice in the real image too.
 IMAGE_PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -276,6 +275,9 @@ variant_venv() {
 variant_no-sqlite() {
   run_in "$1" 'dpkg --purge --force-depends libsqlite3-0; ! python3 -B -c "import sqlite3"'
 }
+variant_no-libssl() {   # libssl3 gone under the interpreter: _ssl and _hashlib cannot load
+  run_in "$1" 'dpkg --purge --force-depends libssl3; ! python3 -B -c "import ssl"'
+}
 variant_apt-lists() { run_in "$1" 'apt-get update'; }   # lists left in place
 
 # Running python in a cached root without -B leaves .pyc files behind; the image
@@ -293,7 +295,21 @@ build_variant() {
   drop_new_pyc "$d" "$ROOTS_DIR/base.key"
   cp "$ROOTS_DIR/base.env" "$d.env"
   "variant_$name" "$d" "$d.env"
-  publish "$name" "$(cat "$ROOTS_DIR/base.key")"
+  publish "$name" "$(variant_key "$name")"
+}
+
+# --- cache keys: what builds a root, not this whole file --------------------------
+# The base (a CPython compile, ~15 min on 2 cores) is keyed by the code and the
+# settings that build it, a variant by the base's key (its build time included)
+# and its own code: editing a variant rebuilds that variant only. declare -f
+# prints a function without its comments (a newer bash may print it differently:
+# that rebuilds once).
+hash16() { sha256sum | cut -c1-16; }
+BASE_KEY="$({ declare -f fetch_source cached_tarball configure_image write_python_build \
+  in_root run_in build_base; printf '%s\n' "$SUITE" "$KEYRING" "$IMAGE_PATH" "$GPG_KEY"; } | hash16)"
+variant_key() {   # variant_key NAME: what NAME.key holds once NAME is up to date
+  printf '%s %s\n' "$(cat "$ROOTS_DIR/base.key")" \
+    "$(declare -f "variant_$1" build_variant drop_new_pyc env_set | hash16)"
 }
 
 main() {
@@ -310,7 +326,7 @@ main() {
         LOG="$ROOTS_DIR/logs/base.log"; : >"$LOG"
         fetch_source; build_base; status=built
       fi
-    elif [ -n "$REBUILD" ] || ! root_ready "$name" || [ "$(cat "$ROOTS_DIR/$name.key")" != "$(cat "$ROOTS_DIR/base.key")" ]; then
+    elif [ -n "$REBUILD" ] || ! root_ready "$name" || [ "$(cat "$ROOTS_DIR/$name.key")" != "$(variant_key "$name")" ]; then
       LOG="$ROOTS_DIR/logs/$name.log"; : >"$LOG"
       build_variant "$name"; status=built
     fi

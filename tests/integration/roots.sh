@@ -1,17 +1,21 @@
-# Sourced helper: where tests/integration/build-roots.sh keeps its root folders.
+# Sourced helper: where the build's and the tests' caches are, and where
+# tests/integration/build-roots.sh keeps its root folders.
 #   source tests/integration/roots.sh
-#   root_path base        -> /var/cache/pycheck/roots/base
-#   root_env  no-netbase  -> /var/cache/pycheck/roots/no-netbase.env  (the image's ENV)
+#   root_path base        -> $PYCHECK_CACHE_DIR/roots/base
+#   root_env  no-netbase  -> $PYCHECK_CACHE_DIR/roots/no-netbase.env  (the image's ENV)
 #   root_ready venv && echo built
 #   root_exec base python3 -B -c 'import ssl'   (needs root)
 # shellcheck shell=bash
 
-export ROOTS_DIR="${PYCHECK_ROOTS_DIR:-/var/cache/pycheck/roots}"
+# The one cache setting: deps/ (packaging/build-deps.sh), roots/ (here) and
+# fuzz/ (tests/fuzz/run.sh) all live under it.
+export PYCHECK_CACHE_DIR="${PYCHECK_CACHE_DIR:-/var/cache/pycheck}"
+export ROOTS_DIR="$PYCHECK_CACHE_DIR/roots"
 
 # shellcheck disable=SC2034  # used by scripts that source this file
 # "base" stands in for python:3.11-slim-bookworm; the others are variants of it.
 ROOT_NAMES=(base debian-python3 no-ca-certificates no-netbase missing-locale
-            with-locales venv no-sqlite apt-lists)
+            with-locales venv no-sqlite no-libssl apt-lists)
 
 root_path() { printf '%s/%s\n' "$ROOTS_DIR" "$1"; }
 root_env()  { printf '%s/%s.env\n' "$ROOTS_DIR" "$1"; }

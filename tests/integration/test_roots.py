@@ -27,7 +27,7 @@ import unittest
 import urllib.request
 
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build-static/pycheck"
-ROOTS_DIR = os.environ.get("PYCHECK_ROOTS_DIR", "/var/cache/pycheck/roots")
+ROOTS_DIR = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
 ONLY = sys.argv[2:]
 INSIDE = "/.pycheck-test/pycheck"
 

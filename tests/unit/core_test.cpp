@@ -11,6 +11,7 @@
 #include "agent/runner.h"
 #include "checks/check_table.h"
 #include "tests/unit/fixture_root.h"
+#include "tests/unit/runner_test_support.h"
 
 using namespace pycheck;
 using namespace std::chrono_literals;
@@ -101,10 +102,6 @@ CheckOutcome passes(const Context&) { return {CheckStatus::pass, "fine", {{"k", 
 CheckOutcome warns(const Context&) { return {CheckStatus::warn, "meh", json::object(), {Finding{CheckStatus::warn, "meh", "", "", "do x", {}}}}; }
 CheckOutcome fails(const Context&) { return {CheckStatus::fail, "bad", json::object(), {Finding{CheckStatus::fail, "bad", "", "", "do y", {}}}}; }
 CheckOutcome throws(const Context&) { throw std::runtime_error("boom"); }
-CheckOutcome hangs(const Context&) {
-  std::this_thread::sleep_for(3s);
-  return {CheckStatus::pass, "late", json::object(), {}};
-}
 CheckOutcome reads_param(const Context& ctx) {
   return {CheckStatus::pass, ctx.params.at("word").get<std::string>(), json::object(), {}};
 }
@@ -113,11 +110,14 @@ const CheckInfo kPass{"t.pass", "Passes", "", passes, {}};
 const CheckInfo kWarn{"t.warn", "Warns", "", warns, {}};
 const CheckInfo kFail{"t.fail", "Fails", "", fails, {}};
 const CheckInfo kThrow{"t.throw", "Throws", "", throws, {}};
-const CheckInfo kHang{"t.hang", "Hangs", "", hangs, {}};
+const CheckInfo kHang{"t.hang", "Hangs", "", test::HangGate::hang, {}};
 const CheckInfo kParam{"t.param", "Param", "", reads_param, {{"word", "\"hello\"", ""}}};
 
+// The run's clock stands still until the test moves it: a run ends when its
+// checks are done, or when the test has moved the clock past the deadline.
 std::shared_ptr<RunSetup> setup_for(const test::FixtureRoot& root,
-                                    std::initializer_list<const CheckInfo*> checks) {
+                                    std::initializer_list<const CheckInfo*> checks,
+                                    std::shared_ptr<test::ManualClock> clock = nullptr) {
   auto setup = std::make_shared<RunSetup>(root.fs(), Environment{});
   for (const CheckInfo* c : checks) {
     PlannedCheck p;
@@ -125,8 +125,14 @@ std::shared_ptr<RunSetup> setup_for(const test::FixtureRoot& root,
     p.params = effective_params(*c, Config{});
     setup->checks.push_back(p);
   }
+  setup->clock = clock ? clock : std::make_shared<test::ManualClock>();
   return setup;
 }
+
+// How many threads a run starts with (runner.cpp: one per core, at least 2).
+int first_threads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
+
+using BackgroundRun = test::InBackground<RunOutcome>;
 
 }  // namespace
 
@@ -144,51 +150,86 @@ TEST_CASE("runner: results in table order, exceptions become errors", "[core]") 
   CHECK(outcome.report.overall() == CheckStatus::error);
 }
 
-TEST_CASE("runner: a check stuck past the deadline is an error and the run returns on time",
+TEST_CASE("runner: a check stuck past the deadline is an error and the run returns at it",
           "[core]") {
+  // As many stuck checks as the first threads after t.pass: the last one starts
+  // on t.pass's thread, so once all have started t.pass's result is in.
   test::FixtureRoot root;
-  const auto start = std::chrono::steady_clock::now();
-  auto outcome = run_checks(setup_for(root, {&kPass, &kHang}), 200ms);
-  const auto took = std::chrono::steady_clock::now() - start;
-  CHECK(took < 450ms);
-  CHECK(outcome.abandoned_checks == 1);
-  REQUIRE(outcome.report.checks.size() == 2);
+  test::HangGate gate;
+  auto clock = std::make_shared<test::ManualClock>();
+  auto setup = setup_for(root, {&kPass}, clock);
+  for (int i = 0; i < first_threads(); ++i) setup->checks.push_back({&kHang, {}, {}});
+  BackgroundRun run(clock, [=] { return run_checks(setup, 200ms); });
+  REQUIRE(gate.started(first_threads()));
+  CHECK_FALSE(run.returned());  // the deadline has not come
+  clock->advance(200ms);
+  REQUIRE(run.returned(test::kHangGuard));  // returned at the deadline, checks still stuck
+  RunOutcome outcome = run.get();
+  CHECK(outcome.abandoned_checks == first_threads());
+  REQUIRE(outcome.report.checks.size() == static_cast<std::size_t>(first_threads()) + 1);
   CHECK(outcome.report.checks[0].status == CheckStatus::pass);
   CHECK(outcome.report.checks[1].status == CheckStatus::error);
-  CHECK(outcome.report.checks[1].summary.find("timed out") != std::string::npos);
+  CHECK(outcome.report.checks[1].summary == "timed out: still running after 200 ms");
 }
 
 TEST_CASE("runner: checks stuck ahead of the others do not hold them back", "[core]") {
-  // More stuck checks than the pool has threads, all first in table order:
-  // the runner must start more threads for the checks behind them.
+  // More stuck checks than the pool has threads, all first in table order: the
+  // runner must start more threads for the checks behind them, one per stall.
+  // The last check hangs too: it starts on the thread that ran the three
+  // before it, so once it has started their results are in.
   test::FixtureRoot root;
-  const auto start = std::chrono::steady_clock::now();
-  auto outcome = run_checks(
-      setup_for(root, {&kHang, &kHang, &kHang, &kHang, &kHang, &kPass, &kWarn, &kParam}), 1s);
-  CHECK(std::chrono::steady_clock::now() - start < 1300ms);
-  REQUIRE(outcome.report.checks.size() == 8);
-  CHECK(outcome.abandoned_checks == 5);
-  CHECK(outcome.abandoned.size() == 5);
-  for (std::size_t i = 0; i < 5; ++i) {
+  test::HangGate gate;
+  auto clock = std::make_shared<test::ManualClock>();
+  const int stuck = first_threads() + 3;
+  auto setup = setup_for(root, {}, clock);
+  for (int i = 0; i < stuck; ++i) setup->checks.push_back({&kHang, {}, {}});
+  for (const CheckInfo* c : {&kPass, &kWarn, &kParam, &kHang}) {
+    setup->checks.push_back({c, effective_params(*c, Config{}), {}});
+  }
+  BackgroundRun run(clock, [=] { return run_checks(setup, 1s); });
+  REQUIRE(gate.started(first_threads()));
+  for (int n = first_threads() + 1; n <= stuck + 1; ++n) {
+    REQUIRE(clock->runner_looked_again());
+    CHECK(gate.started_now() == n - 1);  // no stall yet: no new thread
+    clock->advance(kStallAfter);         // no check finished meanwhile: one more thread
+    REQUIRE(gate.started(n));
+  }
+  CHECK_FALSE(run.returned());
+  clock->advance(1s);
+  REQUIRE(run.returned(test::kHangGuard));
+  RunOutcome outcome = run.get();
+  REQUIRE(outcome.report.checks.size() == static_cast<std::size_t>(stuck) + 4);
+  CHECK(outcome.abandoned_checks == stuck + 1);
+  CHECK(outcome.abandoned.size() == static_cast<std::size_t>(stuck) + 1);
+  for (int i = 0; i < stuck; ++i) {
     CHECK(outcome.report.checks[i].summary.starts_with("timed out: still running"));
     CHECK(outcome.abandoned[i].still_running());
   }
-  CHECK(outcome.report.checks[5].status == CheckStatus::pass);
-  CHECK(outcome.report.checks[6].status == CheckStatus::warn);
-  CHECK(outcome.report.checks[7].summary == "hello");
+  CHECK(outcome.report.checks[stuck].status == CheckStatus::pass);
+  CHECK(outcome.report.checks[stuck + 1].status == CheckStatus::warn);
+  CHECK(outcome.report.checks[stuck + 2].summary == "hello");
+  gate.release();
+  CHECK(test::eventually([&] { return !outcome.abandoned[0].still_running(); }));
 }
 
 TEST_CASE("runner: a check never started by the deadline is an error, not abandoned", "[core]") {
-  // As many stuck checks as the first threads, a deadline shorter than the
-  // wait before one more thread starts: the last check never starts.
+  // As many stuck checks as the first threads, and the deadline comes before
+  // the wait after which one more thread starts: the last check never starts.
+  static_assert(5ms < kStallAfter);
   test::FixtureRoot root;
-  const std::size_t first_threads = std::max(2u, std::thread::hardware_concurrency());
-  auto setup = setup_for(root, {});
-  for (std::size_t i = 0; i < first_threads; ++i) setup->checks.push_back({&kHang, {}, {}});
+  test::HangGate gate;
+  auto clock = std::make_shared<test::ManualClock>();
+  auto setup = setup_for(root, {}, clock);
+  for (int i = 0; i < first_threads(); ++i) setup->checks.push_back({&kHang, {}, {}});
   setup->checks.push_back({&kPass, {}, {}});
-  auto outcome = run_checks(setup, 5ms);
-  REQUIRE(outcome.report.checks.size() == first_threads + 1);
-  CHECK(outcome.abandoned_checks == static_cast<int>(first_threads));
+  BackgroundRun run(clock, [=] { return run_checks(setup, 5ms); });
+  REQUIRE(gate.started(first_threads()));
+  REQUIRE(clock->runner_looked_again());  // with every thread stuck, and no stall yet
+  clock->advance(5ms);
+  REQUIRE(run.returned(test::kHangGuard));
+  RunOutcome outcome = run.get();
+  REQUIRE(outcome.report.checks.size() == static_cast<std::size_t>(first_threads()) + 1);
+  CHECK(outcome.abandoned_checks == first_threads());
   const CheckResult& last = outcome.report.checks.back();
   CHECK(last.status == CheckStatus::error);
   CHECK(last.summary == "timed out: not started within 5 ms");

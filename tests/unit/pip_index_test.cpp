@@ -303,14 +303,14 @@ TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pi
     CHECK_THAT(out.details.dump(), !Catch::Contains("s3cret"));
   }
   SECTION("a slow index times out within the deadline") {
-    const auto start = std::chrono::steady_clock::now();
+    // The index answers after 10 s: a deadline not kept shows as an answer.
     auto out = run_online(root, env_with_index(server().index("slow")), json::object(),
                           std::chrono::milliseconds(1500));
-    const auto took = std::chrono::steady_clock::now() - start;
     INFO(out.summary);
     CHECK(status_of(out) == "error");
-    CHECK(took < std::chrono::seconds(5));
     CHECK_THAT(said(out), Catch::Contains("/slow/pip/"));
+    CHECK_THAT(said(out), Catch::Contains("timed out after"));
+    CHECK_THAT(said(out), Catch::Contains("the deadline"));
   }
 }
 

@@ -1,6 +1,7 @@
 // The Python checks on the real root filesystems of tests/integration/build-roots.sh,
 // compared with what the Python inside says when run under chroot. Hidden (needs
-// the roots and root privileges): run with `pycheck_tests "[.python-integration]"`.
+// the roots and root privileges): tests/run-all.sh runs it with
+// `pycheck_tests "[.python-integration]"` once the roots are built.
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -15,9 +16,10 @@ using namespace pycheck;
 
 namespace {
 
+// As tests/integration/roots.sh has it: $PYCHECK_CACHE_DIR/roots.
 std::string roots_dir() {
-  const char* dir = std::getenv("PYCHECK_ROOTS_DIR");
-  return dir != nullptr ? dir : "/var/cache/pycheck/roots";
+  const char* cache = std::getenv("PYCHECK_CACHE_DIR");
+  return std::string(cache != nullptr && *cache != '\0' ? cache : "/var/cache/pycheck") + "/roots";
 }
 
 std::string slurp(const std::string& path) {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <latch>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,12 +17,16 @@ TEST_CASE("RunFacts computes a fact once for all threads that ask", "[run_facts]
   RunFacts facts;
   std::atomic<int> computed{0};
   std::vector<std::shared_ptr<const std::string>> seen(8);
+  // The computation ends only once every thread is about to ask: computations
+  // that ran side by side would each wait here, and all count.
+  std::latch asking(static_cast<std::ptrdiff_t>(seen.size()));
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < seen.size(); ++i) {
     threads.emplace_back([&, i] {
+      asking.count_down();
       seen[i] = facts.get<std::string>("dpkg", [&] {
         ++computed;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // others wait meanwhile
+        asking.wait();
         return std::string("database");
       });
     });

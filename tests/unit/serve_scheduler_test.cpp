@@ -4,11 +4,10 @@
 #include "agent/serve_scheduler.h"
 
 #include <catch2/catch.hpp>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "tests/unit/fixture_root.h"
+#include "tests/unit/runner_test_support.h"
 
 using namespace pycheck;
 using namespace std::chrono_literals;
@@ -21,17 +20,13 @@ std::atomic<int> g_max_running{0};  // the most ever seen at once
 std::atomic<int> g_slow_runs{0};
 std::atomic<int> g_net_calls{0};
 std::atomic<int> g_net_online_calls{0};
-std::atomic<int> g_stuck_starts{0};
-std::mutex g_gate_mutex;
-std::condition_variable g_gate;
-bool g_gate_open = false;
 
 CheckOutcome slow(const Context&) {
   int now = ++g_running;
   int seen = g_max_running.load();
   while (now > seen && !g_max_running.compare_exchange_weak(seen, now)) {
   }
-  std::this_thread::sleep_for(15ms);
+  std::this_thread::sleep_for(15ms);  // long enough that overlapping runs would show
   --g_running;
   ++g_slow_runs;
   return {CheckStatus::pass, "slow but fine", json::object(), {}};
@@ -45,17 +40,9 @@ CheckOutcome uses_network(const Context& ctx) {
   return {CheckStatus::warn, "online: 2 pending", json::object(), {Finding{CheckStatus::warn, "online: 2 pending", "", "", "upgrade", {}}}};
 }
 
-// Blocks until the test opens the gate, like a read on a dead NFS mount.
-CheckOutcome blocks(const Context&) {
-  ++g_stuck_starts;
-  std::unique_lock lock(g_gate_mutex);
-  g_gate.wait(lock, [] { return g_gate_open; });
-  return {CheckStatus::pass, "finally", json::object(), {}};
-}
-
 const CheckInfo kSlow{"t.slow", "Slow", "", slow, {}};
 const CheckInfo kNet{"t.net", "Network", "", uses_network, {}};
-const CheckInfo kBlocks{"t.blocks", "Blocks", "", blocks, {}};
+const CheckInfo kBlocks{"t.blocks", "Blocks", "", test::HangGate::hang, {}};
 
 SchedulerOptions options_for(std::initializer_list<const CheckInfo*> checks) {
   SchedulerOptions options;
@@ -70,12 +57,18 @@ SchedulerOptions options_for(std::initializer_list<const CheckInfo*> checks) {
   return options;
 }
 
-SetupFactory factory_for(const test::FixtureRoot& root) {
-  return [&root](bool online, std::chrono::milliseconds) -> Result<std::shared_ptr<RunSetup>> {
-    auto setup = std::make_shared<RunSetup>(root.fs(), Environment{});
-    setup->online = online;
-    return setup;
-  };
+// Every run's clock stands still until the test moves it: a run ends when its
+// checks are done, or when the test has moved the clock past the deadline.
+SetupFactory factory_for(const test::FixtureRoot& root,
+                         std::shared_ptr<test::ManualClock> clock = nullptr) {
+  if (!clock) clock = std::make_shared<test::ManualClock>();
+  return
+      [&root, clock](bool online, std::chrono::milliseconds) -> Result<std::shared_ptr<RunSetup>> {
+        auto setup = std::make_shared<RunSetup>(root.fs(), Environment{});
+        setup->online = online;
+        setup->clock = clock;
+        return setup;
+      };
 }
 
 const CheckResult* find(const Snapshot& snapshot, std::string_view id) {
@@ -85,15 +78,7 @@ const CheckResult* find(const Snapshot& snapshot, std::string_view id) {
   return nullptr;
 }
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds limit = 5s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return predicate();
-}
+using test::eventually;
 
 }  // namespace
 
@@ -127,12 +112,12 @@ TEST_CASE("serve scheduler: runs happen on schedule, one at a time", "[serve]") 
   Scheduler scheduler(options, factory_for(root), nullptr);
   scheduler.start();
   CHECK(eventually([&] { return scheduler.runs_completed() >= 5; }));
-  CHECK(scheduler.stop(2s));
+  CHECK(scheduler.stop(test::kHangGuard));
   CHECK(g_slow_runs - before >= 5);
   CHECK(g_max_running == 1);
   CHECK(scheduler.latest() != nullptr);
   const int runs = scheduler.runs_completed();
-  std::this_thread::sleep_for(50ms);
+  std::this_thread::sleep_for(50ms);  // five intervals: time for a run that should not happen
   CHECK(scheduler.runs_completed() == runs);  // stopped means stopped
 }
 
@@ -170,31 +155,33 @@ TEST_CASE("serve scheduler: the schedule starts online runs when online", "[serv
   Scheduler scheduler(options, factory_for(root), nullptr);
   scheduler.start();
   CHECK(eventually([&] { return g_net_online_calls - online_before >= 3; }));
-  CHECK(scheduler.stop(2s));
+  CHECK(scheduler.stop(test::kHangGuard));
   CHECK(find(*scheduler.latest(), "t.net")->summary == "online: 2 pending");
 }
 
 TEST_CASE("serve scheduler: a check stuck from an earlier run is not started again", "[serve]") {
   test::FixtureRoot root;
-  {
-    std::lock_guard lock(g_gate_mutex);
-    g_gate_open = false;
-  }
-  g_stuck_starts = 0;
+  test::HangGate gate;
+  auto clock = std::make_shared<test::ManualClock>();
   SchedulerOptions options = options_for({&kSlow, &kBlocks});
   options.timeout = 100ms;
-  Scheduler scheduler(options, factory_for(root), nullptr);
+  Scheduler scheduler(options, factory_for(root, clock), nullptr);
 
-  scheduler.run_once(false);
+  test::InBackground<void> first_run(clock, [&] { scheduler.run_once(false); });
+  REQUIRE(gate.started(1));
+  clock->advance(100ms);  // the first run's deadline, t.blocks still stuck
+  REQUIRE(first_run.returned(test::kHangGuard));
   auto first = scheduler.latest();
   CHECK(find(*first, "t.blocks")->status == CheckStatus::error);
   CHECK(find(*first, "t.blocks")->summary.starts_with("timed out"));
-  CHECK(scheduler.stuck_checks() == std::vector<std::string>{"t.blocks"});
+  // t.slow may have been cut off by the deadline too; its thread ends soon after.
+  CHECK(
+      eventually([&] { return scheduler.stuck_checks() == std::vector<std::string>{"t.blocks"}; }));
 
-  const auto before_second = std::chrono::steady_clock::now();
-  scheduler.run_once(false);
-  CHECK(std::chrono::steady_clock::now() - before_second <
-        100ms);  // nothing waited for the deadline
+  // The clock stands still now: a second run that waited for its deadline
+  // would never return.
+  test::InBackground<void> second_run(clock, [&] { scheduler.run_once(false); });
+  REQUIRE(second_run.returned(test::kHangGuard));
   auto second = scheduler.latest();
   const CheckResult* stuck = find(*second, "t.blocks");
   REQUIRE(stuck != nullptr);
@@ -205,17 +192,13 @@ TEST_CASE("serve scheduler: a check stuck from an earlier run is not started aga
   CHECK_FALSE(stuck->remediation().empty());
   CHECK(find(*second, "t.slow")->status == CheckStatus::pass);
   CHECK(second->report.checks[1].id == "t.blocks");  // table order kept
-  CHECK(g_stuck_starts == 1);
+  CHECK(gate.started_now() == 1);
 
   // Once the read returns, the check runs again.
-  {
-    std::lock_guard lock(g_gate_mutex);
-    g_gate_open = true;
-  }
-  g_gate.notify_all();
+  gate.release();
   CHECK(eventually([&] { return scheduler.stuck_checks().empty(); }));
   scheduler.run_once(false);
-  CHECK(g_stuck_starts == 2);
+  CHECK(gate.started_now() == 2);
   CHECK(find(*scheduler.latest(), "t.blocks")->status == CheckStatus::pass);
 }
 
@@ -244,32 +227,30 @@ TEST_CASE("serve scheduler: stop returns at once between runs", "[serve]") {
   Scheduler scheduler(options, factory_for(root), nullptr);
   scheduler.start();
   CHECK(eventually([&] { return scheduler.latest() != nullptr; }));
-  const auto start = std::chrono::steady_clock::now();
-  CHECK(scheduler.stop(1s));
-  CHECK(std::chrono::steady_clock::now() - start < 200ms);
+  // A thread that did not wake for the stop would sleep out the 1 h interval.
+  CHECK(scheduler.stop(test::kHangGuard));
 }
 
 TEST_CASE("runner: an abandoned check says when its thread has finished", "[serve]") {
   test::FixtureRoot root;
-  {
-    std::lock_guard lock(g_gate_mutex);
-    g_gate_open = false;
-  }
+  test::HangGate gate;
+  auto clock = std::make_shared<test::ManualClock>();
   auto setup = std::make_shared<RunSetup>(root.fs(), Environment{});
+  setup->clock = clock;
   PlannedCheck p;
   p.info = &kBlocks;
   setup->checks.push_back(p);
   const auto before = std::chrono::system_clock::now();
-  RunOutcome outcome = run_checks(setup, 50ms);
+  test::InBackground<RunOutcome> run(clock, [&] { return run_checks(setup, 50ms); });
+  REQUIRE(gate.started(1));
+  clock->advance(50ms);
+  REQUIRE(run.returned(test::kHangGuard));
+  RunOutcome outcome = run.get();
   CHECK(outcome.abandoned_checks == 1);
   REQUIRE(outcome.abandoned.size() == 1);
   CHECK(outcome.abandoned[0].id == "t.blocks");
   CHECK(outcome.abandoned[0].started >= before - 1s);
   CHECK(outcome.abandoned[0].still_running());
-  {
-    std::lock_guard lock(g_gate_mutex);
-    g_gate_open = true;
-  }
-  g_gate.notify_all();
+  gate.release();
   CHECK(eventually([&] { return !outcome.abandoned[0].still_running(); }));
 }
