@@ -23,7 +23,8 @@ namespace pycheck {
 namespace {
 
 constexpr int kExitUsage = 2;
-constexpr std::string_view kDefaultTimeout = "800ms";  // under Kubernetes' default 1 s probe timeout
+constexpr std::string_view kDefaultTimeout =
+    "800ms";  // under Kubernetes' default 1 s probe timeout
 // serve's runs happen in the background, bounded by no probe's timeout.
 constexpr std::string_view kServeDefaultTimeout = "10s";
 
@@ -62,7 +63,8 @@ Result<std::chrono::system_clock::time_point> parse_now(const std::string& text)
     return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
   }
   std::string rest = text.substr(static_cast<std::size_t>(n));
-  if (!rest.empty() && std::sscanf(rest.c_str(), "T%2d:%2d:%2dZ", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3) {
+  if (!rest.empty() &&
+      std::sscanf(rest.c_str(), "T%2d:%2d:%2dZ", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3) {
     return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
   }
   tm.tm_year -= 1900;
@@ -92,7 +94,8 @@ Result<Environment> judged_environment(const RunArgs& args) {
 Result<std::vector<PlannedCheck>> plan_checks(const RunArgs& args, const Config& config) {
   for (const auto* list : {&args.only, &args.skip}) {
     for (const std::string& id : *list) {
-      if (find_check(id) == nullptr) return Error{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
+      if (find_check(id) == nullptr)
+        return Error{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
     }
   }
   std::set<std::string, std::less<>> only(args.only.begin(), args.only.end());
@@ -123,7 +126,8 @@ Config load_config(const RunArgs& args) {
 }
 
 // --timeout, else the config's, else `fallback`.
-std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config, std::string_view fallback) {
+std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config,
+                                      std::string_view fallback) {
   if (args.timeout.empty()) return config.timeout.value_or(*parse_duration(fallback));
   auto t = parse_duration(args.timeout);
   if (!t) throw UsageError{"--timeout: " + t.error().message};
@@ -275,8 +279,9 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
 
   std::optional<Environment> fixed_env;
   if (args.pid == 0) fixed_env = std::move(env).value();
-  SetupFactory make_setup = [args, root, fixed_env, now](bool online, std::chrono::milliseconds timeout)
-      -> Result<std::shared_ptr<RunSetup>> {
+  SetupFactory make_setup =
+      [args, root, fixed_env, now](
+          bool online, std::chrono::milliseconds timeout) -> Result<std::shared_ptr<RunSetup>> {
     auto fs = RootFs::open(root);
     if (!fs) return Error{"cannot open the root " + root + ": " + fs.error().message};
     auto env = fixed_env ? Result<Environment>(*fixed_env) : judged_environment(args);
@@ -310,30 +315,40 @@ int print_explain(const std::string& id) {
   if (!c->params.empty()) {
     std::cout << "\nParameters (config file: checks.\"" << c->id << "\".params):\n";
     for (const CheckParam& p : c->params) {
-      std::cout << "  " << p.name << " (default " << p.default_json << "): " << p.description << "\n";
+      std::cout << "  " << p.name << " (default " << p.default_json << "): " << p.description
+                << "\n";
     }
   }
   return 0;
 }
 
 void add_run_options(CLI::App& app, RunArgs& args) {
-  app.add_option("--root", args.root, "Root filesystem to inspect (a mounted image, /proc/PID/root)")
+  app.add_option("--root", args.root,
+                 "Root filesystem to inspect (a mounted image, /proc/PID/root)")
       ->check(CLI::ExistingDirectory);
-  app.add_option("--pid", args.pid, "Inspect process PID's container: root /proc/PID/root, environment /proc/PID/environ")
+  app.add_option(
+         "--pid", args.pid,
+         "Inspect process PID's container: root /proc/PID/root, environment /proc/PID/environ")
       ->check(CLI::PositiveNumber);
-  app.add_option("--env-file", args.env_file, "Judge the environment in FILE (KEY=VALUE lines) instead of pycheck's own");
+  app.add_option("--env-file", args.env_file,
+                 "Judge the environment in FILE (KEY=VALUE lines) instead of pycheck's own");
   app.add_option("--format", args.format, "Output format: text, json, junit, tap, prometheus")
       ->check(CLI::IsMember({"text", "json", "junit", "tap", "prometheus"}));
-  app.add_option("--output", args.output, "Write the report to FILE atomically (the verdict line still goes to stdout)");
+  app.add_option("--output", args.output,
+                 "Write the report to FILE atomically (the verdict line still goes to stdout)");
   app.add_option("--check", args.only, "Run only this check (repeatable)");
   app.add_option("--skip", args.skip, "Do not run this check (repeatable)");
-  app.add_option("--timeout", args.timeout, "Deadline for the whole run, e.g. 800ms, 2s (default 800ms)");
+  app.add_option("--timeout", args.timeout,
+                 "Deadline for the whole run, e.g. 800ms, 2s (default 800ms)");
   app.add_option("--config", args.config_file, "JSON config: per-check enabled, severity, params");
-  app.add_option("--fail-on", args.fail_on, "Exit 1 on failures only (fail, default) or on warnings too (warn)")
+  app.add_option("--fail-on", args.fail_on,
+                 "Exit 1 on failures only (fail, default) or on warnings too (warn)")
       ->check(CLI::IsMember({"warn", "fail"}));
-  app.add_option("--now", args.now, "Judge dates (certificate expiry, end of life) as of this day, YYYY-MM-DD");
+  app.add_option("--now", args.now,
+                 "Judge dates (certificate expiry, end of life) as of this day, YYYY-MM-DD");
   app.add_flag("--no-color", args.no_color, "No colour in text output (also: NO_COLOR=1)");
-  app.add_flag("--online", args.online, "Allow checks to use the network (default: no network at all)");
+  app.add_flag("--online", args.online,
+               "Allow checks to use the network (default: no network at all)");
   app.add_option("--cache-dir", args.cache_dir,
                  "With --online: keep fetched files here and revalidate them (ETag/Last-Modified)");
 }
@@ -350,16 +365,20 @@ int run_cli(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run the checks and print the report (the default)");
   auto* list = app.add_subcommand("list", "List the checks: id and title");
   std::string explain_id;
-  auto* explain = app.add_subcommand("explain", "Why a check matters, how it is checked, how to fix it");
+  auto* explain =
+      app.add_subcommand("explain", "Why a check matters, how it is checked, how to fix it");
   explain->add_option("id", explain_id, "Check id")->required();
   ServeArgs serve_args;
-  auto* serve = app.add_subcommand(
-      "serve", "Serve /livez, /readyz, /readyz/<check>, /metrics and /report over HTTP; checks run in the background");
-  serve->add_option("--listen", serve_args.listen,
-                    "ADDR:PORT: 127.0.0.1:8079 (default), [::1]:8079, :8079 (all IPv4 interfaces), [::]:8079");
+  auto* serve = app.add_subcommand("serve",
+                                   "Serve /livez, /readyz, /readyz/<check>, /metrics and /report "
+                                   "over HTTP; checks run in the background");
+  serve->add_option(
+      "--listen", serve_args.listen,
+      "ADDR:PORT: 127.0.0.1:8079 (default), [::1]:8079, :8079 (all IPv4 interfaces), [::]:8079");
   serve->add_option("--interval", serve_args.interval, "Time between offline runs (default 30s)");
-  serve->add_option("--online-interval", serve_args.online_interval,
-                    "With --online: time between runs of the checks that use the network (default 6h, ±10%)");
+  serve->add_option(
+      "--online-interval", serve_args.online_interval,
+      "With --online: time between runs of the checks that use the network (default 6h, ±10%)");
   (void)run;
   try {
     app.parse(argc, argv);
@@ -381,7 +400,8 @@ int run_cli(int argc, char** argv) {
     if (explain->parsed()) return print_explain(explain_id);
     if (serve->parsed()) {
       if (app.count("--format") > 0 || app.count("--output") > 0) {
-        throw UsageError{"--format and --output do not apply to serve: it serves /report (JSON) and /metrics"};
+        throw UsageError{
+            "--format and --output do not apply to serve: it serves /report (JSON) and /metrics"};
       }
       return serve_command(args, serve_args);
     }

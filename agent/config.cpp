@@ -47,9 +47,10 @@ Result<CheckConfig> parse_check_config(const std::string& id, const json& value,
         }
         if (param == nullptr) {
           std::string known;
-          for (const CheckParam& p : info.params) known += (known.empty() ? "" : ", ") + std::string(p.name);
-          return Error{where + ".params: unknown parameter \"" + pname + "\" (known: " +
-                       (known.empty() ? "none" : known) + ")"};
+          for (const CheckParam& p : info.params)
+            known += (known.empty() ? "" : ", ") + std::string(p.name);
+          return Error{where + ".params: unknown parameter \"" + pname +
+                       "\" (known: " + (known.empty() ? "none" : known) + ")"};
         }
         json def = json::parse(param->default_json);
         if (!same_kind(def, pvalue)) {
@@ -59,8 +60,8 @@ Result<CheckConfig> parse_check_config(const std::string& id, const json& value,
         cc.params[pname] = pvalue;
       }
     } else {
-      return Error{where + ": unknown key \"" + key + "\" (known: " +
-                   list_keys({"enabled", "severity", "params"}) + ")"};
+      return Error{where + ": unknown key \"" + key +
+                   "\" (known: " + list_keys({"enabled", "severity", "params"}) + ")"};
     }
   }
   return cc;
@@ -98,8 +99,8 @@ Result<Config> parse_config(std::string_view text, std::span<const CheckInfo> ch
         config.checks[id] = std::move(cc).value();
       }
     } else {
-      return Error{"config: unknown key \"" + key + "\" (known: " +
-                   list_keys({"fail_on", "timeout", "online", "checks"}) + ")"};
+      return Error{"config: unknown key \"" + key +
+                   "\" (known: " + list_keys({"fail_on", "timeout", "online", "checks"}) + ")"};
     }
   }
   return config;
@@ -107,7 +108,8 @@ Result<Config> parse_config(std::string_view text, std::span<const CheckInfo> ch
 
 json effective_params(const CheckInfo& check, const Config& config) {
   json params = json::object();
-  for (const CheckParam& p : check.params) params[std::string(p.name)] = json::parse(p.default_json);
+  for (const CheckParam& p : check.params)
+    params[std::string(p.name)] = json::parse(p.default_json);
   auto it = config.checks.find(check.id);
   if (it != config.checks.end()) {
     for (const auto& [k, v] : it->second.params.items()) params[k] = v;

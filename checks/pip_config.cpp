@@ -1,8 +1,9 @@
 #include "checks/pip_config.h"
-#include "checks/text.h"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
