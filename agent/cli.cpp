@@ -14,6 +14,7 @@
 #include "agent/duration.h"
 #include "agent/file_output.h"
 #include "agent/http_client.h"
+#include "agent/run_timeout.h"
 #include "agent/runner.h"
 #include "agent/serve.h"
 #include "agent/worker.h"
@@ -23,10 +24,6 @@ namespace pycheck {
 namespace {
 
 constexpr int kExitUsage = 2;
-constexpr std::string_view kDefaultTimeout =
-    "800ms";  // under Kubernetes' default 1 s probe timeout
-// serve's runs happen in the background, bounded by no probe's timeout.
-constexpr std::string_view kServeDefaultTimeout = "10s";
 
 struct RunArgs {
   std::string root = "/";
@@ -125,13 +122,16 @@ Config load_config(const RunArgs& args) {
   return std::move(parsed).value();
 }
 
-// --timeout, else the config's, else `fallback`.
-std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config,
-                                      std::string_view fallback) {
-  if (args.timeout.empty()) return config.timeout.value_or(*parse_duration(fallback));
-  auto t = parse_duration(args.timeout);
-  if (!t) throw UsageError{"--timeout: " + t.error().message};
-  return *t;
+// The run's deadline (agent/run_timeout.h); a malformed --timeout is a usage error.
+std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config, RunKind kind,
+                                      bool online) {
+  std::optional<std::chrono::milliseconds> given;
+  if (!args.timeout.empty()) {
+    auto t = parse_duration(args.timeout);
+    if (!t) throw UsageError{"--timeout: " + t.error().message};
+    given = *t;
+  }
+  return resolve_run_timeout(given, config.timeout, kind, online);
 }
 
 CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
@@ -142,7 +142,8 @@ CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
 int run_command(const RunArgs& args) {
   hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
   Config config = load_config(args);
-  std::chrono::milliseconds timeout = run_timeout(args, config, kDefaultTimeout);
+  const bool online = args.online || config.online.value_or(false);
+  std::chrono::milliseconds timeout = run_timeout(args, config, RunKind::command, online);
   CheckStatus fail_on = effective_fail_on(args, config);
 
   std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
@@ -155,7 +156,7 @@ int run_command(const RunArgs& args) {
 
   auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
   setup->checks = std::move(planned).value();
-  setup->online = args.online || config.online.value_or(false);
+  setup->online = online;
   if (!setup->online && !args.cache_dir.empty()) {
     throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
   }
@@ -250,7 +251,8 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   auto listen = parse_listen_address(serve_args.listen);
   if (!listen) throw UsageError{listen.error().message};
   SchedulerOptions options;
-  options.timeout = run_timeout(args, config, kServeDefaultTimeout);
+  options.online = args.online || config.online.value_or(false);
+  options.timeout = run_timeout(args, config, RunKind::serve, options.online);
   options.fail_on = effective_fail_on(args, config);
   auto interval = parse_duration(serve_args.interval);
   if (!interval) throw UsageError{"--interval: " + interval.error().message};
@@ -258,7 +260,6 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   if (!online_interval) throw UsageError{"--online-interval: " + online_interval.error().message};
   options.interval = *interval;
   options.online_interval = *online_interval;
-  options.online = args.online || config.online.value_or(false);
   if (!options.online && !args.cache_dir.empty()) {
     throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
   }
@@ -339,7 +340,8 @@ void add_run_options(CLI::App& app, RunArgs& args) {
   app.add_option("--check", args.only, "Run only this check (repeatable)");
   app.add_option("--skip", args.skip, "Do not run this check (repeatable)");
   app.add_option("--timeout", args.timeout,
-                 "Deadline for the whole run, e.g. 800ms, 2s (default 800ms)");
+                 "Deadline for the whole run, e.g. 800ms, 2s; without it the config's "
+                 "\"timeout\", else 800ms (10s with --online, and under serve)");
   app.add_option("--config", args.config_file, "JSON config: per-check enabled, severity, params");
   app.add_option("--fail-on", args.fail_on,
                  "Exit 1 on failures only (fail, default) or on warnings too (warn)")

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the defaults and judgments around what the user gives
+pycheck: the run's deadline with and without --online.
+
+Usage: test_options.py PYCHECK_BINARY SOURCE_DIR
+
+The built binary runs on fixture roots (from test_e2e.py); the package index
+it talks to is a small server in this process on 127.0.0.1.
+"""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_e2e import FixtureRoot, run_pycheck  # noqa: E402
+
+PIP_PAGE = (b"<!DOCTYPE html><html><body>\n"
+            b'<a href="/files/pip-26.2.1-py3-none-any.whl">pip-26.2.1-py3-none-any.whl</a>\n'
+            b"</body></html>\n")
+
+
+class SlowIndex:
+    """A PEP 503 index on 127.0.0.1 whose pip page (pip 26.2.1) answers after
+    `delay` seconds: longer than the offline deadline, well within the online one."""
+
+    def __init__(self, delay):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                threading.Event().wait(delay)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(PIP_PAGE)))
+                    self.end_headers()
+                    self.wfile.write(PIP_PAGE)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # pycheck gave up at its deadline, as it should
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Options(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pycheck-e2e-options-")
+        self.root = FixtureRoot(self.tmp)
+        self.root.official_image(pip="26.2.1")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write_config(self, doc):
+        path = os.path.join(self.tmp, "config.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def pip_version(self, *extra):
+        """pip.version alone (apt.security-updates would go to mirror.invalid), as JSON."""
+        run = run_pycheck("--root", self.root.dir, "--env-file", self.root.env_file(),
+                          "--format", "json", "--check", "pip.version", *extra, timeout=30)
+        self.assertIn(run.code, (0, 1), run.stderr)
+        return run, json.loads(run.stdout)["checks"][0]
+
+    # --- the run's deadline -------------------------------------------------
+
+    def test_online_runs_default_to_a_deadline_that_fits_the_network(self):
+        index = SlowIndex(delay=1.5)
+        self.addCleanup(index.close)
+        self.root.env["PIP_INDEX_URL"] = index.url
+        # --online without --timeout: 10 s, so a 1.5 s answer arrives in time.
+        run, check = self.pip_version("--online")
+        self.assertEqual(check["status"], "pass", check)
+        self.assertIn("is the latest on", check["summary"])
+        self.assertGreater(run.took, 1.5)
+        # The same when the config file turns the network on.
+        run, check = self.pip_version("--config", self.write_config({"online": True}))
+        self.assertEqual(check["status"], "pass", check)
+        # An explicit deadline always wins: on the command line, or in the config.
+        for extra in (["--online", "--timeout", "800ms"],
+                      ["--config", self.write_config({"online": True, "timeout": "800ms"})]):
+            with self.subTest(extra=extra):
+                run, check = self.pip_version(*extra)
+                self.assertEqual(check["status"], "error", check)
+                self.assertIn("timed out", check["summary"])
+                self.assertLess(run.took, 1.5)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"], verbosity=2)
