@@ -278,8 +278,10 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   options.checks = std::move(planned).value();
   options.root = root;
 
+  // Only a --pid's environment is read again for each run; an --env-file is
+  // read once (it may be a pipe, which has nothing more to give).
   std::optional<Environment> fixed_env;
-  if (args.pid == 0) fixed_env = std::move(env).value();
+  if (args.pid == 0 || !args.env_file.empty()) fixed_env = std::move(env).value();
   SetupFactory make_setup =
       [args, root, fixed_env, now](
           bool online, std::chrono::milliseconds timeout) -> Result<std::shared_ptr<RunSetup>> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of the defaults and judgments around what the user gives
-pycheck: the run's deadline with and without --online.
+pycheck: the run's deadline with and without --online, and pipes as
+--env-file and --config.
 
 Usage: test_options.py PYCHECK_BINARY SOURCE_DIR
 
@@ -9,7 +10,9 @@ it talks to is a small server in this process on 127.0.0.1.
 """
 import json
 import os
+import pty
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -17,7 +20,7 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_e2e import FixtureRoot, run_pycheck  # noqa: E402
+from test_e2e import PYCHECK, FixtureRoot, run_pycheck  # noqa: E402
 
 PIP_PAGE = (b"<!DOCTYPE html><html><body>\n"
             b'<a href="/files/pip-26.2.1-py3-none-any.whl">pip-26.2.1-py3-none-any.whl</a>\n'
@@ -98,6 +101,91 @@ class Options(unittest.TestCase):
                 self.assertEqual(check["status"], "error", check)
                 self.assertIn("timed out", check["summary"])
                 self.assertLess(run.took, 1.5)
+
+    # --- pipes named on the command line ----------------------------------
+
+    def env_text(self, **changes):
+        env = dict(self.root.env, **changes)
+        return "".join(f"{k}={v}\n" for k, v in env.items())
+
+    def test_env_file_may_be_a_pipe(self):
+        # os.pipe: what `--env-file <(docker inspect ... | jq ...)` hands over.
+        r, w = os.pipe()
+        with os.fdopen(w, "w") as f:
+            f.write(self.env_text(LANG="C"))
+        try:
+            proc = subprocess.run([PYCHECK, "--root", self.root.dir, "--env-file", f"/dev/fd/{r}",
+                                   "--format", "json", "--check", "locale"],
+                                  pass_fds=(r,), capture_output=True, text=True, timeout=10)
+        finally:
+            os.close(r)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        check = json.loads(proc.stdout)["checks"][0]
+        self.assertEqual(check["status"], "warn", check)  # LANG=C came from the pipe
+        self.assertIn("LANG=C", check["summary"])
+        # bash's process substitution, as a user types it.
+        script = ('exec "$0" --root "$1" --format json --check locale '
+                  '--env-file <(printf "PATH=/usr/bin\\nLANG=C\\n")')
+        proc = subprocess.run(["bash", "-c", script, PYCHECK, self.root.dir],
+                              capture_output=True, text=True, timeout=10)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(json.loads(proc.stdout)["checks"][0]["status"], "warn", proc.stdout)
+
+    def test_config_may_be_stdin_fed_by_a_pipe(self):
+        self.root.remove("/etc/services")  # net.services fails ...
+        config = json.dumps({"checks": {"net.services": {"severity": "warn"},  # ... is a warning
+                                        "locale": {"enabled": False}}})
+        proc = subprocess.run([PYCHECK, "--root", self.root.dir, "--env-file", self.root.env_file(),
+                               "--format", "json", "--config", "/dev/stdin"],
+                              input=config, capture_output=True, text=True, timeout=10)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+        self.assertNotIn("locale", checks)
+        self.assertEqual(checks["net.services"]["status"], "warn")
+
+    def test_a_pipe_larger_than_the_cap_is_a_usage_error(self):
+        big = "# " + "x" * (5 << 20) + "\n"  # 5 MiB: over the 4 MiB cap
+        proc = subprocess.run([PYCHECK, "--root", self.root.dir, "--config", "/dev/stdin"],
+                              input=big, capture_output=True, text=True, timeout=10)
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn("--config: /dev/stdin: more than 4 MiB", proc.stderr)
+        r, w = os.pipe()
+        writer = threading.Thread(target=write_until_closed, args=(w, big.encode()))
+        writer.start()
+        try:
+            proc = subprocess.run([PYCHECK, "--root", self.root.dir, "--env-file", f"/dev/fd/{r}"],
+                                  pass_fds=(r,), capture_output=True, text=True, timeout=10)
+        finally:
+            os.close(r)
+            writer.join()
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn("--env-file: /dev/fd/", proc.stderr)
+        self.assertIn("more than 4 MiB", proc.stderr)
+
+    def test_a_terminal_is_refused_at_once_not_read(self):
+        # `--config /dev/stdin` typed without a redirection: reading would wait
+        # for Ctrl-D, and a probe would hang.
+        leader, follower = pty.openpty()
+        try:
+            proc = subprocess.run([PYCHECK, "--root", self.root.dir, "--config", "/dev/stdin"],
+                                  stdin=follower, capture_output=True, text=True, timeout=10)
+        finally:
+            os.close(leader)
+            os.close(follower)
+        self.assertEqual(proc.returncode, 2, proc.stdout)
+        self.assertIn("/dev/stdin: is a terminal", proc.stderr)
+        for not_a_file in (self.tmp, "/dev/zero"):
+            run = run_pycheck("--root", self.root.dir, "--env-file", not_a_file)
+            self.assertEqual(run.code, 2, run.stdout)
+            self.assertIn("not a regular file or a pipe", run.stderr)
+
+
+def write_until_closed(fd, data):
+    with os.fdopen(fd, "wb") as f:
+        try:
+            f.write(data)
+        except BrokenPipeError:
+            pass  # pycheck stopped reading at its cap
 
 
 if __name__ == "__main__":
