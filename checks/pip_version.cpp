@@ -6,6 +6,7 @@
 #include "checks/check_table.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
+#include "checks/pip_config.h"
 #include "checks/pip_index.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
@@ -31,11 +32,10 @@ constexpr std::string_view kExplain =
     "With --online it also asks the package index this pip would use for the newest pip. The "
     "index is found as pip finds it: PIP_INDEX_URL, else index-url from pip.conf files in "
     "pip's order (global /etc/xdg/pip and /etc/pip.conf, user ~/.pip and ~/.config/pip, the "
-    "interpreter's or venv's sys.prefix, PIP_CONFIG_FILE; [install] over [global]). When "
-    "nothing is configured pycheck does not assume pip's built-in default index: the "
-    "comparison is skipped and says so, so set PIP_INDEX_URL (or index-url) to compare. The "
-    "project page is fetched as PEP 691 JSON or PEP 503 HTML; yanked files, pre-releases and "
-    "releases whose Requires-Python excludes this Python are not candidates. "
+    "interpreter's or venv's sys.prefix, PIP_CONFIG_FILE; [install] over [global]), else "
+    "pip's own default, https://pypi.org/simple; details name the index and where it came "
+    "from. The project page is fetched as PEP 691 JSON or PEP 503 HTML; yanked files, "
+    "pre-releases and releases whose Requires-Python excludes this Python are not candidates. "
     "extra-index-url values are reported, not fetched. Offline, details say the comparison "
     "needs --online.\n\n"
     "It warns when python3 has no pip, when two pip dist-info folders sit side by side (a "
@@ -260,8 +260,13 @@ CheckOutcome run(const Context& ctx) {
     out.status = CheckStatus::error;
     out.summary = "cannot compare pip " + version + " with the package index: " + index.note;
     out.remediation =
-        "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
-        "reachable from where pycheck runs, then run again.";
+        index.details.value("index_url_source", "") == kPipDefaultIndexSource
+            ? "Nothing configures an index, so pip (and pycheck) use pip's default, " +
+                  std::string(kPipDefaultIndexUrl) +
+                  ": let pycheck reach it, or set PIP_INDEX_URL to the index pip really uses "
+                  "here, or run without --online."
+            : "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
+              "reachable from where pycheck runs, then run again.";
     return out;
   }
   if (index.behind && behind_is == "warn") {

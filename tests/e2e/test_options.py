@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end tests of the defaults and judgments around what the user gives
-pycheck: the run's deadline with and without --online, and pipes as
---env-file and --config.
+pycheck: the run's deadline with and without --online, the index pip.version
+compares with when none is configured, and pipes as --env-file and --config.
 
 Usage: test_options.py PYCHECK_BINARY SOURCE_DIR
 
@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,23 @@ class Options(unittest.TestCase):
                 self.assertEqual(check["status"], "error", check)
                 self.assertIn("timed out", check["summary"])
                 self.assertLess(run.took, 1.5)
+
+    # --- pip's default index ------------------------------------------------
+
+    def test_online_without_an_index_asks_pips_default_and_says_so(self):
+        try:
+            socket.getaddrinfo("pypi.org", 443)
+            self.skipTest("pypi.org resolves here: tests do not contact it")
+        except socket.gaierror:
+            pass
+        run, check = self.pip_version("--online")
+        self.assertEqual(run.code, 1)  # an error, never "up to date"
+        self.assertEqual(check["status"], "error", check)
+        self.assertIn("https://pypi.org/simple/pip/", check["summary"])
+        self.assertIn("(pip's default)", check["summary"])
+        self.assertNotIn("latest", check["summary"])
+        self.assertEqual(check["details"]["index"]["index_url_source"], "pip's default")
+        self.assertLess(run.took, 5)
 
     # --- pipes named on the command line ----------------------------------
 
