@@ -318,8 +318,8 @@ int print_explain(const std::string& id) {
   if (!c->params.empty()) {
     std::cout << "\nParameters (config file: checks.\"" << c->id << "\".params):\n";
     for (const CheckParam& p : c->params) {
-      std::cout << "  " << p.name << " (default " << p.default_json << "): " << p.description
-                << "\n";
+      std::cout << "  " << p.name << ": " << describe_param_type(p) << "; default "
+                << p.default_json << "\n      " << p.description << "\n";
     }
   }
   return 0;
