@@ -90,12 +90,7 @@ CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const std::string behind_is = ctx.params.value("behind_is", std::string("warn"));
-  if (behind_is != "warn" && behind_is != "pass") {
-    out.status = CheckStatus::error;
-    out.summary = "parameter behind_is is \"" + behind_is + "\"; expected \"warn\" or \"pass\"";
-    return out;
-  }
+  const auto behind_is = ctx.params.at("behind_is").get<std::string>();
   // Replaced by the comparison's own note once pip's version is known.
   out.details["index_comparison"] =
       ctx.online ? "not compared with the package index: no installed pip version to compare"
@@ -294,13 +289,13 @@ CheckOutcome run(const Context& ctx) {
 }  // namespace
 
 CheckInfo pip_version_check() {
-  return CheckInfo{"pip.version",
-                   "pip for python3, known pip advisories and the index's newest pip",
-                   kExplain,
-                   run,
-                   {{"behind_is", "\"warn\"",
-                     "status when --online finds a newer final pip on the index: "
-                     "\"warn\" or \"pass\""}}};
+  return CheckInfo{
+      "pip.version",
+      "pip for python3, known pip advisories and the index's newest pip",
+      kExplain,
+      run,
+      {{"behind_is", "\"warn\"", "status when --online finds a newer final pip on the index",
+        ParamType::one_of({"warn", "pass"})}}};
 }
 
 }  // namespace pycheck

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end tests of the defaults and judgments around what the user gives
-pycheck: the run's deadline with and without --online, the index pip.version
-compares with when none is configured, and pipes as --env-file and --config.
+pycheck: the run's deadline with and without --online, config parameters
+checked when the config loads, the index pip.version compares with when none
+is configured, and pipes as --env-file and --config.
 
 Usage: test_options.py PYCHECK_BINARY SOURCE_DIR
 
@@ -102,6 +103,28 @@ class Options(unittest.TestCase):
                 self.assertEqual(check["status"], "error", check)
                 self.assertIn("timed out", check["summary"])
                 self.assertLess(run.took, 1.5)
+
+    # --- config parameters ------------------------------------------------
+
+    def test_a_bad_parameter_value_is_a_config_error_not_a_failing_check(self):
+        config = self.write_config({"checks": {"apt.security-updates":
+                                               {"params": {"pending_is": "fial"}}}})
+        for command in ([], ["serve", "--listen", "127.0.0.1:0"]):
+            with self.subTest(command=command):
+                run = run_pycheck(*command, "--root", self.root.dir, "--config", config)
+                self.assertEqual(run.code, 2, run.stdout + run.stderr)
+                self.assertEqual(run.stdout, "")
+                self.assertIn('checks."apt.security-updates".params.pending_is: "fial" is not '
+                              'one of "warn", "fail"', run.stderr)
+
+    def test_explain_lists_each_parameter_with_what_it_accepts_and_its_default(self):
+        run = run_pycheck("explain", "apt.security-updates")
+        self.assertEqual(run.code, 0)
+        self.assertIn('  pending_is: one of "warn", "fail"; default "warn"\n', run.stdout)
+        self.assertIn("  fail_above: a whole number, -1 or more; default -1\n", run.stdout)
+        run = run_pycheck("explain", "net.services")
+        self.assertIn('  required_services: a list of strings, each "name port/protocol"; '
+                      'default ["http 80/tcp", "https 443/tcp"]\n', run.stdout)
 
     # --- pip's default index ------------------------------------------------
 

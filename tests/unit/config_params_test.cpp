@@ -1,10 +1,12 @@
 // Check parameters: typed, validated when the config loads, defaults declared
 // once in the check table. A check then runs with valid and complete params.
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "agent/config.h"
+#include "checks/check_table.h"
 
 using namespace pycheck;
 
@@ -107,6 +109,69 @@ TEST_CASE("config params: defaults come from the declaration, config overrides",
   REQUIRE(config);
   CHECK(effective_params(demo, *config)["months"] == 12);
   CHECK(effective_params(demo, *config)["mode"] == "warn");
+}
+
+TEST_CASE("check table: every parameter is typed and its default is valid", "[config]") {
+  // python.shared-libraries is being reworked elsewhere; its parameter gets
+  // ParamType::string_list() then and leaves this list.
+  const std::set<std::string> untyped_for_now{"python.shared-libraries.expected_unloadable"};
+  for (const CheckInfo& check : check_table()) {
+    for (const CheckParam& param : check.params) {
+      const std::string name = std::string(check.id) + "." + std::string(param.name);
+      INFO(name);
+      const json def = json::parse(param.default_json, nullptr, false);
+      REQUIRE_FALSE(def.is_discarded());
+      CHECK_FALSE(param_value_problem(param, def));
+      CHECK_FALSE(param.description.empty());
+      if (!untyped_for_now.contains(name)) {
+        CHECK(param.type.kind != ParamType::Kind::unspecified);
+      }
+    }
+  }
+}
+
+TEST_CASE("check table: bad values are refused when the config loads", "[config]") {
+  struct Bad {
+    const char* check;
+    const char* params;
+    const char* message;
+  };
+  for (
+      const Bad& bad : {
+          Bad{"apt.security-updates", R"({"pending_is":"fial"})",
+              R"(params.pending_is: "fial" is not one of "warn", "fail")"},
+          Bad{"apt.security-updates", R"({"fail_above":"x"})",
+              R"(params.fail_above: "x" is not a whole number, -1 or more)"},
+          Bad{"os.eol", R"({"warn_months":99})",
+              "params.warn_months: 99 is not a whole number from 0 to 60"},
+          Bad{"python.eol", R"({"warn_months":"6"})",
+              R"(params.warn_months: "6" is not a whole number from 0 to 60)"},
+          Bad{"pip.version", R"({"behind_is":"maybe"})",
+              R"(params.behind_is: "maybe" is not one of "warn", "pass")"},
+          Bad{"tls.ca-certificates", R"({"expired_is":"fail"})",
+              R"(params.expired_is: "fail" is not one of "pass", "warn")"},
+          Bad{"python.installs", R"({"extra_prefixes":["/opt/py",1]})",
+              "params.extra_prefixes: item 2 (1) is not a string: expected a list of strings"},
+          Bad{"net.services", R"({"required_services":["postgresql"]})",
+              R"(params.required_services: item 1 ("postgresql") is not "name port/protocol")"},
+          Bad{"net.services", R"({"required_protocols":"tcp 6"})",
+              R"(params.required_protocols: "tcp 6" is not a list of strings, each "name number")"},
+      }) {
+    const std::string text =
+        std::string(R"({"checks":{")") + bad.check + R"(":{"params":)" + bad.params + "}}}";
+    INFO(text);
+    auto config = parse_config(text, check_table());
+    REQUIRE_FALSE(config);
+    CHECK(config.error().message ==
+          "config: checks.\"" + std::string(bad.check) + "\"." + bad.message);
+  }
+  // And good ones load.
+  auto good = parse_config(
+      R"({"checks":{"net.services":{"params":{"required_services":["postgresql 5432/tcp"],)"
+      R"("required_protocols":["icmp 1"]}},"apt.security-updates":{"params":)"
+      R"({"fail_above":3,"pending_is":"fail"}}}})",
+      check_table());
+  CHECK(good);
 }
 
 TEST_CASE("explain's words for each parameter type", "[config]") {
