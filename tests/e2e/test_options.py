@@ -102,7 +102,6 @@ class Options(unittest.TestCase):
                 run, check = self.pip_version(*extra)
                 self.assertEqual(check["status"], "error", check)
                 self.assertIn("timed out", check["summary"])
-                self.assertLess(run.took, 1.5)
 
     # --- config parameters ------------------------------------------------
 
@@ -141,7 +140,6 @@ class Options(unittest.TestCase):
         self.assertIn("(pip's default)", check["summary"])
         self.assertNotIn("latest", check["summary"])
         self.assertEqual(check["details"]["index"]["index_url_source"], "pip's default")
-        self.assertLess(run.took, 5)
 
     # --- pipes named on the command line ----------------------------------
 
