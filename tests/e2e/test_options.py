@@ -12,6 +12,7 @@ it talks to is a small server in this process on 127.0.0.1.
 import json
 import os
 import pty
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import threading
 import unittest
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -181,6 +183,37 @@ class Options(unittest.TestCase):
         checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
         self.assertNotIn("locale", checks)
         self.assertEqual(checks["net.services"]["status"], "warn")
+
+    def test_serve_reads_a_piped_env_file_once_and_judges_it_in_every_run(self):
+        # With --pid too the root is re-opened for each run; the environment
+        # from the pipe must stay (a second read would find it empty).
+        sleeper = subprocess.Popen(["sleep", "60"])
+        self.addCleanup(sleeper.wait)
+        self.addCleanup(sleeper.kill)
+        r, w = os.pipe()
+        with os.fdopen(w, "w") as f:
+            f.write("LANG=xx_XX.UTF-8\n")  # not installed: locale fails
+        proc = subprocess.Popen([PYCHECK, "serve", "--listen", "127.0.0.1:0", "--interval", "100ms",
+                                 "--pid", str(sleeper.pid), "--env-file", f"/dev/fd/{r}",
+                                 "--check", "locale"],
+                                pass_fds=(r,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        os.close(r)
+        self.addCleanup(proc.stderr.close)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        port, runs = None, 0
+        for line in proc.stderr:  # one line when listening, then one per run
+            m = re.search(r"listening on http://\S*:(\d+) ", line)
+            port = int(m.group(1)) if m else port
+            runs += line.startswith("pycheck serve: offline run ")
+            if runs == 3:
+                break
+        self.assertEqual(runs, 3, "serve ended early")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/report", timeout=5) as resp:
+            locale = json.load(resp)["checks"][0]
+        self.assertEqual(locale["status"], "fail", locale)
+        self.assertIn("xx_XX.UTF-8", locale["summary"])
 
     def test_a_pipe_larger_than_the_cap_is_a_usage_error(self):
         big = "# " + "x" * (5 << 20) + "\n"  # 5 MiB: over the 4 MiB cap
