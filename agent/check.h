@@ -74,11 +74,37 @@ struct CheckOutcome {
   std::string remediation() const { return remediation_text(findings); }
 };
 
-// A parameter a check accepts in the config file, with its default value.
+// The values a check parameter accepts. The config is checked against it when
+// it loads (agent/config.h), so a check runs with parameters that are valid and
+// complete: no check re-checks them or supplies its own default.
+struct ParamType {
+  enum class Kind { unspecified, one_of, integer, string_list };
+  Kind kind = Kind::unspecified;          // unspecified: the default's JSON type, nothing more
+  std::vector<std::string_view> allowed;  // one_of
+  long long min = 0;                      // integer, inclusive
+  long long max = 0;
+  std::string_view item_form;                   // string_list: "name port/protocol"; empty: any
+  bool (*item_ok)(std::string_view) = nullptr;  // string_list: whether an item has item_form
+
+  static ParamType one_of(std::initializer_list<std::string_view> values) {
+    return {Kind::one_of, values, 0, 0, {}, nullptr};
+  }
+  static ParamType integer(long long min, long long max) {
+    return {Kind::integer, {}, min, max, {}, nullptr};
+  }
+  static ParamType string_list(std::string_view item_form = {},
+                               bool (*item_ok)(std::string_view) = nullptr) {
+    return {Kind::string_list, {}, 0, 0, item_form, item_ok};
+  }
+};
+
+// A parameter a check accepts in the config file: its default is declared
+// here and nowhere else.
 struct CheckParam {
   std::string_view name;
-  std::string_view default_json;  // JSON text of the default; its type is the accepted type
-  std::string_view description;
+  std::string_view default_json;  // JSON text of the default, a valid value of `type`
+  std::string_view description;   // what it does; `pycheck explain` adds type and default
+  ParamType type = {};  // every table entry gives one (unspecified only while one is reworked)
 };
 
 // Roughly what a check costs on the python image. A run starts the costlier

@@ -15,6 +15,7 @@
 #include "agent/duration.h"
 #include "agent/file_output.h"
 #include "agent/http_client.h"
+#include "agent/run_timeout.h"
 #include "agent/runner.h"
 #include "agent/serve.h"
 #include "agent/worker.h"
@@ -24,10 +25,6 @@ namespace pycheck {
 namespace {
 
 constexpr int kExitUsage = 2;
-constexpr std::string_view kDefaultTimeout =
-    "800ms";  // under Kubernetes' default 1 s probe timeout
-// serve's runs happen in the background, bounded by no probe's timeout.
-constexpr std::string_view kServeDefaultTimeout = "10s";
 
 struct RunArgs {
   std::string root = "/";
@@ -127,13 +124,16 @@ Config load_config(const RunArgs& args) {
   return std::move(parsed).value();
 }
 
-// --timeout, else the config's, else `fallback`.
-std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config,
-                                      std::string_view fallback) {
-  if (args.timeout.empty()) return config.timeout.value_or(*parse_duration(fallback));
-  auto t = parse_duration(args.timeout);
-  if (!t) throw UsageError{"--timeout: " + t.error().message};
-  return *t;
+// The run's deadline (agent/run_timeout.h); a malformed --timeout is a usage error.
+std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config, RunKind kind,
+                                      bool online) {
+  std::optional<std::chrono::milliseconds> given;
+  if (!args.timeout.empty()) {
+    auto t = parse_duration(args.timeout);
+    if (!t) throw UsageError{"--timeout: " + t.error().message};
+    given = *t;
+  }
+  return resolve_run_timeout(given, config.timeout, kind, online);
 }
 
 CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
@@ -144,7 +144,8 @@ CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
 int run_command(const RunArgs& args) {
   hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
   Config config = load_config(args);
-  std::chrono::milliseconds timeout = run_timeout(args, config, kDefaultTimeout);
+  const bool online = args.online || config.online.value_or(false);
+  std::chrono::milliseconds timeout = run_timeout(args, config, RunKind::command, online);
   CheckStatus fail_on = effective_fail_on(args, config);
 
   std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
@@ -157,7 +158,7 @@ int run_command(const RunArgs& args) {
 
   auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
   setup->checks = std::move(planned).value();
-  setup->online = args.online || config.online.value_or(false);
+  setup->online = online;
   if (!setup->online && !args.cache_dir.empty()) {
     throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
   }
@@ -259,7 +260,8 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   auto listen = parse_listen_address(serve_args.listen);
   if (!listen) throw UsageError{listen.error().message};
   SchedulerOptions options;
-  options.timeout = run_timeout(args, config, kServeDefaultTimeout);
+  options.online = args.online || config.online.value_or(false);
+  options.timeout = run_timeout(args, config, RunKind::serve, options.online);
   options.fail_on = effective_fail_on(args, config);
   auto interval = parse_duration(serve_args.interval);
   if (!interval) throw UsageError{"--interval: " + interval.error().message};
@@ -267,7 +269,6 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   if (!online_interval) throw UsageError{"--online-interval: " + online_interval.error().message};
   options.interval = *interval;
   options.online_interval = *online_interval;
-  options.online = args.online || config.online.value_or(false);
   if (!options.online && !args.cache_dir.empty()) {
     throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
   }
@@ -286,8 +287,10 @@ int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   options.checks = std::move(planned).value();
   options.root = root;
 
+  // Only a --pid's environment is read again for each run; an --env-file is
+  // read once (it may be a pipe, which has nothing more to give).
   std::optional<Environment> fixed_env;
-  if (args.pid == 0) fixed_env = std::move(env).value();
+  if (args.pid == 0 || !args.env_file.empty()) fixed_env = std::move(env).value();
   SetupFactory make_setup =
       [args, root, fixed_env, now](
           bool online, std::chrono::milliseconds timeout) -> Result<std::shared_ptr<RunSetup>> {
@@ -324,8 +327,8 @@ int print_explain(const std::string& id) {
   if (!c->params.empty()) {
     std::cout << "\nParameters (config file: checks.\"" << c->id << "\".params):\n";
     for (const CheckParam& p : c->params) {
-      std::cout << "  " << p.name << " (default " << p.default_json << "): " << p.description
-                << "\n";
+      std::cout << "  " << p.name << ": " << describe_param_type(p) << "; default "
+                << p.default_json << "\n      " << p.description << "\n";
     }
   }
   return 0;
@@ -348,7 +351,8 @@ void add_run_options(CLI::App& app, RunArgs& args) {
   app.add_option("--check", args.only, "Run only this check (repeatable)");
   app.add_option("--skip", args.skip, "Do not run this check (repeatable)");
   app.add_option("--timeout", args.timeout,
-                 "Deadline for the whole run, e.g. 800ms, 2s (default 800ms)");
+                 "Deadline for the whole run, e.g. 800ms, 2s; without it the config's "
+                 "\"timeout\", else 800ms (10s with --online, and under serve)");
   app.add_option("--config", args.config_file, "JSON config: per-check enabled, severity, params");
   app.add_option("--fail-on", args.fail_on,
                  "Exit 1 on failures only (fail, default) or on warnings too (warn)")

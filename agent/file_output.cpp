@@ -53,12 +53,43 @@ Result<bool> write_file_atomically(const std::string& path, std::string_view con
 }
 
 Result<std::string> read_host_file(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a device or a FIFO must not wait before we know what it is.
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return errno_error(path, errno);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
     ::close(fd);
-    return Error{path + ": not a regular file"};
+    return errno_error(path, err);
+  }
+  if (S_ISFIFO(st.st_mode)) {
+    // Opened again without O_NONBLOCK: a named FIFO then waits for its writer,
+    // as `cat` would, instead of reading an empty file because the writer has
+    // not opened it yet; an anonymous pipe (<(cmd), /dev/stdin) opens at once.
+    ::close(fd);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return errno_error(path, errno);
+    if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+      ::close(fd);
+      return Error{path + ": changed while it was opened"};
+    }
+  } else if (!S_ISREG(st.st_mode)) {
+    const bool tty = ::isatty(fd) != 0;
+    ::close(fd);
+    if (tty) {
+      return Error{path +
+                   ": is a terminal: pycheck would wait for the end of input; "
+                   "redirect or pipe the file in (e.g. --config /dev/stdin < FILE)"};
+    }
+    return Error{path + ": not a regular file or a pipe"};
+  }
+  const std::string limit = max_bytes % (1u << 20) == 0 ? std::to_string(max_bytes >> 20) + " MiB"
+                                                        : std::to_string(max_bytes) + " bytes";
+  const std::string too_large =
+      path + ": more than " + limit + ", the most pycheck reads from a file or pipe it is given";
+  if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return Error{too_large};
   }
   std::string data;
   char buf[65536];
@@ -73,8 +104,9 @@ Result<std::string> read_host_file(const std::string& path, std::size_t max_byte
     if (n == 0) break;
     data.append(buf, static_cast<std::size_t>(n));
     if (data.size() > max_bytes) {
+      // A pipe's writer gets EPIPE when we close: nothing waits on it.
       ::close(fd);
-      return Error{path + ": larger than " + std::to_string(max_bytes) + " bytes"};
+      return Error{too_large};
     }
   }
   ::close(fd);

@@ -6,6 +6,7 @@
 // verifying each index against InRelease's SHA256 list. InRelease's OpenPGP
 // signature is NOT verified (see apt_release.h): the details say so.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -264,18 +265,8 @@ CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary, s
 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
-  const json& p = ctx.params;
-  const json fail_above = p.is_object() && p.contains("fail_above") ? p["fail_above"] : json(-1);
-  const json pending_is =
-      p.is_object() && p.contains("pending_is") ? p["pending_is"] : json("warn");
-  if (!fail_above.is_number_integer()) {
-    return finish(std::move(out), CheckStatus::error,
-                  "parameter fail_above must be a whole number, not " + fail_above.dump());
-  }
-  if (!pending_is.is_string() || (pending_is != "warn" && pending_is != "fail")) {
-    return finish(std::move(out), CheckStatus::error,
-                  "parameter pending_is must be \"warn\" or \"fail\", not " + pending_is.dump());
-  }
+  const auto fail_above = ctx.params.at("fail_above").get<long long>();
+  const auto pending_is = ctx.params.at("pending_is").get<std::string>();
   out.details["signature_verified"] = false;
   out.details["signature_note"] =
       "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
@@ -382,9 +373,8 @@ CheckOutcome run(const Context& ctx) {
     shown += (i ? ", " : "") + names[i];
   }
   if (names.size() > kMaxShown) shown += ", ...";
-  const bool fail =
-      pending_is == "fail" || (fail_above.get<long long>() >= 0 &&
-                               static_cast<long long>(names.size()) > fail_above.get<long long>());
+  const bool fail = pending_is == "fail" ||
+                    (fail_above >= 0 && static_cast<long long>(names.size()) > fail_above);
   CheckOutcome done =
       finish(std::move(out), fail ? CheckStatus::fail : CheckStatus::warn,
              std::to_string(names.size()) + " pending security update" +
@@ -414,8 +404,10 @@ CheckInfo apt_security_updates_check() {
       "Fix: rebuild on a freshly pulled base image, or add `apt-get update && apt-get upgrade -y` "
       "to the Dockerfile.",
       &run,
-      {{"fail_above", "-1", "fail when more than this many updates are pending (-1: never)"},
-       {"pending_is", "\"warn\"", "status when updates are pending: \"warn\" or \"fail\""}},
+      {{"fail_above", "-1", "fail when more than this many updates are pending (-1: never)",
+        ParamType::integer(-1, std::numeric_limits<long long>::max())},
+       {"pending_is", "\"warn\"", "status when updates are pending",
+        ParamType::one_of({"warn", "fail"})}},
   };
 }
 

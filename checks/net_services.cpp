@@ -23,17 +23,16 @@ Fix: apt-get update && apt-get install -y --no-install-recommends netbase. The f
 constexpr std::string_view kServicesPath = "/etc/services";
 constexpr std::string_view kProtocolsPath = "/etc/protocols";
 
-// The parameter's list of entries in file syntax; an error message when malformed.
-std::string entries_param(const json& params, std::string_view name,
-                          std::vector<std::string>& out) {
-  if (!params.is_object() || !params.contains(name)) return "";
-  const json& value = params[std::string(name)];
-  if (!value.is_array()) return "parameter " + std::string(name) + " must be a list of strings";
-  for (const json& item : value) {
-    if (!item.is_string()) return "parameter " + std::string(name) + " must be a list of strings";
-    out.push_back(item.get<std::string>());
-  }
-  return "";
+// Forms of the required_services / required_protocols items, checked when the
+// config loads: exactly one entry in the file's own syntax.
+bool one_service_entry(std::string_view text) {
+  const ServicesTable spec = parse_services(text);
+  return spec.entries.size() == 1 && spec.malformed_count == 0;
+}
+
+bool one_protocol_entry(std::string_view text) {
+  const ProtocolsTable spec = parse_protocols(text);
+  return spec.entries.size() == 1 && spec.malformed_count == 0;
 }
 
 json malformed_json(const std::vector<MalformedLine>& lines) {
@@ -57,7 +56,7 @@ void require_services(const ServicesTable& table, const std::vector<std::string>
                       Required& result) {
   for (const std::string& text : wanted) {
     const ServicesTable spec = parse_services(text);
-    const ServiceEntry& want = spec.entries.front();  // validated by the caller
+    const ServiceEntry& want = spec.entries.front();  // one entry: checked when the config loads
     const ServiceEntry* got = table.find(want.name, want.protocol);
     if (got == nullptr) {
       result.problems.push_back(text + " (missing)");
@@ -89,33 +88,8 @@ void require_protocols(const ProtocolsTable& table, const std::vector<std::strin
 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome outcome;
-  std::vector<std::string> wanted_services;
-  std::vector<std::string> wanted_protocols;
-  std::string param_error = entries_param(ctx.params, "required_services", wanted_services);
-  if (param_error.empty()) {
-    param_error = entries_param(ctx.params, "required_protocols", wanted_protocols);
-  }
-  if (!ctx.params.is_object() || !ctx.params.contains("required_services")) {
-    wanted_services = {"http 80/tcp", "https 443/tcp"};
-  }
-  if (!ctx.params.is_object() || !ctx.params.contains("required_protocols")) {
-    wanted_protocols = {"tcp 6", "udp 17"};
-  }
-  for (const std::string& s : wanted_services) {
-    const ServicesTable spec = parse_services(s);
-    if (spec.entries.size() != 1 || spec.malformed_count != 0) {
-      param_error = "required_services entry \"" + s + "\" is not \"name port/protocol\"";
-    }
-  }
-  for (const std::string& p : wanted_protocols) {
-    const ProtocolsTable spec = parse_protocols(p);
-    if (spec.entries.size() != 1 || spec.malformed_count != 0) {
-      param_error = "required_protocols entry \"" + p + "\" is not \"name number\"";
-    }
-  }
-  if (!param_error.empty()) {
-    return errored(param_error);
-  }
+  const auto wanted_services = ctx.params.at("required_services").get<std::vector<std::string>>();
+  const auto wanted_protocols = ctx.params.at("required_protocols").get<std::vector<std::string>>();
 
   // Is netbase installed? Only to choose the right remediation.
   bool netbase_installed = false;
@@ -202,14 +176,16 @@ CheckOutcome run(const Context& ctx) {
 }  // namespace
 
 CheckInfo net_services_check() {
-  return CheckInfo{"net.services",
-                   "/etc/services and /etc/protocols (netbase)",
-                   kExplain,
-                   run,
-                   {{"required_services", R"(["http 80/tcp", "https 443/tcp"])",
-                     "entries /etc/services must have, as \"name port/protocol\""},
-                    {"required_protocols", R"(["tcp 6", "udp 17"])",
-                     "entries /etc/protocols must have, as \"name number\""}}};
+  return CheckInfo{
+      "net.services",
+      "/etc/services and /etc/protocols (netbase)",
+      kExplain,
+      run,
+      {{"required_services", R"(["http 80/tcp", "https 443/tcp"])",
+        "entries /etc/services must have",
+        ParamType::string_list("name port/protocol", one_service_entry)},
+       {"required_protocols", R"(["tcp 6", "udp 17"])", "entries /etc/protocols must have",
+        ParamType::string_list("name number", one_protocol_entry)}}};
 }
 
 }  // namespace pycheck

@@ -99,15 +99,7 @@ std::string remedy_for(std::string_view id) {
 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
-  const json& warn_param = ctx.params.is_object() && ctx.params.contains("warn_months")
-                               ? ctx.params["warn_months"]
-                               : json(6);
-  if (!warn_param.is_number_integer() || warn_param.get<int>() < 0 || warn_param.get<int>() > 60) {
-    return finish(std::move(out), CheckStatus::error,
-                  "parameter warn_months must be a whole number of months from 0 to 60, not " +
-                      warn_param.dump());
-  }
-  const int warn_months = warn_param.get<int>();
+  const int warn_months = ctx.params.at("warn_months").get<int>();
   const Date today = calendar_day(ctx.now);
   out.details["today"] = format_date(today);
   out.details["table"] = {{"as_of", kEolTablesAsOf}};
@@ -228,12 +220,12 @@ CheckOutcome run(const Context& ctx) {
 }  // namespace
 
 CheckInfo os_eol_check() {
-  return CheckInfo{
-      "os.eol",
-      "OS release still gets security updates",
-      kExplain,
-      run,
-      {{"warn_months", "6", "warn this many months before the end of support (0-60)"}}};
+  return CheckInfo{"os.eol",
+                   "OS release still gets security updates",
+                   kExplain,
+                   run,
+                   {{"warn_months", "6", "warn this many months before the end of support",
+                     ParamType::integer(0, 60)}}};
 }
 
 }  // namespace pycheck

@@ -1,8 +1,9 @@
 #include "checks/pip_config.h"
-#include "checks/text.h"
 
 #include <cctype>
 #include <nlohmann/json.hpp>
+
+#include "checks/text.h"
 
 namespace pycheck {
 namespace {
@@ -153,8 +154,8 @@ PipConfigPlan pip_config_files(const Environment& env, std::string_view sys_pref
   return plan;
 }
 
-PipIndexSetting resolve_pip_index(const Environment& env,
-                                  const std::vector<LoadedPipConfig>& files) {
+PipIndexSetting resolve_pip_index(const Environment& env, const std::vector<LoadedPipConfig>& files,
+                                  std::string_view default_index) {
   PipIndexSetting setting;
   // Lowest priority first; each later match overwrites.
   for (const char* section : {"global", "install"}) {
@@ -179,6 +180,10 @@ PipIndexSetting resolve_pip_index(const Environment& env,
   if (auto v = env.get("PIP_EXTRA_INDEX_URL"); v && !v->empty()) {
     setting.extra_index_urls = split_whitespace(*v);
     setting.extra_source = "PIP_EXTRA_INDEX_URL";
+  }
+  if (setting.source.empty()) {
+    setting.index_url = std::string(default_index);
+    setting.source = std::string(kPipDefaultIndexSource);
   }
   return setting;
 }

@@ -45,11 +45,18 @@ struct PipConfigPlan {
 PipConfigPlan pip_config_files(const Environment& env, std::string_view sys_prefix,
                                bool pip_config_file_exists);
 
+// pip's own index when nothing configures one: the default of pip's
+// --index-url (PyPI.simple_url in pip/_internal/models/index.py). pip uses it,
+// so comparing with it is what pip would do, not a guess.
+inline constexpr std::string_view kPipDefaultIndexUrl = "https://pypi.org/simple";
+// PipIndexSetting::source of that default.
+inline constexpr std::string_view kPipDefaultIndexSource = "pip's default";
+
 // Where `pip install` looks: the winning index-url and its origin, plus the
 // extra-index-url values (reported only).
 struct PipIndexSetting {
-  std::string index_url;  // empty: nothing configured
-  std::string source;     // "PIP_INDEX_URL", "/etc/pip.conf [install]", ...
+  std::string index_url;  // empty only when configured empty
+  std::string source;     // "PIP_INDEX_URL", "/etc/pip.conf [install]", "pip's default"
   std::vector<std::string> extra_index_urls;
   std::string extra_source;
 };
@@ -57,13 +64,15 @@ struct PipIndexSetting {
 // Resolves index-url for `pip install` from loaded files (in plan order) and
 // the environment the way pip's option parser does: PIP_INDEX_URL beats every
 // file; then [install] of the last file that has it; then [global] of the
-// last file that has it (pip merges files per key, then orders by section).
+// last file that has it (pip merges files per key, then orders by section);
+// else `default_index` (pip's, kPipDefaultIndexUrl; tests pass a local one)
+// with source kPipDefaultIndexSource.
 struct LoadedPipConfig {
   PipConfigFile file;
   PipConfigSections sections;
 };
-PipIndexSetting resolve_pip_index(const Environment& env,
-                                  const std::vector<LoadedPipConfig>& files);
+PipIndexSetting resolve_pip_index(const Environment& env, const std::vector<LoadedPipConfig>& files,
+                                  std::string_view default_index = kPipDefaultIndexUrl);
 
 // A file listed on a simple project page.
 struct IndexFile {

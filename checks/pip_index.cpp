@@ -37,7 +37,8 @@ bool is_http(const std::string& url) {
 }  // namespace
 
 PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntime& runtime,
-                                          const Pep440Version& installed) {
+                                          const Pep440Version& installed,
+                                          std::string_view default_index) {
   json details = json::object();
   if (!ctx.online || ctx.http == nullptr) {
     return skipped(
@@ -45,7 +46,8 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
         "(--online)",
         std::move(details));
   }
-  // Which index: the files pip reads for this interpreter, then PIP_INDEX_URL.
+  // Which index: the files pip reads for this interpreter, then PIP_INDEX_URL,
+  // else pip's default.
   const std::string sys_prefix =
       runtime.venv ? runtime.venv->prefix : (runtime.base ? runtime.base->prefix : "");
   const auto env_file = ctx.env.get("PIP_CONFIG_FILE");
@@ -71,25 +73,20 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   }
   details["config_files_read"] = std::move(read);
   details["config_disabled_by_PIP_CONFIG_FILE"] = plan.config_disabled;
-  const PipIndexSetting setting = resolve_pip_index(ctx.env, loaded);
+  const PipIndexSetting setting = resolve_pip_index(ctx.env, loaded, default_index);
   json extras = json::array();
   for (const std::string& u : setting.extra_index_urls) extras.push_back(redact_url(u));
   details["extra_index_urls"] = std::move(extras);
   details["extra_index_urls_source"] = setting.extra_source;
   details["extra_index_urls_compared"] = false;
-  if (setting.index_url.empty()) {
-    details["index_url"] = nullptr;
-    return skipped(
-        "no package index is configured (PIP_INDEX_URL, pip.conf index-url); "
-        "pycheck does not assume pip's built-in default",
-        std::move(details));
-  }
   const std::string shown_index = redact_url(setting.index_url);
+  const std::string from = " (" + setting.source + ")";  // the notes say where the index came from
   details["index_url"] = shown_index;
   details["index_url_source"] = setting.source;
   if (!is_http(setting.index_url)) {
-    return skipped("index " + shown_index + " is not http(s); pycheck fetches only http(s)",
-                   std::move(details));
+    return skipped(
+        "index \"" + shown_index + "\"" + from + " is not http(s); pycheck fetches only http(s)",
+        std::move(details));
   }
   std::string url = setting.index_url;
   if (url.back() != '/') url += '/';
@@ -99,7 +96,7 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   HttpRequestOptions request;
   request.headers.push_back(kAccept);
   auto response = ctx.http->get(url, request);
-  if (!response) return failed(response.error().message, std::move(details));
+  if (!response) return failed(response.error().message + from, std::move(details));
   const std::string type = response->content_type;
   const bool is_json =
       type.find("json") != std::string::npos ||
@@ -109,7 +106,7 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   auto files =
       is_json ? parse_simple_index_json(response->body) : parse_simple_index_html(response->body);
   if (!files) {
-    return failed(redact_url(url) + ": " + files.error().message, std::move(details));
+    return failed(redact_url(url) + ": " + files.error().message + from, std::move(details));
   }
 
   const std::string python_text = runtime.version();
@@ -147,7 +144,7 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   details["requires_python_not_understood"] = specifiers_not_understood;
   if (candidates.empty()) {
     return failed(redact_url(url) + ": no installable pip release listed (" +
-                      std::to_string(files->size()) + " files)",
+                      std::to_string(files->size()) + " files)" + from,
                   std::move(details));
   }
   const auto less = [](const Pep440Version& a, const Pep440Version& b) {
@@ -173,12 +170,12 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   if (c.behind) {
     c.note = "pip " + installed.str() + " is " + std::to_string(c.newer_releases.size()) +
              (c.newer_releases.size() == 1 ? " release" : " releases") + " behind " + c.latest +
-             " on " + shown_index;
+             " on " + shown_index + from;
   } else if (versus_latest > 0) {
-    c.note =
-        "pip " + installed.str() + " is newer than " + c.latest + ", the latest on " + shown_index;
+    c.note = "pip " + installed.str() + " is newer than " + c.latest + ", the latest on " +
+             shown_index + from;
   } else {
-    c.note = "pip " + installed.str() + " is the latest on " + shown_index;
+    c.note = "pip " + installed.str() + " is the latest on " + shown_index + from;
   }
   details["reason"] = nullptr;
   c.details = std::move(details);

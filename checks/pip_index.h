@@ -8,6 +8,7 @@
 
 #include "agent/check.h"
 #include "checks/dist_info.h"
+#include "checks/pip_config.h"
 #include "checks/python_install.h"
 
 namespace pycheck {
@@ -22,10 +23,13 @@ struct PipIndexComparison {
   json details = json::object();            // the "index" object of pip.version's details
 };
 
-// Skipped when offline (no ctx.http), when no index is configured (pycheck does
-// not guess a default host) or when the index is not http(s). Failed when a
-// config file cannot be read or parsed, or the fetch or the page fails.
+// The index is the one pip would use: PIP_INDEX_URL, pip.conf's index-url,
+// else pip's default (`default_index`: kPipDefaultIndexUrl, which tests
+// replace). Skipped when offline (no ctx.http) or when the index is not
+// http(s). Failed when a config file cannot be read or parsed, or the fetch or
+// the page fails: never "up to date" without an answer from the index.
 PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntime& runtime,
-                                          const Pep440Version& installed);
+                                          const Pep440Version& installed,
+                                          std::string_view default_index = kPipDefaultIndexUrl);
 
 }  // namespace pycheck

@@ -7,6 +7,7 @@
 #include "checks/check_table.h"
 #include "checks/dist_info.h"
 #include "checks/pip_advisories.h"
+#include "checks/pip_config.h"
 #include "checks/pip_index.h"
 #include "checks/python_commands.h"
 #include "checks/python_facts.h"
@@ -32,11 +33,10 @@ constexpr std::string_view kExplain =
     "With --online it also asks the package index this pip would use for the newest pip. The "
     "index is found as pip finds it: PIP_INDEX_URL, else index-url from pip.conf files in "
     "pip's order (global /etc/xdg/pip and /etc/pip.conf, user ~/.pip and ~/.config/pip, the "
-    "interpreter's or venv's sys.prefix, PIP_CONFIG_FILE; [install] over [global]). When "
-    "nothing is configured pycheck does not assume pip's built-in default index: the "
-    "comparison is skipped and says so, so set PIP_INDEX_URL (or index-url) to compare. The "
-    "project page is fetched as PEP 691 JSON or PEP 503 HTML; yanked files, pre-releases and "
-    "releases whose Requires-Python excludes this Python are not candidates. "
+    "interpreter's or venv's sys.prefix, PIP_CONFIG_FILE; [install] over [global]), else "
+    "pip's own default, https://pypi.org/simple; details name the index and where it came "
+    "from. The project page is fetched as PEP 691 JSON or PEP 503 HTML; yanked files, "
+    "pre-releases and releases whose Requires-Python excludes this Python are not candidates. "
     "extra-index-url values are reported, not fetched. Offline, details say the comparison "
     "needs --online.\n\n"
     "It warns when python3 has no pip, when two pip dist-info folders sit side by side (a "
@@ -91,10 +91,7 @@ CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const std::string behind_is = ctx.params.value("behind_is", std::string("warn"));
-  if (behind_is != "warn" && behind_is != "pass") {
-    return errored("parameter behind_is is \"" + behind_is + "\"; expected \"warn\" or \"pass\"");
-  }
+  const auto behind_is = ctx.params.at("behind_is").get<std::string>();
   // Replaced by the comparison's own note once pip's version is known.
   out.details()["index_comparison"] =
       ctx.online ? "not compared with the package index: no installed pip version to compare"
@@ -255,10 +252,16 @@ CheckOutcome run(const Context& ctx) {
   if (index.state == PipIndexComparison::State::failed) {
     out.add(CheckStatus::error,
             "cannot compare pip " + version + " with the package index: " + index.note)
-        .fix_by(
-            "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right and "
-            "reachable from where pycheck runs, then run again.");
-    return std::move(out).finish("cannot compare pip " + version + " with the package index");
+        .fix_by(index.details.value("index_url_source", "") == kPipDefaultIndexSource
+                    ? "Nothing configures an index, so pip (and pycheck) use pip's default, " +
+                          std::string(kPipDefaultIndexUrl) +
+                          ": let pycheck reach it, or set PIP_INDEX_URL to the index pip really "
+                          "uses here, or run without --online."
+                    : "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right "
+                      "and reachable from where pycheck runs, then run again.");
+    return std::move(out).finish("cannot compare pip " + version + " with the package index " +
+                                 index.details.value("index_url", std::string("?")) + " (" +
+                                 index.details.value("index_url_source", std::string("?")) + ")");
   }
   if (index.behind && behind_is == "warn") {
     out.warn(index.note)
@@ -279,13 +282,13 @@ CheckOutcome run(const Context& ctx) {
 }  // namespace
 
 CheckInfo pip_version_check() {
-  return CheckInfo{"pip.version",
-                   "pip for python3, known pip advisories and the index's newest pip",
-                   kExplain,
-                   run,
-                   {{"behind_is", "\"warn\"",
-                     "status when --online finds a newer final pip on the index: "
-                     "\"warn\" or \"pass\""}}};
+  return CheckInfo{
+      "pip.version",
+      "pip for python3, known pip advisories and the index's newest pip",
+      kExplain,
+      run,
+      {{"behind_is", "\"warn\"", "status when --online finds a newer final pip on the index",
+        ParamType::one_of({"warn", "pass"})}}};
 }
 
 }  // namespace pycheck

@@ -81,16 +81,7 @@ CheckOutcome skip(CheckOutcome out, std::string summary) {
 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
-  const json& warn_param = ctx.params.is_object() && ctx.params.contains("warn_months")
-                               ? ctx.params["warn_months"]
-                               : json(6);
-  if (!warn_param.is_number_integer() || warn_param.get<int>() < 0 || warn_param.get<int>() > 60) {
-    out.status = CheckStatus::error;
-    out.summary = "parameter warn_months must be a whole number of months from 0 to 60, not " +
-                  warn_param.dump();
-    return out;
-  }
-  const int warn_months = warn_param.get<int>();
+  const int warn_months = ctx.params.at("warn_months").get<int>();
   const Date today = calendar_day(ctx.now);
   out.details["today"] = format_date(today);
   out.details["table"] = {{"as_of", kEolTablesAsOf}, {"source", kSource}};
@@ -202,7 +193,8 @@ CheckInfo python_eol_check() {
                    "Python release still supported upstream",
                    kExplain,
                    run,
-                   {{"warn_months", "6", "warn this many months before the end of life (0-60)"}}};
+                   {{"warn_months", "6", "warn this many months before the end of life",
+                     ParamType::integer(0, 60)}}};
 }
 
 }  // namespace pycheck

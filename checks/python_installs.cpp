@@ -36,15 +36,6 @@ constexpr std::string_view kExplain =
     "nothing needs it, install Python packages with the image's `python3 -m pip`, and build "
     "against /usr/local/include/python3.X rather than python3-dev.";
 
-std::vector<std::string> string_list_param(const json& params, const char* name) {
-  std::vector<std::string> out;
-  if (!params.is_object() || !params.contains(name) || !params[name].is_array()) return out;
-  for (const json& item : params[name]) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
-
 // Short label of an installation for the summary.
 std::string label(const PythonInstall& install, bool preferred, const std::string& owner) {
   std::string text = install.interpreter + " (" + install.version;
@@ -55,7 +46,7 @@ std::string label(const PythonInstall& install, bool preferred, const std::strin
 
 CheckOutcome run(const Context& ctx) {
   const DiscoveredPythons found = discover_python_installs(
-      ctx.fs, ctx.env, string_list_param(ctx.params, "extra_prefixes"), ctx.facts);
+      ctx.fs, ctx.env, ctx.params.at("extra_prefixes").get<std::vector<std::string>>(), ctx.facts);
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonFacts facts(ctx);
   const PythonCommand python3 = find_python_command(facts, path, "python3");
@@ -199,7 +190,8 @@ CheckInfo python_installs_check() {
       "CPython installations in the image",
       kExplain,
       run,
-      {{"extra_prefixes", "[]", "More folders to inspect as installation prefixes or venvs"}},
+      {{"extra_prefixes", "[]", "more folders to inspect as installation prefixes or venvs",
+        ParamType::string_list()}},
       CheckCost::medium};  // reads every dpkg file list
 }
 

@@ -51,15 +51,6 @@ constexpr std::string_view kExplain =
 
 bool is_timeout(const Error& e) { return e.errno_value == ETIMEDOUT; }
 
-std::vector<std::string> string_list_param(const json& params, const char* name) {
-  std::vector<std::string> out;
-  if (!params.is_object() || !params.contains(name) || !params[name].is_array()) return out;
-  for (const json& item : params[name]) {
-    if (item.is_string()) out.push_back(item.get<std::string>());
-  }
-  return out;
-}
-
 bool under_dir(std::string_view path, std::string_view dir) {
   if (dir == "/") return true;
   return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
@@ -226,8 +217,9 @@ CheckOutcome run(const Context& ctx) {
   const std::vector<LoadProblem> program = program_problems(*process);
   std::vector<std::string> libpython_warnings;
   details["libpython"] = judge_libpython(*process, runtime, resolver, &libpython_warnings);
-  auto scan = scan_lib_dynload(ctx.fs, runtime, resolver, *process,
-                               string_list_param(ctx.params, "expected_unloadable"));
+  auto scan =
+      scan_lib_dynload(ctx.fs, runtime, resolver, *process,
+                       ctx.params.at("expected_unloadable").get<std::vector<std::string>>());
   if (!scan) return timed_out(scan.error());
   std::vector<ModuleResult>& modules = scan->modules;
   const std::vector<std::string>& warnings = scan->warnings;
@@ -255,7 +247,8 @@ CheckOutcome run(const Context& ctx) {
   const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names, ctx.facts);
   details["missing_packages"] = hints.to_json();
   const std::vector<std::string> install = hints.install_commands();
-  const std::vector<std::string> critical = string_list_param(ctx.params, "critical_modules");
+  const std::vector<std::string> critical =
+      ctx.params.at("critical_modules").get<std::vector<std::string>>();
   OutcomeBuilder out;
   // A missing library's package is the cause every object needing it shares.
   auto cause_of = [&](const std::vector<LoadProblem>& problems) {
@@ -378,11 +371,13 @@ CheckInfo python_shared_libraries_check() {
       run,
       {CheckParam{"expected_unloadable", R"(["_tkinter"])",
                   "lib-dynload modules that may fail to load without a warning (the slim "
-                  "image keeps no Tk, so _tkinter cannot load there by design)"},
+                  "image keeps no Tk, so _tkinter cannot load there by design)",
+                  ParamType::string_list()},
        CheckParam{"critical_modules", R"(["_ssl", "zlib"])",
                   "lib-dynload modules whose failure to load fails the check, not just warns: "
                   "without _ssl there is no https (pip, urllib, requests), without zlib pip "
-                  "cannot unpack wheels and gzip, zipfile and ensurepip fail"}},
+                  "cannot unpack wheels and gzip, zipfile and ensurepip fail",
+                  ParamType::string_list()}},
       CheckCost::heavy};  // reads and parses about 100 ELF objects
 }
 

@@ -296,14 +296,7 @@ std::vector<TrustStore::Entry*> listed_by_fingerprint(std::vector<TrustStore::En
 
 CheckOutcome run(const Context& ctx) {
   CheckOutcome outcome;
-  std::string expired_is = "pass";
-  if (ctx.params.is_object() && ctx.params.contains("expired_is")) {
-    const json& value = ctx.params["expired_is"];
-    expired_is = value.is_string() ? value.get<std::string>() : value.dump();
-  }
-  if (expired_is != "pass" && expired_is != "warn") {
-    return errored("parameter expired_is must be \"pass\" or \"warn\", not " + expired_is);
-  }
+  const auto expired_is = ctx.params.at("expired_is").get<std::string>();
 
   TrustStore store;
   outcome.details["bundle"] = load_bundle(ctx, store);
@@ -416,8 +409,8 @@ CheckInfo tls_ca_certificates_check() {
       "CA certificates for OpenSSL-based clients",
       kExplain,
       run,
-      {{"expired_is", R"("pass")",
-        "status when some (not all) CA certificates have expired: \"pass\" or \"warn\""}},
+      {{"expired_is", R"("pass")", "status when some (not all) CA certificates have expired",
+        ParamType::one_of({"pass", "warn"})}},
       CheckCost::heavy};  // reads and parses about 150 certificates twice (bundle and directory)
 }
 

@@ -39,7 +39,8 @@ EXAMPLES = os.path.join(SOURCE_DIR, "packaging", "examples")
 K8S = os.path.join(EXAMPLES, "k8s")
 DOCKERFILE = os.path.join(EXAMPLES, "Dockerfile.python-slim")
 IMAGE_PYCHECK = "/usr/local/bin/pycheck"  # where the example image puts the binary
-DEFAULT_DEADLINE_MS = 800  # pycheck's --timeout default (agent/cli.cpp)
+DEFAULT_DEADLINE_MS = 800  # pycheck's --timeout default (agent/run_timeout.h) ...
+ONLINE_DEFAULT_DEADLINE_MS = 10000  # ... and with --online
 
 # The fields Kubernetes knows in the objects the examples use: a typo (e.g.
 # `timeoutSecond`) is silently dropped by a lenient client, so list them.
@@ -64,13 +65,14 @@ def duration_ms(text):
 
 
 def pycheck_deadline_ms(argv):
-    """The deadline a pycheck command line asks for: --timeout, else the default."""
+    """The deadline a pycheck command line asks for: --timeout, else the default
+    (which is longer with --online)."""
     for i, arg in enumerate(argv):
         if arg == "--timeout":
             return duration_ms(argv[i + 1])
         if arg.startswith("--timeout="):
             return duration_ms(arg.split("=", 1)[1])
-    return DEFAULT_DEADLINE_MS
+    return ONLINE_DEFAULT_DEADLINE_MS if "--online" in argv else DEFAULT_DEADLINE_MS
 
 
 def listen_port(argv):
@@ -415,6 +417,14 @@ class DeployExamples(unittest.TestCase):
             patterns = {line.strip() for line in f if line.strip() and not line.startswith("#")}
         self.assertIn("build*/", patterns)
         self.assertIn(".git/", patterns)
+
+    def test_default_deadlines_are_the_binarys(self):
+        # The probe checks above judge command lines without --timeout by these.
+        proc = subprocess.run([PYCHECK, "--help"], capture_output=True, text=True, check=True)
+        m = re.search(r"else (\S+) \((\S+) with --online", proc.stdout)
+        self.assertIsNotNone(m, proc.stdout)
+        self.assertEqual(duration_ms(m.group(1)), DEFAULT_DEADLINE_MS)
+        self.assertEqual(duration_ms(m.group(2)), ONLINE_DEFAULT_DEADLINE_MS)
 
     # --- README -----------------------------------------------------------
 

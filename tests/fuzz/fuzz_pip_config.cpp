@@ -27,7 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   pycheck::Environment env;
   pycheck::PipIndexSetting setting = pycheck::resolve_pip_index(env, loaded);
-  if (!setting.index_url.empty()) FUZZ_CHECK(!setting.source.empty());
+  FUZZ_CHECK(!setting.source.empty());  // a file's, or pip's default
+  if (setting.source == pycheck::kPipDefaultIndexSource) {
+    FUZZ_CHECK(setting.index_url == pycheck::kPipDefaultIndexUrl);
+  }
   env.set("PIP_INDEX_URL", "https://pypi.example/simple");
   setting = pycheck::resolve_pip_index(env, loaded);
   FUZZ_CHECK(setting.index_url == "https://pypi.example/simple");

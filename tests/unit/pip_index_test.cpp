@@ -1,7 +1,10 @@
 // pip.version's online half: pip.conf reading and precedence, simple-index
 // pages (PEP 691 JSON, PEP 503 HTML), Requires-Python, and the check against a
 // local index (tests/http/index_server.py on 127.0.0.1; nothing else is contacted).
+#include "checks/pip_index.h"
+
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -17,6 +20,7 @@
 
 #include "agent/http_client.h"
 #include "checks/pip_config.h"
+#include "checks/python_commands.h"
 #include "tests/unit/local_server.h"
 #include "tests/unit/outcome_text.h"
 #include "tests/unit/python_image_fixture.h"
@@ -63,6 +67,24 @@ Environment env_with_index(const std::string& url) {
   Environment env = test::image_env();
   env.set("PIP_INDEX_URL", url);
   return env;
+}
+
+// The comparison for python3 on the judged PATH (pip 26.2.1), with
+// `default_index` standing in for pip's default, PyPI.
+PipIndexComparison compare_with_default(const FixtureRoot& root, const Environment& env,
+                                        const std::string& default_index) {
+  HttpClientOptions options;
+  options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const HttpClient http(options);
+  RootFs fs = root.fs();
+  const json params = json::object();
+  Context ctx{fs, env, params, std::chrono::system_clock::now(), true, &http};
+  PythonFacts facts(ctx);
+  const PythonCommand python3 =
+      find_python_command(facts, make_search_path(env.get("PATH")), "python3");
+  REQUIRE(python3.runtime);
+  return compare_pip_with_index(ctx, *python3.runtime, parse_pep440("26.2.1").value(),
+                                default_index);
 }
 
 }  // namespace
@@ -149,7 +171,35 @@ TEST_CASE("pip.conf: index-url precedence", "[pipindex]") {
   auto d = resolve_pip_index(env, {etc_install, user_global});
   CHECK(d.index_url == "http://env/simple");
   CHECK(d.source == "PIP_INDEX_URL");
-  CHECK(resolve_pip_index(Environment{}, {}).index_url.empty());
+}
+
+TEST_CASE("pip's index: pip's own default when nothing configures one", "[pipindex]") {
+  // Nothing at all: pip uses PyPI, and so does the comparison.
+  auto none = resolve_pip_index(Environment{}, {});
+  CHECK(none.index_url == "https://pypi.org/simple");
+  CHECK(none.source == "pip's default");
+  // Extra indexes add to the default; they do not replace it.
+  Environment extra_env;
+  extra_env.set("PIP_EXTRA_INDEX_URL", "http://x/1");
+  const auto extra_file = LoadedPipConfig{
+      {"/etc/pip.conf", "global"},
+      parse_pip_config("[global]\nextra-index-url = http://x/2\ntimeout = 5\n").value()};
+  for (const auto& setting :
+       {resolve_pip_index(extra_env, {}), resolve_pip_index(Environment{}, {extra_file})}) {
+    CHECK(setting.index_url == "https://pypi.org/simple");
+    CHECK(setting.source == "pip's default");
+    CHECK(setting.extra_index_urls.size() == 1);
+  }
+  // Anything configured wins, as today; an empty PIP_INDEX_URL configures nothing.
+  Environment env;
+  env.set("PIP_INDEX_URL", "");
+  CHECK(resolve_pip_index(env, {}).source == "pip's default");
+  env.set("PIP_INDEX_URL", "http://env/simple");
+  CHECK(resolve_pip_index(env, {}).index_url == "http://env/simple");
+  // Tests stand a local index in for PyPI.
+  auto injected = resolve_pip_index(Environment{}, {}, "http://127.0.0.1:1/simple");
+  CHECK(injected.index_url == "http://127.0.0.1:1/simple");
+  CHECK(injected.source == "pip's default");
 }
 
 TEST_CASE("simple index pages: JSON, HTML, file names, Requires-Python", "[pipindex]") {
@@ -238,7 +288,7 @@ TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
     CHECK_THAT(said(out), Catch::Contains("pip 24.0 is 3 releases behind 26.2.1 on " +
                                             server().index("json")));
     CHECK(out.details["index_comparison"] ==
-          "pip 24.0 is 3 releases behind 26.2.1 on " + server().index("json"));
+          "pip 24.0 is 3 releases behind 26.2.1 on " + server().index("json") + " (PIP_INDEX_URL)");
   }
   SECTION("HTML page, Python 3.12: 26.4 is a candidate") {
     test::add_image_python(root, "3.12.8", "26.4");
@@ -250,8 +300,8 @@ TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
     CHECK(out.details["index"]["latest"] == "26.4");
     CHECK(out.details["index"]["releases_behind"] == 0);
     CHECK(status_of(out) == "pass");
-    CHECK_THAT(out.summary,
-               Catch::EndsWith("; pip 26.4 is the latest on " + server().index("html") + "/"));
+    CHECK_THAT(out.summary, Catch::EndsWith("; pip 26.4 is the latest on " +
+                                            server().index("html") + "/ (PIP_INDEX_URL)"));
   }
   SECTION("up to date on 3.11; behind_is = pass keeps an old pip informational") {
     test::add_image_python(root, "3.11.15", "26.2.1");
@@ -268,9 +318,29 @@ TEST_CASE("pip.version --online: latest pip from a local index", "[pipindex]") {
         run_online(old_root, env_with_index(server().index("html")), {{"behind_is", "pass"}});
     CHECK(status_of(passed) == "pass");
     CHECK(passed.details["index"]["releases_behind"] == 1);
-    CHECK(status_of(run_online(old_root, env_with_index(server().index("html")),
-                               {{"behind_is", "maybe"}})) == "error");
   }
+}
+
+TEST_CASE("pip.version --online, nothing configured: PyPI itself, unreachable here", "[pipindex]") {
+  // Only where pypi.org does not resolve (no network): a unit test never talks to it.
+  addrinfo* found = nullptr;
+  if (::getaddrinfo("pypi.org", "443", nullptr, &found) == 0) {
+    ::freeaddrinfo(found);
+    WARN("pypi.org resolves here: the real default index is not contacted");
+    return;
+  }
+  FixtureRoot root;
+  test::add_image_python(root, "3.11.15", "26.2.1");
+  auto out = run_online(root, test::image_env(), json::object(), std::chrono::seconds(5));
+  INFO(out.summary);
+  CHECK(status_of(out) == "error");
+  CHECK_THAT(out.summary, Catch::StartsWith("cannot compare pip 26.2.1 with the package index"));
+  CHECK_THAT(said(out), Catch::Contains("https://pypi.org/simple/pip/"));
+  CHECK_THAT(out.summary, Catch::EndsWith("https://pypi.org/simple (pip's default)"));
+  CHECK_THAT(out.summary, !Catch::Contains("latest"));
+  CHECK(out.details["index"]["index_url"] == "https://pypi.org/simple");
+  CHECK(out.details["index"]["index_url_source"] == "pip's default");
+  CHECK_THAT(out.remediation(), Catch::Contains("PIP_INDEX_URL"));
 }
 
 TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pipindex]") {
@@ -317,13 +387,22 @@ TEST_CASE("pip.version --online: index failures are errors naming the URL", "[pi
 TEST_CASE("pip.version --online: which index, from pip's config files", "[pipindex]") {
   FixtureRoot root;
   test::add_image_python(root, "3.11.15", "26.2.1");
-  SECTION("nothing configured: skipped with the reason, no default host guessed") {
-    auto out = run_online(root, test::image_env());
-    CHECK(status_of(out) == "pass");
-    CHECK(out.details["index"]["status"] == "skipped");
-    CHECK(out.details["index"]["index_url"] == nullptr);
-    CHECK_THAT(out.details["index_comparison"].get<std::string>(),
-               Catch::Contains("no package index is configured"));
+  SECTION("nothing configured: pip's default index, named as such") {
+    // A local index stands in for PyPI (nothing here may contact it).
+    auto out = compare_with_default(root, test::image_env(), server().index("json"));
+    CHECK(out.state == PipIndexComparison::State::compared);
+    CHECK(out.latest == "26.2.1");
+    CHECK(out.details["index_url"] == server().index("json"));
+    CHECK(out.details["index_url_source"] == "pip's default");
+    CHECK(out.note == "pip 26.2.1 is the latest on " + server().index("json") + " (pip's default)");
+    // Unreachable: an error naming the URL and where it came from, never "up to date".
+    auto down = compare_with_default(root, test::image_env(), "http://127.0.0.1:1/simple");
+    CHECK(down.state == PipIndexComparison::State::failed);
+    CHECK(down.details["status"] == "error");
+    CHECK_THAT(down.note, Catch::Contains("http://127.0.0.1:1/simple/pip/"));
+    CHECK_THAT(down.note, Catch::EndsWith("(pip's default)"));
+    CHECK_FALSE(down.behind);
+    CHECK(down.latest.empty());
   }
   SECTION("/etc/pip.conf [global], overridden by [install] and by PIP_INDEX_URL") {
     root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("status404") +
@@ -363,9 +442,11 @@ TEST_CASE("pip.version --online: which index, from pip's config files", "[pipind
     root.file("/etc/pip.conf", "[global]\nindex-url = " + server().index("json") + "\n");
     Environment env = test::image_env();
     env.set("PIP_CONFIG_FILE", "/dev/null");
-    auto disabled = run_online(root, env);
-    CHECK(disabled.details["index"]["status"] == "skipped");
-    CHECK(disabled.details["index"]["config_disabled_by_PIP_CONFIG_FILE"] == true);
+    // pip reads no file, so /etc/pip.conf's index does not apply: pip's default does.
+    auto disabled = compare_with_default(root, env, server().index("html"));
+    CHECK(disabled.state == PipIndexComparison::State::compared);
+    CHECK(disabled.details["index_url_source"] == "pip's default");
+    CHECK(disabled.details["config_disabled_by_PIP_CONFIG_FILE"] == true);
 
     root.file("/etc/pip.conf", "index-url = nowhere\n");
     auto garbage = run_online(root, test::image_env());

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/unit/check_params.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
@@ -57,8 +58,10 @@ TEST_CASE("roots: python checks agree with the Python inside", "[.python-integra
     REQUIRE(env.ok());
     auto fs = RootFs::open(root);
     REQUIRE(fs.ok());
-    json params = json::object();
-    params["extra_prefixes"] = json::array();
+    json params = json::object();  // the three checks' defaults: no name is shared
+    for (const char* id : {"python.path", "pip.version", "python.installs"}) {
+      params.update(test::check_params(*find_check(id)));
+    }
     Context ctx{*fs, *env, params, std::chrono::system_clock::now(), false};
 
     const CheckOutcome path = find_check("python.path")->run(ctx);

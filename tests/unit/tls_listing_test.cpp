@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cert_factory.h"
+#include "check_params.h"
 #include "checks/check_table.h"
 
 using namespace pycheck;
@@ -83,9 +84,10 @@ TEST_CASE("tls.ca-certificates: overlapping bundle and directory, listings in fi
   const auto now = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
   const RootFs fs = root.fs();
   const Environment env;
-  const json params = json::object();
+  const CheckInfo check = tls_ca_certificates_check();
+  const json params = test::check_params(check);
   const Context ctx{fs, env, params, now};
-  const CheckOutcome out = tls_ca_certificates_check().run(ctx);
+  const CheckOutcome out = check.run(ctx);
   INFO(out.details.dump(2));
   CHECK(out.status == CheckStatus::pass);
   CHECK(out.details["certificates"] == 8);  // valid, 4 expired, 2 future, ed
