@@ -197,8 +197,8 @@ std::string render_text(const Report& report, const TextOptions& options) {
   }
   if (!skips.empty()) put_item(out, 2, "skipped: ", skips, width);
   put_item(out, 2, "",
-           "More: `pycheck explain ID` (why a check matters, how to fix it), --verbose (the facts "
-           "behind each line), --format json (everything)",
+           "More: pycheck explain ID · --verbose for the facts behind each line · --format json "
+           "for everything",
            width);
   return out;
 }

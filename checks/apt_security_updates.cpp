@@ -317,7 +317,7 @@ CheckOutcome run(const Context& ctx) {
     return finish(std::move(out), none ? CheckStatus::skip : CheckStatus::error,
                   std::string(none ? "no" : "missing") + " apt lists for " +
                       scan.without_lists.front() +
-                      ": pending updates unknown; run with --online (or apt-get update)",
+                      ": pending updates unknown (--online fetches them)",
                   none ? "" : "Run pycheck with --online (or apt-get update in the image).");
   }
   if (scan.indexes.empty()) {

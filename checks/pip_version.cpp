@@ -220,7 +220,7 @@ CheckOutcome run(const Context& ctx) {
   out.details()["pip_commands_starting_python3"] = bound;
 
   const std::string headline =
-      "pip " + version + " for python3 " + rt.describe() + " in " + found->site_dir;
+      "pip " + version + " in " + found->site_dir;  // python.path names python3
   if (!advisory_names.empty()) {
     // Keep the line short: Docker shows only the head of a probe's output.
     constexpr std::size_t kNamed = 3;

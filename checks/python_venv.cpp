@@ -226,7 +226,7 @@ CheckOutcome run(const Context& ctx) {
     found_by = "python on PATH";
   } else {
     out.status = CheckStatus::skip;
-    out.summary = "no virtual environment in use (VIRTUAL_ENV unset, python3 is not in a venv)";
+    out.summary = "no virtual environment in use";  // details say why: no VIRTUAL_ENV, no venv python3
     return out;
   }
   out.details["venv"] = prefix;
