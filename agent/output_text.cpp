@@ -104,7 +104,7 @@ void put_findings(std::string& out, const CheckResult& r, std::size_t indent, st
       continue;
     }
     put_item(out, indent, "- ", group.cause + ":", width);
-    for (const Finding* f : group.findings) put_item(out, indent + 2, "", line_under(r, *f), width);
+    for (const Finding* f : group.findings) put_item(out, indent + 2, "- ", line_under(r, *f), width);
   }
   const FixBlock fix = fix_block(r.findings);
   if (fix.empty()) return;
@@ -116,7 +116,7 @@ void put_findings(std::string& out, const CheckResult& r, std::size_t indent, st
     put_item(out, indent, "fix: ", advice, width);
   }
   // Commands on their own lines, never wrapped: ready to paste.
-  for (const std::string& c : fix.commands) out += std::string(indent + 2, ' ') + flat(c) + "\n";
+  for (const std::string& c : fix.commands) out += std::string(indent + 4, ' ') + flat(c) + "\n";
 }
 
 std::string scalar(const json& v) {

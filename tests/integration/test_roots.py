@@ -45,6 +45,8 @@ EXPECTED = {
     "with-locales": {"locale": "pass"},
     "venv": {"python.path": "pass", "python.installs": "pass", "python.shared-libraries": "pass"},
     "no-sqlite": {"python.path": "pass", "python.shared-libraries": "warn"},
+    # _ssl is a critical module (critical_modules): without it pip and https break.
+    "no-libssl": {"python.path": "pass", "python.shared-libraries": "fail"},
     # apt.security-updates on apt-lists: pass or warn depending on the day the
     # lists were fetched; compare_apt_security checks the pending set against apt.
     "apt-lists": {"python.path": "pass"},
@@ -224,10 +226,20 @@ class RootTests(unittest.TestCase):
             warned = [m["module"] for m in details["modules"] if m["status"] == "cannot load"]
             self.assertEqual(warned, ["_sqlite3"])
             self.assertIn("_sqlite3", check["summary"])
-            self.assertIn("libsqlite3-0", check["summary"])
+            self.assertEqual([f["cause"] for f in check["findings"]],
+                             ["libsqlite3-0 is purged or was never installed"])
             r = root.sh("python3 -B -c 'import sqlite3'")
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("libsqlite3.so.0", r.stderr)
+        if root.name == "no-libssl":
+            # Every module that needs libssl3 is named under one cause; _ssl fails the check.
+            severities = {f["message"].split()[0]: f["severity"] for f in check["findings"]}
+            self.assertEqual(severities.get("_ssl"), "fail", check["findings"])
+            self.assertEqual({f["cause"] for f in check["findings"]},
+                             {"libssl3 is purged or was never installed"})
+            r = root.sh("python3 -B -c 'import ssl'")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("libssl.so.3", r.stderr)
 
     def compare_locale(self, root, check):
         r = root.sh("python3 -c 'import locale; locale.setlocale(locale.LC_ALL, \"\")'")
@@ -244,6 +256,8 @@ class RootTests(unittest.TestCase):
         self.assertTrue(effective is None or isinstance(effective, str))
 
     def compare_tls(self, root, check):
+        if root.sh("python3 -B -c 'import ssl'").returncode != 0:
+            return  # no ssl module to compare with (no-libssl): python.shared-libraries says so
         cafile = root.out("python3 -c 'import ssl; print(ssl.get_default_verify_paths().cafile)'")
         details = check["details"]
         if cafile in (None, "None"):
@@ -646,6 +660,65 @@ class AptSecurityOnlineTests(unittest.TestCase):
         self.assertEqual(pending_of(as_built), apt_as_built)
         self.assertEqual(pending_of(downgraded), apt_downgraded)
         return True
+
+
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+GOLDEN_NOW = "2026-12-06"
+# The text report a person reads, on roots where something is wrong, kept as
+# golden files (tests/integration/golden/NAME.txt): read them as a user would.
+# PYCHECK_UPDATE_GOLDEN=1 rewrites them. Each case: a root and changes to its ENV.
+GOLDEN_CASES = {
+    "slim": ("base", {}),
+    "no-libssl": ("no-libssl", {}),
+    "debian-python3-first": ("debian-python3",
+                             {"PATH": "/usr/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/sbin:/bin"}),
+    "missing-locale": ("missing-locale", {}),
+}
+
+
+def normalise_report(text):
+    """What the archive may change between two builds of the same root: the
+    Debian point release and the number of CA certificates."""
+    text = re.sub(r"\(bookworm, 12\.\d+\)", "(bookworm, 12.N)", text)
+    text = re.sub(r"\b\d+ CA certificates", "N CA certificates", text)
+    return re.sub(r"\b\d+ expired\b", "N expired", text)
+
+
+class GoldenTextTests(unittest.TestCase):
+    maxDiff = None
+
+    def report(self, root_name, env_changes):
+        env = dict(read_env(root_name), **env_changes)
+        with tempfile.NamedTemporaryFile("w", suffix=".env") as env_file:
+            env_file.write("".join(f"{k}={v}\n" for k, v in env.items()))
+            env_file.flush()
+            r = subprocess.run([PYCHECK, "--root", os.path.join(ROOTS_DIR, root_name), "--env-file",
+                                env_file.name, "--now", GOLDEN_NOW, "--timeout", "5s"],
+                               capture_output=True, text=True, timeout=30)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return normalise_report(r.stdout)
+
+    def test_text_reports_match_the_golden_files(self):
+        for case, (root_name, env_changes) in GOLDEN_CASES.items():
+            with self.subTest(case=case):
+                text = self.report(root_name, env_changes)
+                path = os.path.join(GOLDEN_DIR, case + ".txt")
+                if os.environ.get("PYCHECK_UPDATE_GOLDEN") == "1":
+                    os.makedirs(GOLDEN_DIR, exist_ok=True)
+                    with open(path, "w") as f:
+                        f.write(text)
+                with open(path) as f:
+                    self.assertEqual(text, f.read(), f"{case}: PYCHECK_UPDATE_GOLDEN=1 rewrites {path}")
+                # For people: short lines, and each fix command said once.
+                commands, in_fix = [], False  # the lines under "fix:" at the commands' indent
+                for line in text.splitlines():
+                    in_fix = line.startswith(" " * 8 + "fix:") or (in_fix and line.startswith(" " * 12))
+                    if in_fix and re.match(r" {12}\S", line):
+                        commands.append(line.strip())
+                for line in text.splitlines()[1:]:
+                    if line.strip() not in commands:  # a command stays whole, however long
+                        self.assertLessEqual(len(line), 100, line)
+                self.assertEqual(len(commands), len(set(commands)), commands)
 
 
 def make_test(name):

@@ -334,7 +334,7 @@ TEST_CASE("text output: verdict first, details and fix only where attention is n
   CHECK(text.find("FAIL  b.bad  broken\n") != std::string::npos);
   CHECK(text.find("\n        - /etc/services is missing: getservbyname(\"https\") fails\n") !=
         std::string::npos);
-  CHECK(text.find("\n        fix: Install netbase:\n          apt-get install netbase\n") !=
+  CHECK(text.find("\n        fix: Install netbase:\n            apt-get install netbase\n") !=
         std::string::npos);
   // No raw details without --verbose; with it, the flat facts that say something.
   CHECK(text.find("hidden") == std::string::npos);
@@ -375,8 +375,8 @@ TEST_CASE("text output: a shared cause and each command are said once", "[core]"
   CHECK(count("apt-get install -y libssl3") == 1);
   CHECK(count("apt-mark manual libssl3") == 1);
   CHECK(count("Reinstall it:") == 1);
-  CHECK(text.find("        - " + cause + ":\n          _ssl cannot load: libssl.so.3 not found: "
-                  "import ssl fails\n          _hashlib") != std::string::npos);
+  CHECK(text.find("        - " + cause + ":\n          - _ssl cannot load: libssl.so.3 not found: "
+                  "import ssl fails\n          - _hashlib") != std::string::npos);
   // Skips are one closing line, not a line each.
   CHECK(text.find("\n  skipped: python.venv (no virtual environment in use)\n") != std::string::npos);
   CHECK(text.find("SKIP") == std::string::npos);
@@ -408,7 +408,7 @@ TEST_CASE("text output wraps at the width, never inside a word or a command", "[
       });
       if (!unbreakable) CHECK(static_cast<std::size_t>(cols) <= width);
     }
-    CHECK(text.find("\n          " + command + "\n") != std::string::npos);  // whole, on its own line
+    CHECK(text.find("\n            " + command + "\n") != std::string::npos);  // whole, on its own line
     CHECK(text.find(path) != std::string::npos);                            // the path is not cut
   }
 }
