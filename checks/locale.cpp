@@ -381,6 +381,15 @@ std::string use_failure(const VariableUse& use) {
                      : " is incomplete (only " + found + ")");
 }
 
+Finding archive_finding(CheckStatus severity, const std::string& archive_error) {
+  return Finding{severity,
+                 "the locale archive is unreadable: " + archive_error,
+                 "",
+                 "",
+                 "Regenerate the archive:",
+                 {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}};
+}
+
 CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
   CheckOutcome out;
   const std::string& archive_error = glibc.archive_error();
@@ -409,12 +418,7 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
                                              " locale variables name "
                                              "missing locales";
     if (!archive_error.empty()) {
-      out.findings.push_back(Finding{CheckStatus::fail,
-                                     "the locale archive is unreadable: " + archive_error,
-                                     "",
-                                     "",
-                                     "Regenerate the archive:",
-                                     {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}});
+      out.findings.push_back(archive_finding(CheckStatus::fail, archive_error));
     }
     if (locpath) {
       out.findings.push_back(Finding{CheckStatus::fail,
@@ -464,12 +468,7 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
   if (!archive_error.empty()) {
     out.status = CheckStatus::warn;
     out.summary = summary + "; but the locale archive is unreadable";
-    out.findings.push_back(Finding{CheckStatus::warn,
-                                   "the locale archive is unreadable: " + archive_error,
-                                   "",
-                                   "",
-                                   "Regenerate the archive:",
-                                   {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}});
+    out.findings.push_back(archive_finding(CheckStatus::warn, archive_error));
     return out;
   }
   out.status = CheckStatus::pass;

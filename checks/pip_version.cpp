@@ -237,8 +237,9 @@ CheckOutcome run(const Context& ctx) {
                  "; all fixed in " + all_fixed_in + ")");
     if (apt_managed) {
       f.fix_by(
-           "This pip belongs to Debian's python3-pip (Debian backports some fixes without "
-           "changing the version): upgrade it with apt, or use the image's own Python and pip.")
+           "This pip is Debian's python3-pip (Debian backports some fixes without changing "
+           "the version). If Debian's python3 came in by accident, remove it as "
+           "python.installs says and use the image's own pip; else upgrade it with apt:")
           .run("apt-get update && apt-get install -y --only-upgrade python3-pip");
     } else {
       f.fix_by("Upgrade pip in the Dockerfile, or rebuild from a current python image:")

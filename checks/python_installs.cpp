@@ -129,9 +129,11 @@ CheckOutcome run(const Context& ctx) {
                "Debian's python3-* packages go to /usr/lib/python3/dist-packages, which the "
                "image's Python does not see (docker-library/python #31, #174, #610)")
           .because(debian_cause)
-          .fix_by(
-              "Purge Debian's Python if nothing needs it, install packages with `python3 -m "
-              "pip`, and build against /usr/local/include/python3.X instead of python3-dev.")
+          .fix_by(std::string(path_runs_other ? "Put /usr/local/bin first on PATH (as the image's "
+                                                "ENV PATH does), and purge"
+                                              : "Purge") +
+                  " Debian's Python if nothing needs it; install packages with `python3 -m pip`, "
+                  "and build against /usr/local/include/python3.X instead of python3-dev.")
           .run("apt-get purge --auto-remove " + debian_owner);
     } else {
       f.breaks("PATH order decides which one runs, and each has its own packages")

@@ -86,8 +86,9 @@ void judge_python(const PythonCommand& python, const PythonCommand& python3, Out
     out.warn("python (" + python.lookup.candidate + ") runs " + python.runtime->describe() +
              ", python3 runs " + python3.runtime->describe())
         .breaks("`python` and `python3` see different packages")
-        .fix_by("Make python and python3 the same interpreter: remove or relink " +
-                python.lookup.candidate + ", or reorder PATH.");
+        .fix_by("Make python and python3 the same interpreter: reorder PATH (the image's ENV "
+                "PATH puts /usr/local/bin first), or relink " +
+                python.lookup.candidate + ".");
   }
 }
 
