@@ -104,7 +104,10 @@ void put_findings(std::string& out, const CheckResult& r, std::size_t indent, st
       continue;
     }
     put_item(out, indent, "- ", group.cause + ":", width);
-    for (const Finding* f : group.findings) put_item(out, indent + 2, "- ", line_under(r, *f), width);
+    for (const Finding* f : group.findings) {
+      const std::string line = line_under(r, *f);
+      if (!line.empty()) put_item(out, indent + 2, "- ", line, width);
+    }
   }
   const FixBlock fix = fix_block(r.findings);
   if (fix.empty()) return;

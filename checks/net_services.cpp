@@ -153,7 +153,9 @@ CheckOutcome run(const Context& ctx) {
   OutcomeBuilder out(std::move(outcome.details));
   if (!unreadable.empty()) {
     for (const std::string& u : unreadable) {
-      restore(out.fail(u).breaks("socket.getservbyname(\"https\") and getprotobyname fail"));
+      restore(out.fail(u).breaks(u.starts_with(kServicesPath)
+                                     ? "socket.getservbyname(\"https\") and service names fail"
+                                     : "socket.getprotobyname(\"tcp\") fails"));
     }
     return std::move(out).finish(
         unreadable.size() == 1 ? unreadable.front() : "/etc/services and /etc/protocols unusable");

@@ -70,18 +70,14 @@ std::string os_label(const OsRelease& os, std::string_view debian_version) {
   return extra.empty() ? label : label + " (" + extra + ")";
 }
 
-// The outcome; a warning or failure carries its fix as the one finding.
-CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary,
-                    std::string fix = {}) {
+// The outcome; a warning or failure carries what it means and its fix as the one finding.
+CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary, std::string fix = {},
+                    std::string consequence = {}) {
   out.status = status;
   out.summary = std::move(summary);
   if (!fix.empty()) {
-    out.findings.push_back(Finding{status,
-                                   out.summary,
-                                   "the OS gets no more security updates for its packages",
-                                   "",
-                                   std::move(fix),
-                                   {}});
+    out.findings.push_back(
+        Finding{status, out.summary, std::move(consequence), "", std::move(fix), {}});
   }
   return out;
 }
@@ -194,12 +190,13 @@ CheckOutcome run(const Context& ctx) {
       return finish(std::move(out), CheckStatus::fail,
                     label + " reached end of life on " + end_text + " (" + in_days(days_left) +
                         "): no more security updates" + arch_note,
-                    remedy_for(life->id));
+                    remedy_for(life->id), "its packages get no more security fixes");
     case EndJudgement::in_window:
       return finish(std::move(out), CheckStatus::warn,
                     label + ": security updates end on " + end_text + " (" + in_days(days_left) +
                         ")" + lts_note + arch_note,
-                    "Plan the move before " + end_text + ". " + remedy_for(life->id));
+                    "Plan the move before " + end_text + ". " + remedy_for(life->id),
+                    "after " + end_text + " its packages get no more security fixes");
     case EndJudgement::before_window:
       break;
   }

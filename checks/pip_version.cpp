@@ -260,9 +260,12 @@ CheckOutcome run(const Context& ctx) {
                           "uses here, or run without --online."
                     : "Check that the index URL (PIP_INDEX_URL or index-url in pip.conf) is right "
                       "and reachable from where pycheck runs, then run again.");
-    return std::move(out).finish("cannot compare pip " + version + " with the package index " +
-                                 index.details.value("index_url", std::string("?")) + " (" +
-                                 index.details.value("index_url_source", std::string("?")) + ")");
+    std::string headline = "cannot compare pip " + version + " with the package index";
+    if (index.details.contains("index_url")) {  // absent when pip's config could not be read
+      headline += " " + index.details.value("index_url", std::string()) + " (" +
+                  index.details.value("index_url_source", std::string()) + ")";
+    }
+    return std::move(out).finish(std::move(headline));
   }
   if (index.behind && behind_is == "warn") {
     out.warn(index.note)

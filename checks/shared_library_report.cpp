@@ -193,22 +193,6 @@ std::string skipped_note(const std::vector<std::string>& skipped) {
   return " (skipped: " + join(skipped, "; ") + ")";
 }
 
-std::string PackageHint::describe() const {
-  if (package.empty()) return "";
-  std::string out = "Debian package " + package;
-  if (source == "dpkg") {
-    out += ", whose file list names " + join(listed, ", ");
-    if (!dpkg_state.empty() && dpkg_state != "installed") out += ", dpkg state " + dpkg_state;
-    return out;
-  }
-  if (dpkg_state == kNotInStatus) {
-    out += ", purged or never installed";
-  } else if (!dpkg_state.empty()) {
-    out += ", dpkg state " + dpkg_state;
-  }
-  return out + "; name from pycheck's soname table, no dpkg file list names the library";
-}
-
 std::string PackageHint::cause() const {
   if (package.empty()) return "";
   if (source == "dpkg" && (dpkg_state.empty() || dpkg_state == "installed")) {
@@ -225,12 +209,6 @@ const PackageHint* PackageHints::find(std::string_view soname) const {
     if (h.soname == soname) return &h;
   }
   return nullptr;
-}
-
-std::string PackageHints::note(const LoadProblem& problem) const {
-  const PackageHint* h = problem.library.empty() ? nullptr : find(problem.library);
-  if (h == nullptr || h->package.empty()) return "";
-  return " (" + h->describe() + ")";
 }
 
 json PackageHints::to_json() const {

@@ -63,17 +63,14 @@ struct PackageHint {
   std::string source;               // "dpkg" or "table"
   std::vector<std::string> listed;  // dpkg: the paths its .list names
   std::string dpkg_state;           // "installed", "config-files", "not in dpkg's status", ...
-  std::string describe() const;     // "Debian package libsqlite3-0 (dpkg lists /usr/lib/...)"
   // Why the library is missing, said once for every object that needs it:
-  // "libssl3 is purged or was never installed (libssl.so.3 not found)".
+  // "libssl3 is purged or was never installed".
   std::string cause() const;
 };
 
 struct PackageHints {
   std::vector<PackageHint> hints;
   const PackageHint* find(std::string_view soname) const;
-  // " (Debian package ...)" for a problem's library, or "".
-  std::string note(const LoadProblem& problem) const;
   json to_json() const;
   // "apt-get update && apt-get install -y --no-install-recommends --reinstall a b" and
   // "apt-mark manual a b" (so that autoremove keeps them); none when no package is known.
