@@ -13,17 +13,17 @@
 #include <string>
 #include <vector>
 
-#include "agent/check.h"
-#include "agent/http_client.h"
-#include "checks/apt_archive_fetch.h"
-#include "checks/apt_list_files.h"
-#include "checks/apt_packages.h"
-#include "checks/apt_release.h"
-#include "checks/apt_sources.h"
+#include "agent/core/check.h"
+#include "agent/http/http_client.h"
+#include "checks/online/apt_archive_fetch.h"
+#include "checks/formats/apt_list_files.h"
+#include "checks/formats/apt_packages.h"
+#include "checks/formats/apt_release.h"
+#include "checks/formats/apt_sources.h"
 #include "checks/check_table.h"
-#include "checks/debian_version.h"
-#include "checks/decompress.h"
-#include "checks/dpkg_database.h"
+#include "checks/formats/debian_version.h"
+#include "checks/formats/decompress.h"
+#include "checks/facts/dpkg_database.h"
 
 namespace pycheck {
 namespace {

@@ -5,7 +5,7 @@
 #include <span>
 #include <string_view>
 
-#include "agent/check.h"
+#include "agent/core/check.h"
 
 namespace pycheck {
 

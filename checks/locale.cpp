@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <optional>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/locale_archive.h"
-#include "checks/locale_data_read.h"
-#include "checks/locale_name.h"
+#include "checks/formats/locale_archive.h"
+#include "checks/facts/locale_data_read.h"
+#include "checks/formats/locale_name.h"
 
 namespace pycheck {
 namespace {

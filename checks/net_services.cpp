@@ -5,10 +5,10 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/dpkg_database.h"
-#include "checks/netdb.h"
+#include "checks/facts/dpkg_database.h"
+#include "checks/formats/netdb.h"
 
 namespace pycheck {
 namespace {

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "checks/check_table.h"
-#include "checks/dpkg_database.h"
-#include "checks/eol_tables.h"
-#include "checks/os_release.h"
+#include "checks/facts/dpkg_database.h"
+#include "checks/data/eol_tables.h"
+#include "checks/formats/os_release.h"
 
 namespace pycheck {
 namespace {

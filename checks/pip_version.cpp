@@ -3,15 +3,15 @@
 #include <string>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/dist_info.h"
-#include "checks/pip_advisories.h"
-#include "checks/pip_config.h"
-#include "checks/pip_index.h"
-#include "checks/python_commands.h"
-#include "checks/python_facts.h"
-#include "checks/text.h"
+#include "checks/formats/dist_info.h"
+#include "checks/data/pip_advisories.h"
+#include "checks/formats/pip_config.h"
+#include "checks/online/pip_index.h"
+#include "checks/facts/python_commands.h"
+#include "checks/formats/cpython_layout.h"
+#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/python_commands.h"
+#include "checks/facts/python_commands.h"
 
 namespace pycheck {
 namespace {

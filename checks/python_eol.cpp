@@ -3,9 +3,9 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/eol_tables.h"
-#include "checks/python_commands.h"
-#include "checks/python_facts.h"
+#include "checks/data/eol_tables.h"
+#include "checks/facts/python_commands.h"
+#include "checks/formats/cpython_layout.h"
 
 namespace pycheck {
 namespace {

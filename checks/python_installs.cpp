@@ -3,13 +3,13 @@
 #include <string>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/dist_info.h"
-#include "checks/dpkg_owner.h"
-#include "checks/python_commands.h"
-#include "checks/python_facts.h"
-#include "checks/text.h"
+#include "checks/formats/dist_info.h"
+#include "checks/facts/dpkg_owner.h"
+#include "checks/facts/python_commands.h"
+#include "checks/formats/cpython_layout.h"
+#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/python_commands.h"
-#include "checks/text.h"
+#include "checks/facts/python_commands.h"
+#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/extension_modules.h"
-#include "checks/library_resolver.h"
-#include "checks/python_commands.h"
-#include "checks/shared_library_report.h"
-#include "checks/text.h"
+#include "checks/data/extension_modules.h"
+#include "checks/facts/library_resolver.h"
+#include "checks/facts/python_commands.h"
+#include "checks/facts/shared_library_report.h"
+#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

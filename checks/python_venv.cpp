@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "checks/check_table.h"
-#include "checks/python_commands.h"
-#include "checks/python_facts.h"
-#include "checks/text.h"
+#include "checks/facts/python_commands.h"
+#include "checks/formats/cpython_layout.h"
+#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/dpkg_database.h"
-#include "checks/pem_bundle.h"
+#include "checks/facts/dpkg_database.h"
+#include "checks/formats/pem_bundle.h"
 
 namespace pycheck {
 namespace {

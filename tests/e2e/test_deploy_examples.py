@@ -39,7 +39,7 @@ EXAMPLES = os.path.join(SOURCE_DIR, "packaging", "examples")
 K8S = os.path.join(EXAMPLES, "k8s")
 DOCKERFILE = os.path.join(EXAMPLES, "Dockerfile.python-slim")
 IMAGE_PYCHECK = "/usr/local/bin/pycheck"  # where the example image puts the binary
-DEFAULT_DEADLINE_MS = 800  # pycheck's --timeout default (agent/run_timeout.h) ...
+DEFAULT_DEADLINE_MS = 800  # pycheck's --timeout default (agent/cli/run_timeout.h) ...
 ONLINE_DEFAULT_DEADLINE_MS = 10000  # ... and with --online
 
 # The fields Kubernetes knows in the objects the examples use: a typo (e.g.

@@ -6,7 +6,7 @@ Usage: test_e2e.py PYCHECK_BINARY SOURCE_DIR
 Each test builds a root filesystem in a temporary folder that looks like the
 official python image (or a broken variant of it), runs the binary with
 --root and --env-file, and checks the exit code, the text verdict and the JSON
-report, which is validated against agent/report.schema.json every time.
+report, which is validated against agent/report/report.schema.json every time.
 """
 import atexit
 import json
@@ -23,7 +23,7 @@ import jsonschema
 
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/pycheck"
 SOURCE_DIR = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else "."
-with open(os.path.join(SOURCE_DIR, "agent", "report.schema.json")) as f:
+with open(os.path.join(SOURCE_DIR, "agent", "report", "report.schema.json")) as f:
     SCHEMA = json.load(f)
 ALL_IDS = ["python.path", "python.installs", "python.shared-libraries", "locale",
            "tls.ca-certificates", "net.services", "apt.security-updates", "pip.version",

@@ -1,7 +1,7 @@
 // Packages index reader; newest() must pick a version no other record of the
 // same package:architecture beats in dpkg's order.
-#include "checks/apt_packages.h"
-#include "checks/debian_version.h"
+#include "checks/formats/apt_packages.h"
+#include "checks/formats/debian_version.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,6 +1,6 @@
 // Release / InRelease reader, the clearsigned-message splitter, the date
 // parser and the Packages index choice built on a parsed Release.
-#include "checks/apt_release.h"
+#include "checks/formats/apt_release.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

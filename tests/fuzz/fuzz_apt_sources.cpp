@@ -1,6 +1,6 @@
 // apt sources readers: the one-line format and the deb822 format, both on the
 // whole input, plus the extension-based dispatcher.
-#include "checks/apt_sources.h"
+#include "checks/formats/apt_sources.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <array>
 #include <limits>
 
-#include "agent/config.h"
+#include "agent/cli/config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

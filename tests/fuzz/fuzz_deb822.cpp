@@ -1,7 +1,7 @@
 // The deb822 stanza reader under every reader of control data (dpkg status,
 // Packages, Release, *.sources), with and without comment support, and the
 // value helpers built on it.
-#include "checks/deb822.h"
+#include "checks/formats/deb822.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

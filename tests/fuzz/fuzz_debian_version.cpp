@@ -2,7 +2,7 @@
 // to three versions separated by NUL (else it is cut in halves); comparison
 // must be reflexive, antisymmetric and transitive, and a parsed version's
 // canonical text must parse back to an equal version.
-#include "checks/debian_version.h"
+#include "checks/formats/debian_version.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // Decompression of apt indexes and feeds: every format on the input (a wrong
 // magic must fail fast), by detected magic, and against a small output cap.
 // No result may exceed its cap.
-#include "checks/decompress.h"
+#include "checks/formats/decompress.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

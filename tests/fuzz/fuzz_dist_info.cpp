@@ -2,7 +2,7 @@
 // wheel names and PEP 440 versions (the first line, and the input cut in two
 // for comparisons). A parsed version's normalised spelling must parse back to
 // an equal version; comparison must be reflexive and antisymmetric.
-#include "checks/dist_info.h"
+#include "checks/formats/dist_info.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

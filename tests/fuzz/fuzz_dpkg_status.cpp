@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "checks/dpkg_status.h"
+#include "checks/formats/dpkg_status.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

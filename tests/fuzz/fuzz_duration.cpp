@@ -1,6 +1,6 @@
 // Durations ("800ms", "1.5s", "5m"): a parsed duration is in range and its
 // formatted text parses back to the same duration.
-#include "agent/duration.h"
+#include "agent/core/duration.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

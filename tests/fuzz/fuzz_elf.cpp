@@ -1,7 +1,7 @@
 // ELF reader: the header, and parse_elf() both on the whole input and on the
 // prefix elf_prefix_needed() asks for, as the library resolver reads big files.
 // A prefix that is long enough must give the same answer as the whole file.
-#include "checks/elf.h"
+#include "checks/formats/elf.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // The environment readers: /proc/PID/environ blocks and KEY=VALUE env files.
-#include "agent/environment.h"
+#include "agent/core/environment.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-// Serve mode's request handling (agent/health_endpoints.h respond()) and the
+// Serve mode's request handling (agent/serve/health_endpoints.h respond()) and the
 // snapshot bodies it serves (render_json, render_prometheus).
 //
 // Input: a request and a report separated by a NUL byte.
@@ -9,7 +9,7 @@
 // Each request is answered with no run yet and with the snapshot.
 #include <string>
 
-#include "agent/health_endpoints.h"
+#include "agent/serve/health_endpoints.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // ld.so.cache reader (old, new and compat layouts) and the ldconfig -p style
 // formatting of what it returns.
-#include "checks/ld_so_cache.h"
+#include "checks/formats/ld_so_cache.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

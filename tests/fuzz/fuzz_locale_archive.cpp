@@ -4,7 +4,7 @@
 // reach the tables. A name the hash lookup finds is the name asked for.
 #include <cstdint>
 
-#include "checks/locale_archive.h"
+#include "checks/formats/locale_archive.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // locale.alias reader and glibc's locale name handling: the input is an alias
 // file; its first line (and each alias value) is also taken as a locale name.
-#include "checks/locale_name.h"
+#include "checks/formats/locale_name.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

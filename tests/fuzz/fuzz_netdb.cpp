@@ -1,6 +1,6 @@
 // /etc/services and /etc/protocols readers; every entry must be what the
 // getservbyname / getprotobyname style lookups find (or an earlier one).
-#include "checks/netdb.h"
+#include "checks/formats/netdb.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // os-release(5) reader (systemd's quoting rules) and /etc/debian_version.
-#include "checks/os_release.h"
+#include "checks/formats/os_release.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

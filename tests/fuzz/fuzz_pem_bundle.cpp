@@ -1,6 +1,6 @@
 // PEM bundle reader (block splitting, base64, mbedTLS parse, and pycheck's own
 // fallback DER walk for names and dates), and the DER parser on raw input.
-#include "checks/pem_bundle.h"
+#include "checks/formats/pem_bundle.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -2,7 +2,7 @@
 // input holds up to three config files separated by NUL bytes.
 #include <cctype>
 
-#include "checks/pip_config.h"
+#include "checks/formats/pip_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

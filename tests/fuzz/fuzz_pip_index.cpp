@@ -1,6 +1,6 @@
 // PEP 691 JSON and PEP 503 HTML project pages, the release version of each
 // listed file, and Requires-Python specifiers.
-#include "checks/pip_config.h"
+#include "checks/formats/pip_config.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

@@ -1,5 +1,5 @@
 // pyvenv.cfg reader.
-#include "checks/pyvenv_cfg.h"
+#include "checks/formats/pyvenv_cfg.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // Interpreter line ("#!") parser, with distlib's /bin/sh wrapper.
-#include "checks/shebang.h"
+#include "checks/formats/shebang.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -39,9 +39,6 @@ if ! ninja -C "$build" >"$build/build.log" 2>&1; then
 fi
 
 targets=${FUZZ_TARGETS:-$(cat "$build/targets.txt")}
-if ! grep -qx health_endpoints "$build/targets.txt"; then
-  echo "note: agent/health_endpoints.cpp or its fuzz target is absent: serve mode's requests are not fuzzed"
-fi
 
 echo "== seeds"
 bash "$fuzz_dir/seeds.sh" "$build/seeds" >"$build/seeds.log"

@@ -309,7 +309,7 @@ def stuck_fs(mode, inside, stuck_check, runs=6, timeout_ms=500):
         s.note(f"timed out: {', '.join(late)}; report complete by the deadline in "
                f"{runs}/{runs} runs; process exited by then in {runs - len(stuck_exits)}/{runs}")
         assert not stuck_exits, (
-            "BUG (routed: agent/runner.cpp, agent/cli.cpp): the report is complete at the "
+            "BUG (routed: agent/run/runner.cpp, agent/cli/cli.cpp): the report is complete at the "
             "deadline but the process does not exit: _Exit leaves a thread in an "
             "uninterruptible FUSE request (the kernel waits out requests the daemon already "
             "read), so the process stays a zombie with stdout open until the filesystem "

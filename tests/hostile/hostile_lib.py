@@ -16,7 +16,7 @@ import jsonschema  # Debian: python3-jsonschema
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.dirname(os.path.dirname(HERE))
 ROOTS = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
-with open(os.path.join(SOURCE_DIR, "agent", "report.schema.json")) as f:
+with open(os.path.join(SOURCE_DIR, "agent", "report", "report.schema.json")) as f:
     SCHEMA = json.load(f)
 ALL_IDS = ["python.path", "python.installs", "python.shared-libraries", "locale",
            "tls.ca-certificates", "net.services", "apt.security-updates", "pip.version",

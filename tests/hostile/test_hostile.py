@@ -7,7 +7,7 @@ Every case starts from a copy of the cached real root (tests/integration
 build-roots.sh, "base": the python:3.11-slim-bookworm stand-in), breaks it, runs
 pycheck with --format json and asserts, for every run:
   - exit code 0 or 1: never a signal, never 2 for a hostile root;
-  - the report is UTF-8, valid against agent/report.schema.json and lists every check;
+  - the report is UTF-8, valid against agent/report/report.schema.json and lists every check;
   - wall time <= --timeout + 2 s + process start (not for runs under strace): it
     returned, it did not hang; how far past --timeout it ended is printed (goal 50 ms);
   - the checks whose input is broken do not pass (per case).

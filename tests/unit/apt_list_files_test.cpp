@@ -2,14 +2,14 @@
 // tricky URIs (apt-get indextargets on a throwaway sources.list: read-only,
 // no network, every apt directory pointed into a temp folder), and this
 // machine's real /var/lib/apt/lists for its real sources.
-#include "checks/apt_list_files.h"
+#include "checks/formats/apt_list_files.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 #include <set>
 
-#include "checks/apt_sources.h"
+#include "checks/formats/apt_sources.h"
 #include "tests/unit/apt_test_support.h"
 
 using namespace pycheck;

@@ -1,7 +1,7 @@
 // Packages indexes: the fields a security comparison needs, keyed by
 // package + architecture; checked on tables and on this machine's real lists
 // against what awk reads from the same files.
-#include "checks/apt_packages.h"
+#include "checks/formats/apt_packages.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -9,7 +9,7 @@
 #include <set>
 #include <tuple>
 
-#include "checks/decompress.h"
+#include "checks/formats/decompress.h"
 #include "tests/unit/apt_test_support.h"
 
 using namespace pycheck;

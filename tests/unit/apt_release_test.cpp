@@ -1,7 +1,7 @@
 // Release/InRelease: clearsigned structure (apt's strictness), fields, dates,
 // the SHA256 list, index choice; checked on tables and on this machine's real
 // InRelease files, whose SHA256 entries must match the real Packages lists.
-#include "checks/apt_release.h"
+#include "checks/formats/apt_release.h"
 
 #include <mbedtls/sha256.h>
 
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <random>
 
-#include "checks/decompress.h"
+#include "checks/formats/decompress.h"
 #include "tests/unit/apt_test_support.h"
 
 using namespace pycheck;

@@ -12,9 +12,9 @@
 #include <filesystem>
 #include <set>
 
-#include "agent/check.h"
-#include "agent/http_client.h"
-#include "checks/apt_list_files.h"
+#include "agent/core/check.h"
+#include "agent/http/http_client.h"
+#include "checks/formats/apt_list_files.h"
 #include "checks/check_table.h"
 #include "tests/unit/apt_security_fixture.h"
 #include "tests/unit/check_params.h"

@@ -1,7 +1,7 @@
 // apt source lists: one-line and deb822 formats, table-driven, plus the
 // official images' files (host names replaced by example hosts) and this
 // machine's real files.
-#include "checks/apt_sources.h"
+#include "checks/formats/apt_sources.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "agent/check.h"
-#include "agent/config.h"
+#include "agent/core/check.h"
+#include "agent/cli/config.h"
 
 namespace pycheck::test {
 

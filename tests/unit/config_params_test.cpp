@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.h"
+#include "agent/cli/config.h"
 #include "checks/check_table.h"
 
 using namespace pycheck;

@@ -4,11 +4,11 @@
 #include <cstdint>
 #include <thread>
 
-#include "agent/config.h"
-#include "agent/duration.h"
-#include "agent/environment.h"
-#include "agent/report.h"
-#include "agent/runner.h"
+#include "agent/cli/config.h"
+#include "agent/core/duration.h"
+#include "agent/core/environment.h"
+#include "agent/report/report.h"
+#include "agent/run/runner.h"
 #include "checks/check_table.h"
 #include "tests/unit/fixture_root.h"
 #include "tests/unit/runner_test_support.h"

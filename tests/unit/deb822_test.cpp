@@ -1,6 +1,6 @@
 // deb822 stanzas: fields, continuation lines, comments, problems with line
 // numbers; checked on tables, on garbage, and on this machine's dpkg status.
-#include "checks/deb822.h"
+#include "checks/formats/deb822.h"
 
 #include <catch2/catch.hpp>
 #include <random>

@@ -1,7 +1,7 @@
 // Debian versions: dpkg's parse rules and order, checked against the vectors
 // of apt's and dpkg's own test suites and against dpkg --compare-versions on
 // real versions from this machine's apt lists.
-#include "checks/debian_version.h"
+#include "checks/formats/debian_version.h"
 
 #include <catch2/catch.hpp>
 #include <map>

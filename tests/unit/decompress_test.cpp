@@ -1,7 +1,7 @@
 // Decompression: data compressed by the real command-line tools (gzip, xz,
 // lz4, zstd; Debian packages gzip, xz-utils, lz4, zstd) comes back intact;
 // truncated, corrupt and oversized input is an Error, never a crash.
-#include "checks/decompress.h"
+#include "checks/formats/decompress.h"
 
 #include <catch2/catch.hpp>
 #include <random>

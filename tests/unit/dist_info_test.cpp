@@ -1,11 +1,11 @@
 // dist-info METADATA, dist-info and wheel names, PEP 440 ordering, pip advisories.
-#include "checks/dist_info.h"
+#include "checks/formats/dist_info.h"
 
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
-#include "checks/pip_advisories.h"
+#include "checks/data/pip_advisories.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;

@@ -1,7 +1,7 @@
 // The dpkg status reader: table-driven vectors, dpkg-query itself as the
 // oracle (on this machine's real status file and on crafted ones), status.d,
 // the RootFs wrapper, and speed.
-#include "checks/dpkg_status.h"
+#include "checks/formats/dpkg_status.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "checks/dpkg_database.h"
+#include "checks/facts/dpkg_database.h"
 #include "fixture_root.h"
 #include "tests/unit/hang_guard.h"
 

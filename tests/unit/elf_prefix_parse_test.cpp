@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "checks/elf.h"
+#include "checks/formats/elf.h"
 #include "tests/unit/elf_test_support.h"
 
 namespace pycheck {

@@ -1,13 +1,13 @@
 // The ELF reader, on objects the real toolchain builds (both classes, both
 // byte orders), on this machine's own libraries (checked against readelf),
 // and on synthetic and corrupted bytes.
-#include "checks/elf.h"
+#include "checks/formats/elf.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
 
-#include "checks/library_resolver.h"
+#include "checks/facts/library_resolver.h"
 #include "tests/unit/elf_test_support.h"
 #include "tests/unit/fixture_root.h"
 

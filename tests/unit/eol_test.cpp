@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "checks/eol_tables.h"
+#include "checks/data/eol_tables.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;

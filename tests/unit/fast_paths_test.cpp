@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "cert_factory.h"
-#include "checks/dpkg_owner.h"
-#include "checks/pem_bundle.h"
+#include "checks/facts/dpkg_owner.h"
+#include "checks/formats/pem_bundle.h"
 #include "tests/unit/fixture_root.h"
 
 using namespace pycheck;

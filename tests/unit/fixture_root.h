@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/rootfs.h"
+#include "agent/rootfs/rootfs.h"
 
 namespace pycheck::test {
 

@@ -1,7 +1,7 @@
 // HttpClient against a local HTTP(S) server and proxy (tests/http/test_server.py),
 // with a throwaway CA and server certificate made by the openssl CLI. Nothing
 // here talks to an address outside 127.0.0.1.
-#include "agent/http_client.h"
+#include "agent/http/http_client.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 // The ld.so.cache parser against glibc's own ldconfig: the machine's real
 // cache, and caches ldconfig writes in each of its formats for a fixture root.
-#include "checks/ld_so_cache.h"
+#include "checks/formats/ld_so_cache.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>

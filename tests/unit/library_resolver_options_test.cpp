@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 
-#include "checks/library_resolver.h"
+#include "checks/facts/library_resolver.h"
 #include "tests/unit/elf_test_support.h"
 #include "tests/unit/fixture_root.h"
 

@@ -2,7 +2,7 @@
 // a root with this machine's libc and ld.so plus libraries compiled here, asks
 // the resolver, and asks glibc's ld.so itself (chrooted, LD_TRACE_LOADED_OBJECTS
 // as ldd sets it); the two must agree on every library, path and miss.
-#include "checks/library_resolver.h"
+#include "checks/facts/library_resolver.h"
 
 #include <sys/stat.h>
 

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "checks/check_table.h"
-#include "checks/locale_archive.h"
+#include "checks/formats/locale_archive.h"
 #include "tests/unit/fixture_root.h"
 
 namespace pycheck {

@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "checks/check_table.h"
-#include "checks/locale_archive.h"
-#include "checks/locale_name.h"
+#include "checks/formats/locale_archive.h"
+#include "checks/formats/locale_name.h"
 #include "tests/unit/fixture_root.h"
 #include "tests/unit/outcome_text.h"
 

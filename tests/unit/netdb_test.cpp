@@ -1,6 +1,6 @@
 // /etc/services and /etc/protocols: parser vectors, this machine's real files
 // (checked against getent), and the net.services check on fixture roots.
-#include "checks/netdb.h"
+#include "checks/formats/netdb.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>

@@ -1,6 +1,6 @@
 // The os-release and debian_version readers, with /bin/sh as the reference:
 // os-release files are shell variable assignments (os-release(5)).
-#include "checks/os_release.h"
+#include "checks/formats/os_release.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "agent/check.h"
+#include "agent/core/check.h"
 
 namespace pycheck {
 

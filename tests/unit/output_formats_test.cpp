@@ -13,8 +13,8 @@
 #include <set>
 #include <string>
 
-#include "agent/output_escape.h"
-#include "agent/report.h"
+#include "agent/report/escape.h"
+#include "agent/report/report.h"
 
 using namespace pycheck;
 

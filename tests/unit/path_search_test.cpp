@@ -1,6 +1,6 @@
 // execvp-style lookup inside fixture roots: symlink chains, skipped candidates,
 // PATH problems.
-#include "checks/path_search.h"
+#include "checks/facts/path_search.h"
 
 #include <catch2/catch.hpp>
 #include <string>

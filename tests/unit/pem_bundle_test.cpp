@@ -1,6 +1,6 @@
 // The PEM bundle reader: splitting, base64, DER, dates, fingerprints; this
 // machine's CA bundle (Debian package ca-certificates) checked against openssl.
-#include "checks/pem_bundle.h"
+#include "checks/formats/pem_bundle.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // pip.version's online half: pip.conf reading and precedence, simple-index
 // pages (PEP 691 JSON, PEP 503 HTML), Requires-Python, and the check against a
 // local index (tests/http/index_server.py on 127.0.0.1; nothing else is contacted).
-#include "checks/pip_index.h"
+#include "checks/online/pip_index.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/http_client.h"
-#include "checks/pip_config.h"
-#include "checks/python_commands.h"
+#include "agent/http/http_client.h"
+#include "checks/formats/pip_config.h"
+#include "checks/facts/python_commands.h"
 #include "tests/unit/local_server.h"
 #include "tests/unit/outcome_text.h"
 #include "tests/unit/python_image_fixture.h"

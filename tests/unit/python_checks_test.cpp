@@ -4,7 +4,7 @@
 #include <string>
 
 #include "tests/unit/python_image_fixture.h"
-#include "agent/findings.h"
+#include "agent/core/findings.h"
 #include "tests/unit/outcome_text.h"
 
 using namespace pycheck;

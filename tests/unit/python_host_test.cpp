@@ -9,10 +9,10 @@
 #include <sstream>
 #include <string>
 
-#include "checks/dist_info.h"
-#include "checks/dpkg_owner.h"
-#include "checks/path_search.h"
-#include "checks/python_install.h"
+#include "checks/formats/dist_info.h"
+#include "checks/facts/dpkg_owner.h"
+#include "checks/facts/path_search.h"
+#include "checks/facts/python_install.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/check.h"
+#include "agent/core/check.h"
 #include "checks/check_table.h"
 #include "tests/unit/fixture_root.h"
 

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "checks/dpkg_owner.h"
-#include "checks/python_facts.h"
-#include "checks/pyvenv_cfg.h"
+#include "checks/facts/dpkg_owner.h"
+#include "checks/formats/cpython_layout.h"
+#include "checks/formats/pyvenv_cfg.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;

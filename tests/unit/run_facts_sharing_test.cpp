@@ -9,11 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "agent/run_facts.h"
+#include "agent/core/run_facts.h"
 #include "checks/check_table.h"
-#include "checks/dpkg_database.h"
-#include "checks/python_commands.h"
-#include "checks/python_install.h"
+#include "checks/facts/dpkg_database.h"
+#include "checks/facts/python_commands.h"
+#include "checks/facts/python_install.h"
 #include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;

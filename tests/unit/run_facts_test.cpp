@@ -1,4 +1,4 @@
-#include "agent/run_facts.h"
+#include "agent/core/run_facts.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/check.h"
+#include "agent/core/check.h"
+#include "agent/rootfs/rootfs.h"
 
 namespace pycheck {
 namespace {

@@ -1,5 +1,5 @@
 // The run's deadline: what the user asked for, else a default that fits the run.
-#include "agent/run_timeout.h"
+#include "agent/cli/run_timeout.h"
 
 #include <catch2/catch.hpp>
 

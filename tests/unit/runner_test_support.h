@@ -12,8 +12,8 @@
 #include <memory>
 #include <mutex>
 
-#include "agent/check.h"
-#include "agent/runner.h"
+#include "agent/core/check.h"
+#include "agent/run/runner.h"
 #include "tests/unit/hang_guard.h"
 
 namespace pycheck::test {

@@ -1,12 +1,12 @@
-// serve mode, the pure parts: the HTTP endpoints (agent/health_endpoints.h)
-// and the --listen ADDR:PORT parser (agent/serve.h).
+// serve mode, the pure parts: the HTTP endpoints (agent/serve/health_endpoints.h)
+// and the --listen ADDR:PORT parser (agent/serve/serve.h).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <catch2/catch.hpp>
 
-#include "agent/health_endpoints.h"
-#include "agent/serve.h"
+#include "agent/serve/health_endpoints.h"
+#include "agent/serve/serve.h"
 
 using namespace pycheck;
 

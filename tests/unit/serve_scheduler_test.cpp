@@ -1,7 +1,7 @@
-// serve mode, the background runs (agent/serve_scheduler.h): runs happen on
+// serve mode, the background runs (agent/serve/scheduler.h): runs happen on
 // schedule, one at a time; online results are merged in; a check stuck from an
 // earlier run is not started again.
-#include "agent/serve_scheduler.h"
+#include "agent/serve/scheduler.h"
 
 #include <catch2/catch.hpp>
 #include <thread>

@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
-#include "checks/extension_modules.h"
-#include "checks/library_resolver.h"
+#include "checks/data/extension_modules.h"
+#include "checks/facts/library_resolver.h"
 #include "tests/unit/elf_test_support.h"
 #include "tests/unit/outcome_text.h"
 #include "tests/unit/python_image_fixture.h"

@@ -1,6 +1,6 @@
 // Shebang forms met in the wild: pip's console scripts as the image, Debian,
 // pyenv and venvs write them; env forms; distlib's and pypa/installer's sh wrappers.
-#include "checks/shebang.h"
+#include "checks/formats/shebang.h"
 
 #include <catch2/catch.hpp>
 #include <string>

@@ -1,5 +1,5 @@
-// run_in_worker: the check worker process of `pycheck run` (agent/worker.h).
-#include "agent/worker.h"
+// run_in_worker: the check worker process of `pycheck run` (agent/run/worker.h).
+#include "agent/run/worker.h"
 
 #include <fcntl.h>
 #include <poll.h>

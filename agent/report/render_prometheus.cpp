@@ -1,0 +1,192 @@
+// Prometheus text exposition format 0.0.4: what one run found, as gauges.
+//
+// No sample carries a timestamp: node_exporter's textfile collector rejects a
+// whole file that has one. Each metric's lines form one uninterrupted group
+// (HELP, TYPE, samples), and every label value is valid UTF-8 escaped per the
+// format (\\, \", \n). The run's own time is a metric instead,
+// pycheck_last_run_timestamp_seconds, so staleness can be alerted on.
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <initializer_list>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "agent/report/escape.h"
+#include "agent/report/report.h"
+
+namespace pycheck {
+namespace {
+
+constexpr CheckStatus kStatuses[] = {CheckStatus::pass, CheckStatus::warn, CheckStatus::fail,
+                                     CheckStatus::skip, CheckStatus::error};
+
+std::string label_value(std::string_view raw) {
+  std::string out;
+  for (char c : sanitize_utf8(raw)) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+using Labels = std::vector<std::pair<std::string_view, std::string>>;
+
+struct Sample {
+  Labels labels;
+  double value = 0;
+};
+
+void add_metric(std::string& out, std::string_view name, std::string_view help,
+                const std::vector<Sample>& samples) {
+  if (samples.empty()) return;
+  out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+  out += "# TYPE " + std::string(name) + " gauge\n";
+  for (const Sample& s : samples) {
+    out += name;
+    if (!s.labels.empty()) {
+      out += "{";
+      for (std::size_t i = 0; i < s.labels.size(); ++i) {
+        if (i > 0) out += ",";
+        out += std::string(s.labels[i].first) + "=\"" + label_value(s.labels[i].second) + "\"";
+      }
+      out += "}";
+    }
+    out += " " + format_number(s.value) + "\n";
+  }
+}
+
+// "2026-11-28T12:00:00.123Z" (format_rfc3339) -> seconds since the epoch.
+std::optional<double> parse_started_at(const std::string& text) {
+  std::tm tm{};
+  int millis = 0, n = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
+    return std::nullopt;
+  }
+  std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(n));
+  if (rest.starts_with(".")) {
+    int digits = 0;
+    rest.remove_prefix(1);
+    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
+      if (digits < 3) millis = millis * 10 + (rest.front() - '0'), ++digits;
+      rest.remove_prefix(1);
+    }
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  if (rest != "Z") return std::nullopt;  // pycheck writes UTC only
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t secs = timegm(&tm);
+  return static_cast<double>(secs) + millis / 1000.0;
+}
+
+// The value at `keys` inside nested objects, or null when any step is missing.
+const json* find_path(const json& root, std::initializer_list<std::string_view> keys) {
+  const json* at = &root;
+  for (std::string_view key : keys) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+const CheckResult* find_result(const Report& report, std::string_view id) {
+  for (const CheckResult& r : report.checks) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+// The pending count apt.security-updates found; nullopt when it could not
+// tell (skip: no lists offline; error) — absence of the metric means unknown.
+std::optional<double> security_updates_pending(const Report& report) {
+  const CheckResult* r = find_result(report, "apt.security-updates");
+  if (r == nullptr || r->status == CheckStatus::skip || r->status == CheckStatus::error) {
+    return std::nullopt;
+  }
+  const json* count = find_path(r->details, {"pending_count"});
+  if (count == nullptr || !count->is_number()) return std::nullopt;
+  return count->get<double>();
+}
+
+// python3's version and installation prefix from python.path's details
+// (commands.python3.python: version, base.prefix); nullopt when unknown.
+std::optional<std::pair<std::string, std::string>> python_info(const Report& report) {
+  const CheckResult* r = find_result(report, "python.path");
+  if (r == nullptr) return std::nullopt;
+  const json* version = find_path(r->details, {"commands", "python3", "python", "version"});
+  const json* prefix = find_path(r->details, {"commands", "python3", "python", "base", "prefix"});
+  if (version == nullptr || !version->is_string() || version->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return std::make_pair(version->get<std::string>(),
+                        prefix != nullptr && prefix->is_string() ? prefix->get<std::string>() : "");
+}
+
+}  // namespace
+
+std::string render_prometheus(const Report& report) {
+  std::vector<Sample> success, status, duration;
+  for (const CheckResult& r : report.checks) {
+    // A warning is a success here as in the exit code (without --fail-on warn);
+    // pycheck_check_status tells warn apart.
+    const bool ok = r.status == CheckStatus::pass || r.status == CheckStatus::warn ||
+                    r.status == CheckStatus::skip;
+    success.push_back({{{"check", r.id}}, ok ? 1.0 : 0.0});
+    // Microseconds are plenty, and keep the text short (0.241453, not
+    // 0.24145308099999999).
+    duration.push_back({{{"check", r.id}}, std::round(r.duration_ms * 1000.0) / 1e6});
+  }
+  // One-hot over the five statuses, all samples of a check side by side.
+  for (const CheckResult& r : report.checks) {
+    for (CheckStatus s : kStatuses) {
+      status.push_back(
+          {{{"check", r.id}, {"status", std::string(to_string(s))}}, r.status == s ? 1.0 : 0.0});
+    }
+  }
+
+  std::string out;
+  add_metric(
+      out, "pycheck_check_success",
+      "1 if the check passed, warned or was skipped, 0 if it failed or could not tell (error).",
+      success);
+  add_metric(out, "pycheck_check_status",
+             "The check's status: 1 for the status it had, 0 for the others.", status);
+  add_metric(out, "pycheck_check_duration_seconds", "How long the check took.", duration);
+  if (auto started = parse_started_at(report.started_at)) {
+    add_metric(out, "pycheck_last_run_timestamp_seconds",
+               "When the run that produced these metrics started, seconds since the epoch.",
+               {{{}, *started}});
+  }
+  if (auto pending = security_updates_pending(report)) {
+    add_metric(out, "pycheck_security_updates_pending",
+               "Installed packages with a newer version in the image's security repositories "
+               "(absent: unknown).",
+               {{{}, *pending}});
+  }
+  add_metric(out, "pycheck_build_info", "pycheck's version.",
+             {{{{"version", report.pycheck_version}}, 1.0}});
+  if (auto python = python_info(report)) {
+    add_metric(out, "pycheck_python_info",
+               "The Python python3 runs: version and installation prefix.",
+               {{{{"version", python->first}, {"prefix", python->second}}, 1.0}});
+  }
+  return out;
+}
+
+}  // namespace pycheck
