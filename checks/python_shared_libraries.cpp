@@ -49,14 +49,12 @@ constexpr std::string_view kExplain =
     "autoremove keeps it; for libpython, use an image built with the rpath, or remove the "
     "other libpython.";
 
-bool is_timeout(const Error& e) { return e.errno_value == ETIMEDOUT; }
 
 bool under_dir(std::string_view path, std::string_view dir) {
   if (dir == "/") return true;
   return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
 }
 
-CheckOutcome timed_out(const Error& e) { return errored("ran out of time: " + e.message); }
 
 // One lib-dynload module's fate.
 struct ModuleResult {
@@ -135,7 +133,7 @@ Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runti
   scan.dir = runtime->base->stdlib + "/lib-dynload";
   auto entries = fs.list_dir(scan.dir);
   if (!entries) {
-    if (is_timeout(entries.error())) return entries.error();
+    if (entries.error().timed_out()) return entries.error();
     if (!entries.missing()) {
       scan.warnings.push_back("cannot list " + scan.dir + ": " + entries.error().message);
     }
@@ -152,7 +150,7 @@ Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runti
     m.expected = std::find(expected.begin(), expected.end(), m.module) != expected.end();
     auto added = resolver.dlopen_closure(m.file, process, caller);
     if (!added) {
-      if (is_timeout(added.error())) return added.error();
+      if (added.error().timed_out()) return added.error();
       m.problems.push_back({"", added.error().message});
     } else {
       for (std::size_t i = 1; i < added->objects.size(); ++i) {
@@ -183,7 +181,7 @@ CheckOutcome run(const Context& ctx) {
 
   auto head = ctx.fs.read_head(real, kElfHeadBytes);
   if (!head) {
-    if (is_timeout(head.error())) return timed_out(head.error());
+    if (head.error().timed_out()) return timed_out(head.error());
     return errored("cannot read python3: " + head.error().message, details);
   }
   if (head->starts_with("#!")) {
@@ -196,7 +194,7 @@ CheckOutcome run(const Context& ctx) {
   LibraryResolver resolver(ctx.fs, options);
   auto process = resolver.closure(exe);
   if (!process) {
-    if (is_timeout(process.error())) return timed_out(process.error());
+    if (process.error().timed_out()) return timed_out(process.error());
     OutcomeBuilder out(std::move(details));
     out.fail("python3 (" + real + ") is not a loadable ELF program: " + process.error().message)
         .breaks("no Python program runs")

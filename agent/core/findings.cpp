@@ -61,6 +61,14 @@ CheckOutcome errored(std::string why, json details) {
   return without_findings(CheckStatus::error, std::move(why), std::move(details));
 }
 
+CheckOutcome timed_out(const Error& error, json details) {
+  // RootFs and the HTTP client already say "timed out" in their messages.
+  std::string why = error.message.find("timed out") != std::string::npos
+                        ? error.message
+                        : "timed out: " + error.message;
+  return errored(std::move(why), std::move(details));
+}
+
 FixBlock fix_block(const std::vector<Finding>& findings) {
   FixBlock block;
   for (const Finding& f : findings) {

@@ -44,6 +44,8 @@ class OutcomeBuilder {
 // Outcomes without findings: nothing to judge, or a check that could not tell.
 CheckOutcome skipped(std::string why, json details = json::object());
 CheckOutcome errored(std::string why, json details = json::object());
+// The one way a check reports the run's deadline: `error` "timed out: <what>".
+CheckOutcome timed_out(const Error& error, json details = json::object());
 
 // The distinct advice sentences and the distinct commands of some findings, in
 // the order they first appear: what a renderer shows once per check.

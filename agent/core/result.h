@@ -2,6 +2,7 @@
 // Nothing in pycheck throws across a check boundary; readers return these.
 #pragma once
 
+#include <cerrno>
 #include <string>
 #include <utility>
 #include <variant>
@@ -11,6 +12,10 @@ namespace pycheck {
 struct Error {
   std::string message;  // complete, human-readable: names the file or thing at fault
   int errno_value = 0;  // the errno behind it, when there is one (ENOENT lets callers say "missing")
+
+  // The run's deadline passed (RootFs and the HTTP client report it as ETIMEDOUT):
+  // the check could not find out, so it reports `error`, never a verdict.
+  bool timed_out() const { return errno_value == ETIMEDOUT; }
 };
 
 template <typename T>
@@ -32,7 +37,9 @@ class [[nodiscard]] Result {
 
   const Error& error() const { return std::get<1>(v_); }
   // True when the failure is "it does not exist" (as opposed to unreadable, too large, ...).
-  bool missing() const { return !ok() && error().errno_value == 2 /*ENOENT*/; }
+  bool missing() const { return !ok() && error().errno_value == ENOENT; }
+  // True when the run's deadline stopped the read (see Error::timed_out).
+  bool timed_out() const { return !ok() && error().timed_out(); }
 
   T value_or(T fallback) const { return ok() ? value() : std::move(fallback); }
 

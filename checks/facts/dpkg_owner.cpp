@@ -109,7 +109,7 @@ Result<DpkgOwners> find_dpkg_owners(const RootFs& fs, std::span<const std::strin
     const std::string list_path = path_join(kDpkgInfoDir, entry.name);
     auto text = fs.read_file(list_path);
     if (!text) {
-      if (text.error().errno_value == ETIMEDOUT) return text.error();
+      if (text.error().timed_out()) return text.error();
       result.unreadable.push_back(text.error().message);
       continue;
     }

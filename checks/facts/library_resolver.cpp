@@ -11,7 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxCacheBytes = 64u << 20;
 
-bool is_timeout(const Error& e) { return e.errno_value == ETIMEDOUT; }
 
 std::string join_path(std::string_view dir, std::string_view name) {
   std::string out(dir);
@@ -115,7 +114,7 @@ Result<std::shared_ptr<const LoadedObject>> LibraryResolver::load_resolved(
   }
   const Error& error = !data ? data.error() : (*data)->error;
   if (!data || (*data)->elf == nullptr) {
-    if (is_timeout(error)) return error;
+    if (error.timed_out()) return error;
     // read_elf_file names the real path; name the requested one too when it differs.
     if (resolved.path == path) return error;
     return Error{std::string(path) + " (" + error.message + ")", error.errno_value};
@@ -138,7 +137,7 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
   auto p = std::make_shared<Probe>();
   auto resolved = fs_.resolve(path);
   if (!resolved) {
-    if (is_timeout(resolved.error())) return resolved.error();
+    if (resolved.error().timed_out()) return resolved.error();
     p->kind = Probe::Kind::absent;  // ld.so's open() fails: it tries the next directory
   } else if (resolved->info.type != FileType::regular) {
     p->kind = Probe::Kind::broken;
@@ -147,7 +146,7 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
                     : "is a " + std::string(to_string(resolved->info.type)) + ", not a library";
   } else if (auto data = file_data(*resolved); !data) {
     // One read serves the header check and, when accepted, the parse.
-    if (is_timeout(data.error())) return data.error();
+    if (data.error().timed_out()) return data.error();
     p->kind = Probe::Kind::absent;
     p->reason = data.error().message;
   } else {
@@ -158,7 +157,7 @@ Result<std::shared_ptr<LibraryResolver::Probe>> LibraryResolver::probe(const std
           verdict.kind == HeaderVerdict::Kind::skip ? Probe::Kind::skipped : Probe::Kind::broken;
       p->reason = std::move(verdict.reason);
     } else if (auto object = load_resolved(path, *resolved); !object) {
-      if (is_timeout(object.error())) return object.error();
+      if (object.error().timed_out()) return object.error();
       p->kind = Probe::Kind::broken;
       p->reason = object.error().message;
     } else {

@@ -144,7 +144,7 @@ Result<LibraryClosure> LibraryResolver::closure(std::string_view path,
     auto loaded = load(*interpreter);
     if (loaded) {
       nodes.push_back(make_node(*interpreter, "", FoundVia::interpreter, *loaded, {}));
-    } else if (loaded.error().errno_value == ETIMEDOUT) {
+    } else if (loaded.error().timed_out()) {
       return loaded.error();
     } else {
       interpreter_error = loaded.error().message;
