@@ -48,8 +48,9 @@ grep -E '^  [a-z_0-9]+ +[0-9]+ seeds' "$build/seeds.log" | sed 's/^/  /' || true
 max_len() {
   case $1 in
     duration) echo 64 ;;
-    debian_version) echo 512 ;;
+    debian_version | apt_list_files) echo 512 ;;
     shebang) echo 1024 ;;
+    cpython_layout) echo 2048 ;;
     config | environment | os_release | pip_config | pyvenv_cfg) echo 4096 ;;
     locale_name | health_endpoints) echo 8192 ;;
     apt_packages | apt_sources | deb822 | dist_info | dpkg_status | netdb | pem_bundle | pip_index) echo 16384 ;;
