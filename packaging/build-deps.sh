@@ -254,16 +254,7 @@ build_curl() {  # $1 = version, $2 = prefix
   mkdir -p "$stage"
   log "configuring curl $version with $TLS"
   (
-    cd "$srcdir"
-    # The compiler's temporary files stay in our own directory, away from /tmp cleaners.
-    mkdir -p "$APT_TMP/tmp"
-    export TMPDIR="$APT_TMP/tmp"
-    # shellcheck disable=SC2046  # one flag per line, none contains spaces
-    CFLAGS="-Os -ffunction-sections -fdata-sections" \
-      ./configure --prefix="$prefix" $(configure_flags) >"$stage/configure.log" 2>&1 ||
-      { tail -40 "$stage/configure.log" >&2; exit 1; }
-    log "building libcurl ($JOBS jobs)"
-    make -C lib -j"$JOBS" >"$stage/make.log" 2>&1 || { tail -40 "$stage/make.log" >&2; exit 1; }
+    configure_and_make libcurl "$srcdir" "$prefix" "$stage" configure_flags lib
     {
       make -C lib install DESTDIR="$stage/root"
       make -C include install DESTDIR="$stage/root"
@@ -288,6 +279,23 @@ set(PYCHECK_CURL_USES_CARES ON)
 EOF
 }
 
+# configure_and_make NAME SRCDIR PREFIX STAGE FLAGS_FUNCTION MAKE_DIR: in a
+# subshell of the caller, cd to SRCDIR, configure small static objects with the
+# flags FLAGS_FUNCTION prints and build MAKE_DIR; logs in STAGE, their tail on error.
+configure_and_make() {
+  local name=$1 srcdir=$2 prefix=$3 stage=$4 flags=$5 make_dir=$6
+  cd "$srcdir"
+  # The compiler's temporary files stay in our own directory, away from /tmp cleaners.
+  mkdir -p "$APT_TMP/tmp"
+  export TMPDIR="$APT_TMP/tmp"
+  # shellcheck disable=SC2046  # one flag per line, none contains spaces
+  CFLAGS="-Os -ffunction-sections -fdata-sections" \
+    ./configure --prefix="$prefix" $("$flags") >"$stage/configure.log" 2>&1 ||
+    { tail -40 "$stage/configure.log" >&2; exit 1; }
+  log "building $name ($JOBS jobs)"
+  make -C "$make_dir" -j"$JOBS" >"$stage/make.log" 2>&1 || { tail -40 "$stage/make.log" >&2; exit 1; }
+}
+
 microhttpd_configure_flags() {
   printf '%s\n' \
     --disable-shared --enable-static --disable-dependency-tracking \
@@ -309,16 +317,7 @@ build_microhttpd() {  # $1 = version, $2 = prefix (already holding curl)
   mkdir -p "$stage"
   log "configuring libmicrohttpd $version"
   (
-    cd "$srcdir"
-    mkdir -p "$APT_TMP/tmp"
-    export TMPDIR="$APT_TMP/tmp"
-    # shellcheck disable=SC2046  # one flag per line, none contains spaces
-    CFLAGS="-Os -ffunction-sections -fdata-sections" \
-      ./configure --prefix="$prefix" $(microhttpd_configure_flags) >"$stage/configure.log" 2>&1 ||
-      { tail -40 "$stage/configure.log" >&2; exit 1; }
-    log "building libmicrohttpd ($JOBS jobs)"
-    make -C src/microhttpd -j"$JOBS" >"$stage/make.log" 2>&1 ||
-      { tail -40 "$stage/make.log" >&2; exit 1; }
+    configure_and_make libmicrohttpd "$srcdir" "$prefix" "$stage" microhttpd_configure_flags src/microhttpd
     {
       make -C src/microhttpd install DESTDIR="$stage/root"
       make -C src/include install DESTDIR="$stage/root"
