@@ -23,7 +23,11 @@ import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import os
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
+from loopback import serve_on_loopback  # noqa: E402
 
 PACKAGES = (b"Package: zlib1g\nSource: zlib\nVersion: 1:9.9.9-1+deb12u1\nArchitecture: amd64\n"
             b"Maintainer: Test <test@invalid>\nFilename: pool/z/zlib1g.deb\nSize: 1\n"
@@ -109,13 +113,7 @@ class Faulty(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Faulty)
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve_on_loopback(Faulty)
 
 
 if __name__ == "__main__":

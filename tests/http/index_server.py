@@ -22,7 +22,9 @@ import html
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback import serve_on_loopback
 
 RELEASES = [  # (version, yanked, requires_python)
     ("24.0", False, ">=3.7"),
@@ -107,13 +109,7 @@ class Index(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Index)
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve_on_loopback(Index)
 
 
 if __name__ == "__main__":

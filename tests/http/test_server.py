@@ -30,7 +30,9 @@ import ssl
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback import serve_on_loopback
 from urllib.parse import parse_qs, urlsplit
 
 STATS = {"requests": 0, "conditional": 0, "not_modified": 0, "forwarded": 0, "connects": 0}
@@ -174,17 +176,15 @@ class Proxy(Quiet):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "origin"
     handler = {"origin": Origin, "proxy": Proxy}[mode]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    wrap = None
     if len(sys.argv) >= 5 and sys.argv[2] == "--tls":
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(sys.argv[3], sys.argv[4])
         # The handshake runs in the handler thread, so a client that stalls or
         # rejects the certificate cannot block the accept loop.
-        server.socket = context.wrap_socket(server.socket, server_side=True,
-                                            do_handshake_on_connect=False)
-    print(f"PORT {server.server_address[1]}", flush=True)
-    server.serve_forever()
+        def wrap(sock):
+            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+    serve_on_loopback(handler, wrap)
 
 
 if __name__ == "__main__":
