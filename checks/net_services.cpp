@@ -14,11 +14,26 @@ namespace pycheck {
 namespace {
 
 constexpr std::string_view kExplain =
-    R"(Python resolves service and protocol names through the C library, which reads /etc/services (socket.getservbyname("https"), socket.getaddrinfo(host, "https"), getservbyport) and /etc/protocols (socket.getprotobyname("tcp")). Without them these calls raise OSError ("service/proto not found"). Debian's minimal images do not ship the files: they come from the netbase package, which the official python image installs since 2018 (commit b8c94a31, "so that /etc/{protocols,rpc,services} exists"). Images rebuilt FROM debian:*-slim or trimmed by hand lose it.
-
-pycheck reads both files (a missing one fails; so does one that cannot be read as a regular file, such as a FIFO or a directory, or that has no valid entry at all, naming it), parses them as glibc and musl do (malformed lines are skipped and counted), and warns when a required entry is missing or maps to another number. The required entries are http 80/tcp and https 443/tcp, and the protocols tcp 6 and udp 17: the names Python code and its libraries look up in practice. The standard library's own clients (urllib, http.client, smtplib, ftplib, imaplib) use numeric default ports, so other services are not required by default; add what your application resolves by name through the required_services / required_protocols parameters, in the files' own syntax ("postgresql 5432/tcp", "icmp 1").
-
-Fix: apt-get update && apt-get install -y --no-install-recommends netbase. The files are conffiles of netbase, so if the package is installed but a file was deleted, a plain reinstall does not restore it: use apt-get install --reinstall -o Dpkg::Options::=--force-confmiss netbase.)";
+    "Python resolves service and protocol names through the C library, which reads /etc/services "
+    "(socket.getservbyname(\"https\"), socket.getaddrinfo(host, \"https\"), getservbyport) and "
+    "/etc/protocols (socket.getprotobyname(\"tcp\")). Without them these calls raise OSError "
+    "(\"service/proto not found\"). Debian's minimal images do not ship the files: they come from "
+    "the netbase package, which the official python image installs since 2018 (commit b8c94a31, "
+    "\"so that /etc/{protocols,rpc,services} exists\"). Images rebuilt FROM debian:*-slim or "
+    "trimmed by hand lose it.\n\n"
+    "pycheck reads both files (a missing one fails; so does one that cannot be read as a regular "
+    "file, such as a FIFO or a directory, or that has no valid entry at all, naming it), parses "
+    "them as glibc and musl do (malformed lines are skipped and counted), and warns when a "
+    "required entry is missing or maps to another number. The required entries are http 80/tcp and "
+    "https 443/tcp, and the protocols tcp 6 and udp 17: the names Python code and its libraries "
+    "look up in practice. The standard library's own clients (urllib, http.client, smtplib, "
+    "ftplib, imaplib) use numeric default ports, so other services are not required by default; "
+    "add what your application resolves by name through the required_services / required_protocols "
+    "parameters, in the files' own syntax (\"postgresql 5432/tcp\", \"icmp 1\").\n\n"
+    "Fix: apt-get update && apt-get install -y --no-install-recommends netbase. The files are "
+    "conffiles of netbase, so if the package is installed but a file was deleted, a plain "
+    "reinstall does not restore it: use apt-get install --reinstall -o "
+    "Dpkg::Options::=--force-confmiss netbase.";
 
 constexpr std::string_view kServicesPath = "/etc/services";
 constexpr std::string_view kProtocolsPath = "/etc/protocols";

@@ -16,13 +16,34 @@ namespace pycheck {
 namespace {
 
 constexpr std::string_view kExplain =
-    R"(The official python image installs Debian's ca-certificates package (Alpine: apk ca-certificates) so that Python's ssl module, urllib and http.client can verify HTTPS servers. They use OpenSSL's default verify paths: the file named by SSL_CERT_FILE and the hashed directory named by SSL_CERT_DIR when those are set (instead of the defaults, not in addition), else the compiled-in bundle (on Debian /usr/lib/ssl/cert.pem, a link to /etc/ssl/certs/ca-certificates.crt) and directory (/usr/lib/ssl/certs -> /etc/ssl/certs). pip and requests use certifi's own bundle first, so pip can keep working while urllib fails with CERTIFICATE_VERIFY_FAILED.
-
-pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and /etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates by SHA-256 and lists expired ones against the current time. Expired roots are normal in older bundles and OpenSSL just does not use them, so they pass unless `expired_is` is "warn". A certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 then loads no certificate at all from that file (one bad block silently empties the bundle). Certificates that mbedTLS cannot fully parse (unsupported algorithms) but whose structure is sound are counted and noted, not treated as garbage. Broken links or bad files in a hashed directory only affect the CA they name, so they are reported in details without changing the status; an SSL_CERT_DIR directory without any hash links warns (OpenSSL looks certificates up by hash name only, so plain PEM files there are never found).
-
-On Debian the check warns when a bundle is present but the ca-certificates package is not installed (per the dpkg database): someone copied a file in, and it will never be updated. Details also say whether OpenSSL's /usr/lib/ssl/cert.pem link resolves.
-
-Fix: apt-get install ca-certificates (it runs update-ca-certificates), or run update-ca-certificates to regenerate a damaged bundle; point SSL_CERT_FILE / SSL_CERT_DIR at existing paths or unset them.)";
+    "The official python image installs Debian's ca-certificates package (Alpine: apk "
+    "ca-certificates) so that Python's ssl module, urllib and http.client can verify HTTPS "
+    "servers. They use OpenSSL's default verify paths: the file named by SSL_CERT_FILE and the "
+    "hashed directory named by SSL_CERT_DIR when those are set (instead of the defaults, not in "
+    "addition), else the compiled-in bundle (on Debian /usr/lib/ssl/cert.pem, a link to "
+    "/etc/ssl/certs/ca-certificates.crt) and directory (/usr/lib/ssl/certs -> /etc/ssl/certs). pip "
+    "and requests use certifi's own bundle first, so pip can keep working while urllib fails with "
+    "CERTIFICATE_VERIFY_FAILED.\n\n"
+    "pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable "
+    "pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, "
+    "RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and "
+    "/etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate "
+    "behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates "
+    "by SHA-256 and lists expired ones against the current time. Expired roots are normal in older "
+    "bundles and OpenSSL just does not use them, so they pass unless `expired_is` is \"warn\". A "
+    "certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 "
+    "then loads no certificate at all from that file (one bad block silently empties the bundle). "
+    "Certificates that mbedTLS cannot fully parse (unsupported algorithms) but whose structure is "
+    "sound are counted and noted, not treated as garbage. Broken links or bad files in a hashed "
+    "directory only affect the CA they name, so they are reported in details without changing the "
+    "status; an SSL_CERT_DIR directory without any hash links warns (OpenSSL looks certificates up "
+    "by hash name only, so plain PEM files there are never found).\n\n"
+    "On Debian the check warns when a bundle is present but the ca-certificates package is not "
+    "installed (per the dpkg database): someone copied a file in, and it will never be updated. "
+    "Details also say whether OpenSSL's /usr/lib/ssl/cert.pem link resolves.\n\n"
+    "Fix: apt-get install ca-certificates (it runs update-ca-certificates), or run "
+    "update-ca-certificates to regenerate a damaged bundle; point SSL_CERT_FILE / SSL_CERT_DIR at "
+    "existing paths or unset them.";
 
 constexpr std::array<std::string_view, 6> kDefaultBundles = {
     "/etc/ssl/certs/ca-certificates.crt",                 // Debian, Ubuntu, Gentoo
