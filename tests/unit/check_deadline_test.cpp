@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "agent/http/http_client.h"
 #include "check_params.h"
 #include "checks/check_table.h"
 #include "checks/facts/dpkg_database.h"
@@ -74,6 +75,22 @@ TEST_CASE("deadline: apt.security-updates is an error, not a skip", "[deadline]"
             "deb http://deb.debian.org/debian-security bookworm-security main\n");
   CHECK(run_check(apt_security_updates_check(), root, false).status == CheckStatus::skip);
   check_timed_out(run_check(apt_security_updates_check(), root, true));
+}
+
+TEST_CASE("deadline: apt.security-updates online is an error, not an unreadable index",
+          "[deadline]") {
+  FixtureRoot root;
+  root.file("/var/lib/dpkg/status", kDpkgStatus)
+      .file("/etc/apt/sources.list",
+            "deb http://127.0.0.1:9/debian-security bookworm-security main\n");
+  HttpClient::Options options;
+  options.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  const HttpClient http(options);
+  const RootFs fs = root.fs();
+  const Environment env;
+  const json params = test::check_params(apt_security_updates_check());
+  const Context ctx{fs, env, params, std::chrono::system_clock::now(), true, &http};
+  check_timed_out(apt_security_updates_check().run(ctx));
 }
 
 TEST_CASE("deadline: os.eol is an error, not an unknown OS", "[deadline]") {
