@@ -199,7 +199,9 @@ Finding archive_finding(CheckStatus severity, const std::string& archive_error) 
                  {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}};
 }
 
-CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
+// The failing outcome when a variable names a locale glibc cannot load; nullopt when none does.
+std::optional<CheckOutcome> missing_locales(const Assignment& a, const GlibcLocales& glibc,
+                                            bool locpath) {
   CheckOutcome out;
   const std::string& archive_error = glibc.archive_error();
   std::vector<std::string> failures;
@@ -240,7 +242,34 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
     }
     return out;
   }
+  return std::nullopt;
+}
 
+// The headline when every variable's locale loads: LC_CTYPE's, then the others.
+std::string found_summary(const Assignment& a, bool locpath) {
+  const std::string ctype_var = a.ctype_use() ? a.ctype_use()->variable : "";
+  std::string summary;
+  if (a.uses.empty()) {
+    summary =
+        "No locale variables set: programs run in the C locale; Python 3.7+ switches itself "
+        "to UTF-8 (PEP 538/540)";
+  } else if (a.ctype_use()) {
+    summary = ctype_var + "=" + a.ctype_locale + ": " + describe_found(*a.ctype_use()->headline());
+  } else {
+    summary = "LC_CTYPE is C (no LANG)";
+  }
+  std::vector<std::string> others;
+  for (const VariableUse& u : a.uses) {
+    if (&u != a.ctype_use()) others.push_back(u.variable + "=" + u.value);
+  }
+  if (!others.empty()) summary += "; " + join(others, ", ") + " also found";
+  if (locpath) summary += "; LOCPATH is set";
+  return summary;
+}
+
+CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
+  if (auto failed = missing_locales(a, glibc, locpath)) return std::move(*failed);
+  CheckOutcome out;
   const std::string ctype_var = a.ctype_use() ? a.ctype_use()->variable : "";
   if (a.ctype_use() && is_builtin_locale(a.ctype_locale)) {
     out.status = CheckStatus::warn;
@@ -258,22 +287,8 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
         {}});
     return out;
   }
-  std::string summary;
-  if (a.uses.empty()) {
-    summary =
-        "No locale variables set: programs run in the C locale; Python 3.7+ switches itself "
-        "to UTF-8 (PEP 538/540)";
-  } else if (a.ctype_use()) {
-    summary = ctype_var + "=" + a.ctype_locale + ": " + describe_found(*a.ctype_use()->headline());
-  } else {
-    summary = "LC_CTYPE is C (no LANG)";
-  }
-  std::vector<std::string> others;
-  for (const VariableUse& u : a.uses) {
-    if (&u != a.ctype_use()) others.push_back(u.variable + "=" + u.value);
-  }
-  if (!others.empty()) summary += "; " + join(others, ", ") + " also found";
-  if (locpath) summary += "; LOCPATH is set";
+  const std::string summary = found_summary(a, locpath);
+  const std::string& archive_error = glibc.archive_error();
   if (!archive_error.empty()) {
     out.status = CheckStatus::warn;
     out.summary = summary + "; but the locale archive is unreadable";
