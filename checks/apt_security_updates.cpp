@@ -14,16 +14,18 @@
 #include <vector>
 
 #include "agent/core/check.h"
+#include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "agent/http/http_client.h"
-#include "checks/online/apt_archive_fetch.h"
+#include "checks/check_table.h"
+#include "checks/facts/dpkg_database.h"
 #include "checks/formats/apt_list_files.h"
 #include "checks/formats/apt_packages.h"
 #include "checks/formats/apt_release.h"
 #include "checks/formats/apt_sources.h"
-#include "checks/check_table.h"
 #include "checks/formats/debian_version.h"
 #include "checks/formats/decompress.h"
-#include "checks/facts/dpkg_database.h"
+#include "checks/online/apt_archive_fetch.h"
 
 namespace pycheck {
 namespace {
@@ -39,7 +41,9 @@ bool is_candidate_suite(std::string_view suite) {
 // The container's deb entries, from sources.list and sources.list.d/*.list|*.sources.
 Result<std::vector<AptSourceEntry>> read_sources(const RootFs& fs, json& problems) {
   std::vector<std::string> files;
-  if (fs.exists("/etc/apt/sources.list")) files.push_back("/etc/apt/sources.list");
+  auto main_list = fs.stat("/etc/apt/sources.list");
+  if (main_list.timed_out()) return main_list.error();
+  if (main_list) files.push_back("/etc/apt/sources.list");
   auto dir = fs.list_dir("/etc/apt/sources.list.d");
   if (dir) {
     for (const DirEntry& e : *dir) {
@@ -67,9 +71,10 @@ Result<std::vector<AptSourceEntry>> read_sources(const RootFs& fs, json& problem
 
 // Architectures dpkg installs for: /var/lib/dpkg/arch (native first, then
 // foreign) when present, else those named by installed packages.
-std::vector<std::string> judged_architectures(const RootFs& fs, const DpkgDatabase& db) {
+Result<std::vector<std::string>> judged_architectures(const RootFs& fs, const DpkgDatabase& db) {
   std::vector<std::string> arches;
   auto text = fs.read_file("/var/lib/dpkg/arch", 4096);
+  if (text.timed_out()) return text.error();
   if (text) {
     std::size_t pos = 0;
     while (pos < text->size()) {
@@ -103,7 +108,7 @@ struct Scan {
   json sources = json::array();
   std::vector<std::string> stale;          // Valid-Until passed
   std::vector<std::string> without_lists;  // candidate sources with no local lists
-  std::optional<std::string> error;
+  std::optional<Error> error;              // the first failure; the scan stops there
 };
 
 json release_json(const AptRelease& r) {
@@ -146,9 +151,9 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
     scan.without_lists.push_back(entry.uri + " " + entry.suite);
     return;
   }
-  if (!text) return void(scan.error = text.error().message);
+  if (!text) return void(scan.error = text.error());
   auto release = parse_apt_release(*text);
-  if (!release) return void(scan.error = release_path + ": " + release.error().message);
+  if (!release) return void(scan.error = Error{release_path + ": " + release.error().message});
   json source = {{"uri", entry.uri},
                  {"suite", entry.suite},
                  {"file", entry.origin},
@@ -156,12 +161,8 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
                  {"release_file", release_path},
                  {"release", release_json(*release)},
                  {"indexes", json::array()}};
-  if (!is_security_suite(*release)) {
-    source["security"] = false;
-    scan.sources.push_back(std::move(source));
-    return;
-  }
-  source["security"] = true;
+  source["security"] = is_security_suite(*release);
+  if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
   note_validity(*release, release_path, ctx, scan);
   for (const std::string& component : entry.components) {
     for (const std::string& arch : entry_arches(entry, *release, judged)) {
@@ -176,13 +177,13 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
       }
       const std::string list_path = path_join(kListsDir, found.name);
       if (raw.missing()) {
-        scan.error = "no Packages list for " + dir + " of " + entry.uri + " " + entry.suite +
-                     " in " + std::string(kListsDir) + " although its Release is there";
+        scan.error = Error{"no Packages list for " + dir + " of " + entry.uri + " " + entry.suite +
+                           " in " + std::string(kListsDir) + " although its Release is there"};
         return;
       }
-      if (!raw) return void(scan.error = raw.error().message);
+      if (!raw) return void(scan.error = raw.error());
       auto plain = decompress(*raw, found.compression, kMaxIndexBytes);
-      if (!plain) return void(scan.error = list_path + ": " + plain.error().message);
+      if (!plain) return void(scan.error = Error{list_path + ": " + plain.error().message});
       // apt may recompress lists (GzipIndexes: lz4), so the file as stored
       // need not match the Release entry for its suffix; the decompressed
       // content is always the index whose plain "Packages" hash Release lists.
@@ -192,15 +193,15 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
           release->find_file(dir + "Packages" + std::string(file_suffix(found.compression)));
       if (listed) {
         if (sha256_hex(*plain) != listed->sha256 || plain->size() != listed->size) {
-          scan.error = list_path + ": content does not match the SHA256 of " + dir +
-                       "Packages in " + release_path +
-                       " (stale or corrupt list: run apt-get update)";
+          scan.error =
+              Error{list_path + ": content does not match the SHA256 of " + dir + "Packages in " +
+                    release_path + " (stale or corrupt list: run apt-get update)"};
           return;
         }
         verified = "sha256";
       } else if (listed_as_stored && found.compression != Compression::none) {
         if (sha256_hex(*raw) != listed_as_stored->sha256) {
-          scan.error = list_path + ": does not match its SHA256 in " + release_path;
+          scan.error = Error{list_path + ": does not match its SHA256 in " + release_path};
           return;
         }
         verified = "sha256";
@@ -219,7 +220,7 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
 void scan_online(const Context& ctx, const AptSourceEntry& entry,
                  const std::vector<std::string>& judged, Scan& scan) {
   auto fetched = fetch_release(*ctx.http, entry.uri, entry.suite);
-  if (!fetched) return void(scan.error = fetched.error().message);
+  if (!fetched) return void(scan.error = fetched.error());
   const AptRelease& release = fetched->release;
   json source = {{"uri", redact_url(entry.uri)},
                  {"suite", entry.suite},
@@ -228,17 +229,13 @@ void scan_online(const Context& ctx, const AptSourceEntry& entry,
                  {"release_file", redact_url(fetched->url)},
                  {"release", release_json(release)},
                  {"indexes", json::array()}};
-  if (!is_security_suite(release)) {
-    source["security"] = false;
-    scan.sources.push_back(std::move(source));
-    return;
-  }
-  source["security"] = true;
+  source["security"] = is_security_suite(release);
+  if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
   note_validity(release, redact_url(fetched->url), ctx, scan);
   for (const std::string& component : entry.components) {
     for (const std::string& arch : entry_arches(entry, release, judged)) {
       auto index = fetch_packages_index(*ctx.http, *fetched, component, arch, kMaxIndexBytes);
-      if (!index) return void(scan.error = index.error().message);
+      if (!index) return void(scan.error = index.error());
       LoadedIndex loaded{entry.suite, parse_apt_packages(index->text)};
       source["indexes"].push_back({{"url", redact_url(index->url)},
                                    {"path", index->path},
@@ -263,39 +260,20 @@ CheckOutcome finish(CheckOutcome out, CheckStatus status, std::string summary, s
   return out;
 }
 
-CheckOutcome run(const Context& ctx) {
-  CheckOutcome out;
-  const auto fail_above = ctx.params.at("fail_above").get<long long>();
-  const auto pending_is = ctx.params.at("pending_is").get<std::string>();
-  out.details["signature_verified"] = false;
-  out.details["signature_note"] =
-      "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
-      "SHA256 list";
-
-  const auto shared_db = dpkg_database_of(ctx);
-  const Result<DpkgDatabase>& db = *shared_db;
-  if (db.missing()) {
-    return finish(std::move(out), CheckStatus::skip, "no dpkg database: not a Debian-based system");
-  }
-  if (!db) return finish(std::move(out), CheckStatus::error, db.error().message);
-  const std::vector<std::string> arches = judged_architectures(ctx.fs, *db);
-  out.details["architectures"] = arches;
-
-  json source_problems = json::array();
-  auto entries = read_sources(ctx.fs, source_problems);
-  if (!entries) return finish(std::move(out), CheckStatus::error, entries.error().message);
-  if (!source_problems.empty()) out.details["source_problems"] = source_problems;
+// The sources worth scanning: security suites (by name) of non-flat repositories.
+std::vector<const AptSourceEntry*> security_candidates(const std::vector<AptSourceEntry>& entries) {
   std::vector<const AptSourceEntry*> candidates;
-  for (const auto& e : *entries) {
+  for (const auto& e : entries) {
     if (!e.flat() && is_candidate_suite(e.suite)) candidates.push_back(&e);
   }
-  if (candidates.empty()) {
-    return finish(std::move(out), CheckStatus::skip,
-                  "no security suite (-security or /updates) among the apt sources");
-  }
+  return candidates;
+}
 
+// Every candidate's indexes, from the lists or (online) the archive, until the first error.
+Scan scan_sources(const Context& ctx, const std::vector<const AptSourceEntry*>& candidates,
+                  const std::vector<std::string>& arches, json& details) {
   const bool online = ctx.online && ctx.http != nullptr;
-  out.details["mode"] = online ? "online" : "lists";
+  details["mode"] = online ? "online" : "lists";
   Scan scan;
   for (const AptSourceEntry* e : candidates) {
     if (online) {
@@ -305,15 +283,22 @@ CheckOutcome run(const Context& ctx) {
     }
     if (scan.error) break;
   }
-  out.details["sources"] = scan.sources;
+  details["sources"] = scan.sources;
+  return scan;
+}
+
+// The outcome when the scan cannot tell what is pending; nullopt when it can.
+std::optional<CheckOutcome> unknown_pending(CheckOutcome& out, const Scan& scan,
+                                            std::size_t candidates) {
+  if (scan.error && scan.error->timed_out()) return timed_out(*scan.error, std::move(out.details));
   if (scan.error) {
     return finish(std::move(out), CheckStatus::error,
-                  "could not read a security index: " + *scan.error,
+                  "could not read a security index: " + scan.error->message,
                   "Fix the source or the network, or run apt-get update, and run again.");
   }
   if (!scan.without_lists.empty()) {
     out.details["without_lists"] = scan.without_lists;
-    const bool none = scan.without_lists.size() == candidates.size();
+    const bool none = scan.without_lists.size() == candidates;
     return finish(std::move(out), none ? CheckStatus::skip : CheckStatus::error,
                   std::string(none ? "no" : "missing") + " apt lists for " +
                       scan.without_lists.front() +
@@ -324,10 +309,19 @@ CheckOutcome run(const Context& ctx) {
     return finish(std::move(out), CheckStatus::skip,
                   "no source among the candidates is a security repository by its Release file");
   }
+  return std::nullopt;
+}
 
-  json pending = json::array();
-  std::vector<std::string> names;
-  for (const DpkgRecord& r : db->records()) {
+struct Pending {
+  json updates = json::array();    // one object per package with a newer security version
+  std::vector<std::string> names;  // "package:arch", in the same order
+};
+
+// Installed packages of the judged architectures that a security index has a newer version of.
+Pending pending_updates(const DpkgDatabase& db, const std::vector<std::string>& arches,
+                        const Scan& scan) {
+  Pending pending;
+  for (const DpkgRecord& r : db.records()) {
     if (!is_installed(r) || r.version.empty()) continue;
     if (r.architecture != "all" &&
         std::find(arches.begin(), arches.end(), r.architecture) == arches.end()) {
@@ -346,16 +340,21 @@ CheckOutcome run(const Context& ctx) {
     if (best == nullptr) continue;
     auto cmp = compare_debian_versions(best->version, r.version);
     if (!cmp || *cmp <= 0) continue;
-    pending.push_back({{"package", r.package},
-                       {"architecture", r.architecture},
-                       {"installed", r.version},
-                       {"candidate", best->version},
-                       {"source", best->effective_source_name()},
-                       {"suite", *best_suite}});
-    names.push_back(r.package + ":" + r.architecture);
+    pending.updates.push_back({{"package", r.package},
+                               {"architecture", r.architecture},
+                               {"installed", r.version},
+                               {"candidate", best->version},
+                               {"source", best->effective_source_name()},
+                               {"suite", *best_suite}});
+    pending.names.push_back(r.package + ":" + r.architecture);
   }
-  out.details["pending_count"] = pending.size();
-  out.details["pending"] = pending;
+  return pending;
+}
+
+CheckOutcome judge(CheckOutcome out, const Pending& pending, const Scan& scan, const json& params) {
+  const std::vector<std::string>& names = pending.names;
+  out.details["pending_count"] = pending.updates.size();
+  out.details["pending"] = pending.updates;
   if (!scan.stale.empty()) out.details["stale_release"] = scan.stale;
   const std::string stale_note =
       scan.stale.empty() ? "" : "; Release past its Valid-Until: " + scan.stale.front();
@@ -368,12 +367,11 @@ CheckOutcome run(const Context& ctx) {
     }
     return finish(std::move(out), CheckStatus::pass, "no pending security updates");
   }
-  std::string shown;
-  for (std::size_t i = 0; i < names.size() && i < kMaxShown; ++i) {
-    shown += (i ? ", " : "") + names[i];
-  }
-  if (names.size() > kMaxShown) shown += ", ...";
-  const bool fail = pending_is == "fail" ||
+  const std::vector<std::string> first(names.begin(),
+                                       names.begin() + std::min(names.size(), kMaxShown));
+  const std::string shown = join(first, ", ") + (names.size() > kMaxShown ? ", ..." : "");
+  const auto fail_above = params.at("fail_above").get<long long>();
+  const bool fail = params.at("pending_is").get<std::string>() == "fail" ||
                     (fail_above >= 0 && static_cast<long long>(names.size()) > fail_above);
   CheckOutcome done =
       finish(std::move(out), fail ? CheckStatus::fail : CheckStatus::warn,
@@ -383,6 +381,40 @@ CheckOutcome run(const Context& ctx) {
              "apt-get update && apt-get upgrade -y");
   done.findings.front().breaks("vulnerabilities fixed in Debian stay open in this container");
   return done;
+}
+
+CheckOutcome run(const Context& ctx) {
+  CheckOutcome out;
+  out.details["signature_verified"] = false;
+  out.details["signature_note"] =
+      "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
+      "SHA256 list";
+
+  const auto shared_db = dpkg_database_of(ctx);
+  const Result<DpkgDatabase>& db = *shared_db;
+  if (db.missing()) {
+    return finish(std::move(out), CheckStatus::skip, "no dpkg database: not a Debian-based system");
+  }
+  if (db.timed_out()) return timed_out(db.error(), std::move(out.details));
+  if (!db) return finish(std::move(out), CheckStatus::error, db.error().message);
+  const auto arches = judged_architectures(ctx.fs, *db);
+  if (!arches) return timed_out(arches.error(), std::move(out.details));
+  out.details["architectures"] = *arches;
+
+  json source_problems = json::array();
+  auto entries = read_sources(ctx.fs, source_problems);
+  if (entries.timed_out()) return timed_out(entries.error(), std::move(out.details));
+  if (!entries) return finish(std::move(out), CheckStatus::error, entries.error().message);
+  if (!source_problems.empty()) out.details["source_problems"] = source_problems;
+  const std::vector<const AptSourceEntry*> candidates = security_candidates(*entries);
+  if (candidates.empty()) {
+    return finish(std::move(out), CheckStatus::skip,
+                  "no security suite (-security or /updates) among the apt sources");
+  }
+
+  const Scan scan = scan_sources(ctx, candidates, *arches, out.details);
+  if (auto unknown = unknown_pending(out, scan, candidates.size())) return std::move(*unknown);
+  return judge(std::move(out), pending_updates(*db, *arches, scan), scan, ctx.params);
 }
 
 }  // namespace

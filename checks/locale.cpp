@@ -1,217 +1,22 @@
 // The `locale` check: do LANG / LC_ALL / LC_* name locales that glibc can
-// load in this root? Looks them up the way glibc 2.36's setlocale does
-// (locale/findlocale.c): built-in C/POSIX, then the locale archive (unless
-// LOCPATH is set), then locale.alias, then the XPG variants of the name under
-// each locale directory.
+// load in this root? Each category's locale is looked up the way glibc's
+// setlocale does (checks/facts/glibc_locale.h).
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <optional>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
+#include "checks/facts/glibc_locale.h"
 #include "checks/formats/locale_archive.h"
-#include "checks/facts/locale_data_read.h"
 #include "checks/formats/locale_name.h"
 
 namespace pycheck {
 namespace {
 
-constexpr std::size_t kArchiveListCap = 50;
 // What CPython's PEP 538 coercion tries, in order (Python/pylifecycle.c).
 constexpr std::array<std::string_view, 3> kCoercionTargets{"C.UTF-8", "C.utf8", "UTF-8"};
-
-// Where one category of a locale was found.
-struct Found {
-  std::string kind;                  // "builtin", "archive" or "directory"
-  std::string location;              // the archive file or the locale directory
-  std::string entry;                 // the archive name or directory name that matched
-  std::string codeset;               // of that category's data; "" when not read
-  std::optional<std::string> alias;  // the locale.alias expansion used
-};
-
-struct Lookup {
-  std::optional<Found> found;
-  std::vector<std::string> notes;  // data rejected on the way, or why nothing matched
-};
-
-// What glibc reads in the inspected root, read once.
-class GlibcLocales {
- public:
-  GlibcLocales(const RootFs& fs, const std::optional<std::string>& locpath) : fs_(fs), reader_(fs) {
-    if (locpath) {
-      std::string_view rest = *locpath;
-      while (!rest.empty()) {  // empty LOCPATH entries are skipped, as argz does
-        std::size_t colon = rest.find(':');
-        std::string_view dir = rest.substr(0, colon);
-        if (!dir.empty()) dirs_.emplace_back(dir);
-        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
-      }
-    }
-    dirs_.emplace_back(kLocaleDir);
-    use_archive_ = !locpath.has_value();
-    if (use_archive_) load_archive();
-    load_aliases();
-  }
-
-  Lookup find(std::string_view name, const LocaleCategory& cat) const {
-    Lookup out;
-    if (is_builtin_locale(name)) {
-      out.found = Found{"builtin", "", "C", "ANSI_X3.4-1968", std::nullopt};
-      return out;
-    }
-    if (!is_valid_locale_name(name)) {
-      out.notes.push_back("not a valid locale name (glibc refuses it)");
-      return out;
-    }
-    const std::optional<std::string> alias = aliases_.expand(name);
-    if (use_archive_ && archive_) {
-      if ((out.found = from_archive(name, cat, out.notes))) return out;
-      if (alias && (out.found = from_archive(*alias, cat, out.notes))) {
-        out.found->alias = alias;
-        return out;
-      }
-    }
-    const std::string dir_name = alias.value_or(std::string(name));
-    const LocaleNameParts parts = split_locale_name(dir_name);
-    for (const std::string& variant : locale_directory_variants(dir_name)) {
-      for (const std::string& dir : dirs_) {
-        const std::string locale_dir = path_normalize(dir + "/" + variant);
-        std::string file = locale_dir + "/" + std::string(cat.name);
-        auto info = fs_.stat(file);
-        if (!info) {
-          note_error(info.error());
-          continue;
-        }
-        std::optional<std::uint64_t> size = info->size;
-        if (info->type == FileType::directory) {
-          file += "/SYS_" + std::string(cat.name);
-          size.reset();
-        }
-        auto read = reader_.file_codeset(file, size, cat);
-        if (!read) {
-          note_error(read.error());
-          if (!read.missing()) out.notes.push_back(read.error().message);
-          continue;
-        }
-        const Result<std::string>& codeset = *read;
-        if (!codeset) {  // glibc skips bad data and tries the next name
-          out.notes.push_back(codeset.error().message);
-          continue;
-        }
-        // glibc takes the first loadable file, then rejects it if the codeset differs.
-        if (parts.codeset && !codesets_match(*parts.codeset, *codeset)) {
-          out.notes.push_back(file + " has codeset " + *codeset + ", not " + *parts.codeset);
-          return out;
-        }
-        out.found = Found{"directory", locale_dir, variant, *codeset, alias};
-        return out;
-      }
-    }
-    return out;
-  }
-
-  json archive_details() const {
-    json d = {{"path", kLocaleArchivePath}};
-    if (!use_archive_) {
-      d["searched"] = false;
-      d["reason"] = "LOCPATH is set: glibc does not read the archive";
-      return d;
-    }
-    d["present"] = archive_present_;
-    if (!archive_error_.empty()) d["error"] = archive_error_;
-    if (archive_) {
-      std::vector<std::string> names = archive_->names();
-      d["serial"] = archive_->serial();
-      d["locale_count"] = names.size();
-      d["locales_truncated"] = names.size() > kArchiveListCap;
-      if (names.size() > kArchiveListCap) names.resize(kArchiveListCap);
-      d["locales"] = names;
-    }
-    return d;
-  }
-
-  json alias_details() const {
-    json d = {
-        {"path", kLocaleAliasPath}, {"present", alias_present_}, {"aliases", aliases_.size()}};
-    if (!alias_error_.empty()) d["error"] = alias_error_;
-    return d;
-  }
-
-  const std::string& archive_error() const { return archive_error_; }
-  // Once the run's deadline has passed every read fails; nothing found then means nothing.
-  bool timed_out() const { return timed_out_; }
-  const std::vector<std::string>& dirs() const { return dirs_; }
-
- private:
-  std::optional<Found> from_archive(std::string_view name, const LocaleCategory& cat,
-                                    std::vector<std::string>& notes) const {
-    const std::string key = archive_lookup_name(name);
-    const ArchiveLocale* locale = archive_->find(key);
-    if (locale == nullptr) return std::nullopt;
-    std::string codeset;
-    const std::string what = std::string(kLocaleArchivePath) + " (" + key + ")";
-    auto read = reader_.archive_codeset(*locale, cat, archive_size_, what);
-    if (!read) {  // the archive could be read a moment ago: say so, the codeset stays unknown
-      note_error(read.error());
-      notes.push_back(read.error().message);
-    } else if (!*read) {  // glibc treats the entry as absent and goes on
-      notes.push_back(read->error().message);
-      return std::nullopt;
-    } else {
-      codeset = **read;
-    }
-    return Found{"archive", std::string(kLocaleArchivePath), key, codeset, std::nullopt};
-  }
-
-  void load_archive() {
-    auto info = fs_.stat(kLocaleArchivePath);
-    if (!info) {
-      note_error(info.error());
-      if (!info.missing()) archive_error_ = info.error().message;
-      return;
-    }
-    archive_present_ = true;
-    archive_size_ = info->size;
-    auto read = read_locale_archive(fs_, info->size);
-    if (!read) {
-      note_error(read.error());
-      archive_error_ = read.error().message;
-      return;
-    }
-    if (!*read) {
-      archive_error_ = std::string(kLocaleArchivePath) + ": " + read->error().message;
-      return;
-    }
-    archive_ = std::move(*read).value();
-  }
-
-  void load_aliases() {
-    auto text = fs_.read_file(kLocaleAliasPath, 1u << 20);
-    if (!text) {
-      note_error(text.error());
-      if (!text.missing()) alias_error_ = text.error().message;
-      return;
-    }
-    alias_present_ = true;
-    aliases_ = parse_locale_alias(*text);
-  }
-
-  void note_error(const Error& e) const { timed_out_ = timed_out_ || e.errno_value == ETIMEDOUT; }
-
-  const RootFs& fs_;
-  LocaleDataReader reader_;
-  mutable bool timed_out_ = false;
-  std::vector<std::string> dirs_;
-  bool use_archive_ = true;
-  bool archive_present_ = false;
-  std::string archive_error_;
-  std::uint64_t archive_size_ = 0;
-  std::optional<LocaleArchive> archive_;
-  bool alias_present_ = false;
-  std::string alias_error_;
-  LocaleAliases aliases_;
-};
 
 // A non-empty environment value; glibc treats empty as unset.
 std::optional<std::string> env_value(const Environment& env, std::string_view name) {
@@ -224,7 +29,7 @@ std::optional<std::string> env_value(const Environment& env, std::string_view na
 struct VariableUse {
   std::string variable;
   std::string value;
-  std::vector<std::pair<const LocaleCategory*, Lookup>> lookups;
+  std::vector<std::pair<const LocaleCategory*, LocaleLookup>> lookups;
 
   std::size_t found_count() const {
     return static_cast<std::size_t>(std::count_if(
@@ -232,7 +37,7 @@ struct VariableUse {
   }
   bool all_found() const { return found_count() == lookups.size(); }
   // LC_CTYPE's lookup when this variable decides it, else the first found one.
-  const Found* headline() const {
+  const LocaleFound* headline() const {
     for (const auto& [cat, l] : lookups) {
       if (cat->id == kLcCtype) return l.found ? &*l.found : nullptr;
     }
@@ -255,7 +60,7 @@ struct Assignment {
 
   // Python sees "C" in LC_CTYPE: nothing set, C/POSIX, or a locale glibc cannot load.
   bool ctype_is_c() const {
-    const Found* f = ctype_use() ? ctype_use()->headline() : nullptr;
+    const LocaleFound* f = ctype_use() ? ctype_use()->headline() : nullptr;
     return f == nullptr || f->kind == "builtin";
   }
 };
@@ -293,14 +98,21 @@ Assignment assign_categories(const Environment& env, const GlibcLocales& glibc) 
   return a;
 }
 
+// The first of PEP 538's coercion targets that glibc finds, as CPython tries them.
+Result<std::optional<std::string>> coercion_target(const GlibcLocales& glibc) {
+  for (std::string_view t : kCoercionTargets) {
+    const LocaleLookup lookup = glibc.find(t, *find_locale_category("LC_CTYPE"));
+    if (lookup.timeout) return *lookup.timeout;
+    if (lookup.found) return std::optional<std::string>(t);
+  }
+  return std::optional<std::string>();
+}
+
 // What CPython 3.7+ makes of this LC_CTYPE (PEP 538 coercion, PEP 540 UTF-8 mode).
-json python_expectations(const Environment& env, const Assignment& a, const GlibcLocales& glibc) {
+json python_expectations(const Environment& env, const Assignment& a,
+                         const std::optional<std::string>& target) {
   const bool legacy = a.ctype_is_c();
   const auto utf8_env = env_value(env, "PYTHONUTF8");
-  std::optional<std::string> target;
-  for (std::string_view t : kCoercionTargets) {
-    if (!target && glibc.find(t, *find_locale_category("LC_CTYPE")).found) target = std::string(t);
-  }
   const bool coercion = legacy && !env_value(env, "LC_ALL") &&
                         env_value(env, "PYTHONCOERCECLOCALE").value_or("") != "0" && target;
   json py = {{"legacy_c_locale", legacy},
@@ -310,7 +122,7 @@ json python_expectations(const Environment& env, const Assignment& a, const Glib
   return py;
 }
 
-std::string describe_found(const Found& f) {
+std::string describe_found(const LocaleFound& f) {
   std::string where = "found in " + f.location;
   if (f.kind == "archive") where += " as " + f.entry;
   if (f.alias) where += " (alias of " + *f.alias + ")";
@@ -350,7 +162,7 @@ json use_details(const VariableUse& use) {
   j["categories"] = cats;
   j["status"] = use.all_found() ? "found" : use.found_count() == 0 ? "missing" : "incomplete";
   j["normalized"] = archive_lookup_name(use.value);
-  if (const Found* f = use.headline()) {
+  if (const LocaleFound* f = use.headline()) {
     j["found_in"] = f->kind;
     if (!f->location.empty()) j["path"] = f->location;
     j["entry"] = f->entry;
@@ -371,14 +183,11 @@ std::string use_failure(const VariableUse& use) {
   const std::string item = use.variable + "=" + use.value;
   if (!is_valid_locale_name(use.value)) return item + " is not a valid locale name";
   if (use.found_count() == 0) return item + " is not installed";
-  std::string found, missing;  // name the shorter list
-  for (const auto& [cat, l] : use.lookups) {
-    std::string& list = l.found ? found : missing;
-    list += (list.empty() ? "" : ", ") + std::string(cat->name);
-  }
+  std::vector<std::string> found, missing;  // name the shorter list
+  for (const auto& [cat, l] : use.lookups) (l.found ? found : missing).emplace_back(cat->name);
   return item + (use.lookups.size() - use.found_count() <= 3
-                     ? " is incomplete (no " + missing + ")"
-                     : " is incomplete (only " + found + ")");
+                     ? " is incomplete (no " + join(missing, ", ") + ")"
+                     : " is incomplete (only " + join(found, ", ") + ")");
 }
 
 Finding archive_finding(CheckStatus severity, const std::string& archive_error) {
@@ -390,7 +199,9 @@ Finding archive_finding(CheckStatus severity, const std::string& archive_error) 
                  {"rm " + std::string(kLocaleArchivePath) + " && locale-gen"}};
 }
 
-CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
+// The failing outcome when a variable names a locale glibc cannot load; nullopt when none does.
+std::optional<CheckOutcome> missing_locales(const Assignment& a, const GlibcLocales& glibc,
+                                            bool locpath) {
   CheckOutcome out;
   const std::string& archive_error = glibc.archive_error();
   std::vector<std::string> failures;
@@ -431,7 +242,34 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
     }
     return out;
   }
+  return std::nullopt;
+}
 
+// The headline when every variable's locale loads: LC_CTYPE's, then the others.
+std::string found_summary(const Assignment& a, bool locpath) {
+  const std::string ctype_var = a.ctype_use() ? a.ctype_use()->variable : "";
+  std::string summary;
+  if (a.uses.empty()) {
+    summary =
+        "No locale variables set: programs run in the C locale; Python 3.7+ switches itself "
+        "to UTF-8 (PEP 538/540)";
+  } else if (a.ctype_use()) {
+    summary = ctype_var + "=" + a.ctype_locale + ": " + describe_found(*a.ctype_use()->headline());
+  } else {
+    summary = "LC_CTYPE is C (no LANG)";
+  }
+  std::vector<std::string> others;
+  for (const VariableUse& u : a.uses) {
+    if (&u != a.ctype_use()) others.push_back(u.variable + "=" + u.value);
+  }
+  if (!others.empty()) summary += "; " + join(others, ", ") + " also found";
+  if (locpath) summary += "; LOCPATH is set";
+  return summary;
+}
+
+CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath) {
+  if (auto failed = missing_locales(a, glibc, locpath)) return std::move(*failed);
+  CheckOutcome out;
   const std::string ctype_var = a.ctype_use() ? a.ctype_use()->variable : "";
   if (a.ctype_use() && is_builtin_locale(a.ctype_locale)) {
     out.status = CheckStatus::warn;
@@ -449,22 +287,8 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
         {}});
     return out;
   }
-  std::string summary;
-  if (a.uses.empty()) {
-    summary =
-        "No locale variables set: programs run in the C locale; Python 3.7+ switches itself "
-        "to UTF-8 (PEP 538/540)";
-  } else if (a.ctype_use()) {
-    summary = ctype_var + "=" + a.ctype_locale + ": " + describe_found(*a.ctype_use()->headline());
-  } else {
-    summary = "LC_CTYPE is C (no LANG)";
-  }
-  std::string others;
-  for (const VariableUse& u : a.uses) {
-    if (&u != a.ctype_use()) others += (others.empty() ? "" : ", ") + u.variable + "=" + u.value;
-  }
-  if (!others.empty()) summary += "; " + others + " also found";
-  if (locpath) summary += "; LOCPATH is set";
+  const std::string summary = found_summary(a, locpath);
+  const std::string& archive_error = glibc.archive_error();
   if (!archive_error.empty()) {
     out.status = CheckStatus::warn;
     out.summary = summary + "; but the locale archive is unreadable";
@@ -476,46 +300,54 @@ CheckOutcome judge(const Assignment& a, const GlibcLocales& glibc, bool locpath)
   return out;
 }
 
-bool is_musl_root(const RootFs& fs) {
+// musl has no locale data to look up. An Error only for the deadline.
+Result<bool> is_musl_root(const RootFs& fs) {
   auto entries = fs.list_dir("/lib");
+  if (entries.timed_out()) return entries.error();
   return entries && std::any_of(entries->begin(), entries->end(),
                                 [](const DirEntry& e) { return e.name.starts_with("ld-musl-"); });
 }
 
-CheckOutcome run_locale(const Context& ctx) {
+// The locale variables that are set, as they are.
+json variables_json(const Environment& env) {
   json vars = json::object();
   for (std::string_view name :
        {"LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME", "LC_COLLATE", "LC_MONETARY", "LC_MESSAGES",
         "LC_PAPER", "LC_NAME", "LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION",
         "LANG", "LANGUAGE", "LOCPATH", "PYTHONUTF8", "PYTHONCOERCECLOCALE"}) {
-    if (auto v = ctx.env.get(name)) vars[std::string(name)] = std::string(*v);
+    if (auto v = env.get(name)) vars[std::string(name)] = std::string(*v);
   }
-  // PEP 540: any PYTHONUTF8 other than 0 or 1 stops the interpreter at startup.
-  const auto utf8_env = env_value(ctx.env, "PYTHONUTF8");
-  if (utf8_env && *utf8_env != "0" && *utf8_env != "1") {
-    const std::string why =
-        "PYTHONUTF8=" + *utf8_env + ": Python refuses to start (only 0 or 1 is valid)";
-    return CheckOutcome{
-        CheckStatus::fail,
-        why,
-        {{"variables", vars}},
-        {Finding{CheckStatus::fail, why, "", "", "Set PYTHONUTF8=1 (or 0), or unset it.", {}}}};
-  }
-  if (is_musl_root(ctx.fs)) {
-    return skipped("musl libc: every locale name is accepted, there is no locale data to check",
-                   {{"variables", vars}, {"libc", "musl"}});
-  }
-  const auto locpath = env_value(ctx.env, "LOCPATH");
-  const GlibcLocales glibc(ctx.fs, locpath);
-  const Assignment a = assign_categories(ctx.env, glibc);
+  return vars;
+}
 
-  CheckOutcome out = judge(a, glibc, locpath.has_value());
-  if (glibc.timed_out()) {
-    out = errored("ran out of time while reading locale data");
+// PEP 540: any PYTHONUTF8 other than 0 or 1 stops the interpreter at startup.
+std::optional<CheckOutcome> python_refuses_to_start(const Environment& env, const json& vars) {
+  const auto utf8_env = env_value(env, "PYTHONUTF8");
+  if (!utf8_env || *utf8_env == "0" || *utf8_env == "1") return std::nullopt;
+  const std::string why =
+      "PYTHONUTF8=" + *utf8_env + ": Python refuses to start (only 0 or 1 is valid)";
+  return CheckOutcome{
+      CheckStatus::fail,
+      why,
+      {{"variables", vars}},
+      {Finding{CheckStatus::fail, why, "", "", "Set PYTHONUTF8=1 (or 0), or unset it.", {}}}};
+}
+
+// The first read the run's deadline stopped, if any: then nothing found means nothing.
+const Error* first_timeout(const GlibcLocales& glibc, const Assignment& a,
+                           const Result<std::optional<std::string>>& target) {
+  if (glibc.timeout()) return &*glibc.timeout();
+  for (const VariableUse& use : a.uses) {
+    for (const auto& [cat, lookup] : use.lookups) {
+      if (lookup.timeout) return &*lookup.timeout;
+    }
   }
-  json& d = out.details;
-  d["variables"] = vars;
-  d["libc"] = "glibc";
+  return target ? nullptr : &target.error();
+}
+
+json locale_details(json vars, const Assignment& a, const GlibcLocales& glibc, bool locpath,
+                    json python) {
+  json d = {{"variables", std::move(vars)}, {"libc", "glibc"}};
   json locales = json::array();
   for (const VariableUse& use : a.uses) locales.push_back(use_details(use));
   d["locales"] = locales;
@@ -525,7 +357,30 @@ CheckOutcome run_locale(const Context& ctx) {
   if (locpath) d["locpath"] = glibc.dirs();
   d["archive"] = glibc.archive_details();
   d["alias_file"] = glibc.alias_details();
-  d["python"] = python_expectations(ctx.env, a, glibc);
+  d["python"] = std::move(python);
+  return d;
+}
+
+CheckOutcome run(const Context& ctx) {
+  json vars = variables_json(ctx.env);
+  if (auto refused = python_refuses_to_start(ctx.env, vars)) return std::move(*refused);
+  const Result<bool> musl = is_musl_root(ctx.fs);
+  if (!musl) return timed_out(musl.error(), {{"variables", vars}});
+  if (*musl) {
+    return skipped("musl libc: every locale name is accepted, there is no locale data to check",
+                   {{"variables", vars}, {"libc", "musl"}});
+  }
+  const auto locpath = env_value(ctx.env, "LOCPATH");
+  const GlibcLocales glibc(ctx.fs, locpath);
+  const Assignment a = assign_categories(ctx.env, glibc);
+  const auto target = coercion_target(glibc);
+  const json python = python_expectations(ctx.env, a, target.value_or(std::nullopt));
+  json details = locale_details(std::move(vars), a, glibc, locpath.has_value(), python);
+  if (const Error* timeout = first_timeout(glibc, a, target)) {
+    return timed_out(*timeout, std::move(details));
+  }
+  CheckOutcome out = judge(a, glibc, locpath.has_value());
+  out.details = std::move(details);
   return out;
 }
 
@@ -550,7 +405,7 @@ CheckInfo locale_check() {
       "reported and, as glibc does, ignored.\n\n"
       "Fix: use LANG=C.UTF-8, or install `locales` and generate the locale in the image "
       "(locale-gen or localedef).",
-      run_locale,
+      run,
       {}};
 }
 

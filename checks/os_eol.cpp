@@ -1,10 +1,12 @@
 // os.eol: whether the image's OS release (Debian, Ubuntu, Alpine) still gets security updates.
 #include <algorithm>
+#include <optional>
 #include <string>
 
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
-#include "checks/facts/dpkg_database.h"
 #include "checks/data/eol_tables.h"
+#include "checks/facts/dpkg_database.h"
 #include "checks/formats/os_release.h"
 
 namespace pycheck {
@@ -44,17 +46,18 @@ std::string in_days(long days) {
   return std::to_string(-days) + (days == -1 ? " day ago" : " days ago");
 }
 
-// The native architecture dpkg was installed for; "" when unknown.
-std::string dpkg_architecture(const Context& ctx) {
+// The native architecture dpkg was installed for; "" when unknown. Error: the deadline.
+Result<std::string> dpkg_architecture(const Context& ctx) {
   const auto db = dpkg_database_of(ctx);
-  if (!db->ok()) return "";
+  if (db->timed_out()) return db->error();
+  if (!db->ok()) return std::string();
   for (std::string_view package : {"dpkg", "base-files", "libc6"}) {
     const DpkgRecord* record = (*db)->find_installed(package);
     if (record != nullptr && !record->architecture.empty() && record->architecture != "all") {
       return record->architecture;
     }
   }
-  return "";
+  return std::string();
 }
 
 std::string os_label(const OsRelease& os, std::string_view debian_version) {
@@ -93,6 +96,140 @@ std::string remedy_for(std::string_view id) {
   return "Rebuild on a supported Alpine: FROM python:<minor>-alpine3.24.";
 }
 
+// The release as the image names it: os-release and, on Debian, the point release.
+struct OsFacts {
+  std::string path;  // the os-release file read
+  OsRelease os;
+  std::string debian_version;  // "" when unknown
+};
+
+// os-release(5): /etc/os-release, and /usr/lib/os-release only when the first
+// does not exist. nullopt when neither exists; an Error when the file cannot
+// be read (or the deadline stopped a read) or parsed.
+Result<std::optional<OsFacts>> read_os_facts(const RootFs& fs) {
+  OsFacts facts;
+  Result<std::string> text = Error{"", 2};
+  for (std::string_view candidate : kOsReleasePaths) {
+    facts.path = std::string(candidate);
+    text = fs.read_file(candidate, 64u << 10);
+    if (!text.missing()) break;
+  }
+  if (text.missing()) return std::optional<OsFacts>();
+  if (!text) return text.error();
+  auto parsed = parse_os_release(*text);
+  if (!parsed) return Error{facts.path + ": " + parsed.error().message};
+  facts.os = std::move(*parsed);
+  if (facts.os.id() == "debian") {
+    auto dv = fs.read_file(kDebianVersionPath, 4096);
+    if (dv.timed_out()) return dv.error();
+    auto value = dv ? parse_debian_version(*dv) : Result<std::string>(dv.error());
+    if (value) facts.debian_version = *value;
+  }
+  return std::optional<OsFacts>(std::move(facts));
+}
+
+json os_release_details(const OsFacts& facts) {
+  const OsRelease& os = facts.os;
+  return {{"path", facts.path},
+          {"id", os.id()},
+          {"id_like", os.id_like()},
+          {"name", os.name()},
+          {"pretty_name", os.pretty_name()},
+          {"version_id", os.version_id()},
+          {"version_codename", os.version_codename()},
+          {"problems", os.problems}};
+}
+
+// The end of support that applies to this image.
+struct SupportEnd {
+  bool lts_applies = false;
+  std::string arch_note;  // " (Debian LTS does not cover <arch>)" or ""
+  Date end;
+};
+
+// Debian LTS counts when the table does not restrict it to architectures the image lacks.
+Result<SupportEnd> support_end(const Context& ctx, const OsLifecycle& life, json& details) {
+  SupportEnd s;
+  s.lts_applies = life.lts_end.has_value();
+  if (s.lts_applies && !life.lts_architectures.empty()) {
+    const auto arch = dpkg_architecture(ctx);
+    if (!arch) return arch.error();
+    details["architecture"] = arch->empty() ? json(nullptr) : json(*arch);
+    if (!arch->empty()) {
+      s.lts_applies = std::find(life.lts_architectures.begin(), life.lts_architectures.end(),
+                                *arch) != life.lts_architectures.end();
+    }
+    if (!s.lts_applies) s.arch_note = " (Debian LTS does not cover " + *arch + ")";
+  }
+  s.end = s.lts_applies ? *life.lts_end : life.security_end;
+  return s;
+}
+
+json lifecycle_details(const OsLifecycle& life, bool lts_applies) {
+  json lifecycle = {{"distribution", life.id},
+                    {"version", life.version},
+                    {"codename", life.codename},
+                    {"security_support_end", format_date(life.security_end)}};
+  if (life.lts_end) {
+    lifecycle["lts_end"] = format_date(*life.lts_end);
+    json archs = json::array();
+    for (std::string_view a : life.lts_architectures) archs.push_back(a);
+    lifecycle["lts_architectures"] = archs.empty() ? json(nullptr) : archs;
+    lifecycle["lts_applies"] = lts_applies;
+  }
+  return lifecycle;
+}
+
+// The headline of a release whose end is not near.
+std::string supported_summary(const std::string& label, const OsLifecycle& life,
+                              const SupportEnd& support, bool in_lts, long days_left) {
+  const std::string security_end = format_date(life.security_end);
+  const std::string end_text = format_date(support.end);
+  if (in_lts) {
+    return label + " is in Debian LTS until " + end_text + " (regular security support " +
+           "ended " + security_end + ")";
+  }
+  if (support.lts_applies) {
+    return label + ": security support until " + security_end + ", then Debian LTS until " +
+           end_text;
+  }
+  return label + ": " + (life.id == "ubuntu" ? "standard" : "security") + " support until " +
+         end_text + " (" + in_days(days_left) + ")" + support.arch_note;
+}
+
+CheckOutcome judge(CheckOutcome out, const Date& today, int warn_months, const std::string& label,
+                   const OsLifecycle& life, const SupportEnd& support) {
+  const std::string end_text = format_date(support.end);
+  out.details["lifecycle"] = lifecycle_details(life, support.lts_applies);
+  const long days_left = days_between(today, support.end);
+  const bool in_lts = support.lts_applies && today >= life.security_end && today < support.end;
+  out.details["phase"] = today >= support.end ? "end-of-life" : (in_lts ? "lts" : "regular");
+  out.details["end_used"] = end_text;
+  out.details["days_left"] = days_left;
+  out.details["warn_from"] = format_date(months_before(support.end, warn_months));
+
+  const std::string lts_note = in_lts ? " (in Debian LTS since " + format_date(life.security_end) +
+                                            ": fewer packages are covered)"
+                                      : "";
+  switch (judge_end(today, support.end, warn_months)) {
+    case EndJudgement::ended:
+      return finish(std::move(out), CheckStatus::fail,
+                    label + " reached end of life on " + end_text + " (" + in_days(days_left) +
+                        "): no more security updates" + support.arch_note,
+                    remedy_for(life.id), "its packages get no more security fixes");
+    case EndJudgement::in_window:
+      return finish(std::move(out), CheckStatus::warn,
+                    label + ": security updates end on " + end_text + " (" + in_days(days_left) +
+                        ")" + lts_note + support.arch_note,
+                    "Plan the move before " + end_text + ". " + remedy_for(life.id),
+                    "after " + end_text + " its packages get no more security fixes");
+    case EndJudgement::before_window:
+      break;
+  }
+  return finish(std::move(out), CheckStatus::pass,
+                supported_summary(label, life, support, in_lts, days_left));
+}
+
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
   const int warn_months = ctx.params.at("warn_months").get<int>();
@@ -100,40 +237,17 @@ CheckOutcome run(const Context& ctx) {
   out.details["today"] = format_date(today);
   out.details["table"] = {{"as_of", kEolTablesAsOf}};
 
-  // os-release(5): /etc/os-release, and /usr/lib/os-release only when the first does not exist.
-  std::string path;
-  Result<std::string> text = Error{"", 2};
-  for (std::string_view candidate : kOsReleasePaths) {
-    path = std::string(candidate);
-    text = ctx.fs.read_file(candidate, 64u << 10);
-    if (!text.missing()) break;
-  }
-  if (text.missing()) {
+  const auto facts = read_os_facts(ctx.fs);
+  if (facts.timed_out()) return timed_out(facts.error(), std::move(out.details));
+  if (!facts) return finish(std::move(out), CheckStatus::error, facts.error().message);
+  if (!*facts) {
     return finish(std::move(out), CheckStatus::skip,
                   "no /etc/os-release or /usr/lib/os-release: the OS cannot be told");
   }
-  if (!text) return finish(std::move(out), CheckStatus::error, text.error().message);
-  auto parsed = parse_os_release(*text);
-  if (!parsed) {
-    return finish(std::move(out), CheckStatus::error, path + ": " + parsed.error().message);
-  }
-  const OsRelease& os = *parsed;
-  std::string debian_version;
-  if (os.id() == "debian") {
-    auto dv = ctx.fs.read_file(kDebianVersionPath, 4096);
-    auto value = dv ? parse_debian_version(*dv) : Result<std::string>(dv.error());
-    if (value) debian_version = *value;
-  }
-  out.details["os_release"] = {{"path", path},
-                               {"id", os.id()},
-                               {"id_like", os.id_like()},
-                               {"name", os.name()},
-                               {"pretty_name", os.pretty_name()},
-                               {"version_id", os.version_id()},
-                               {"version_codename", os.version_codename()},
-                               {"problems", os.problems}};
+  const OsRelease& os = (*facts)->os;
+  const std::string& debian_version = (*facts)->debian_version;
+  out.details["os_release"] = os_release_details(**facts);
   out.details["debian_version"] = debian_version.empty() ? json(nullptr) : json(debian_version);
-
   if (os.id() == "debian" && os.version_id().empty()) {
     return finish(std::move(out), CheckStatus::skip,
                   "Debian testing/unstable (" +
@@ -141,77 +255,15 @@ CheckOutcome run(const Context& ctx) {
                       ") has no end-of-life date");
   }
   const OsLifecycle* life = find_os_lifecycle(os.id(), os.version_id());
-  const std::string label = os_label(os, debian_version);
   if (life == nullptr) {
     return finish(std::move(out), CheckStatus::skip,
                   "no end-of-life dates for " + os.pretty_name() + " in the table (as of " +
                       std::string(kEolTablesAsOf) + ": Debian, Ubuntu, Alpine)");
   }
   out.details["table"]["source"] = life->source;
-
-  // Debian LTS counts when the table does not restrict it to architectures the image lacks.
-  bool lts_applies = life->lts_end.has_value();
-  std::string arch_note;
-  if (lts_applies && !life->lts_architectures.empty()) {
-    const std::string arch = dpkg_architecture(ctx);
-    out.details["architecture"] = arch.empty() ? json(nullptr) : json(arch);
-    if (!arch.empty()) {
-      lts_applies = std::find(life->lts_architectures.begin(), life->lts_architectures.end(),
-                              arch) != life->lts_architectures.end();
-    }
-    if (!lts_applies) arch_note = " (Debian LTS does not cover " + arch + ")";
-  }
-  const Date end = lts_applies ? *life->lts_end : life->security_end;
-  const std::string security_end = format_date(life->security_end);
-  const std::string end_text = format_date(end);
-  json lifecycle = {{"distribution", life->id},
-                    {"version", life->version},
-                    {"codename", life->codename},
-                    {"security_support_end", security_end}};
-  if (life->lts_end) {
-    lifecycle["lts_end"] = format_date(*life->lts_end);
-    json archs = json::array();
-    for (std::string_view a : life->lts_architectures) archs.push_back(a);
-    lifecycle["lts_architectures"] = archs.empty() ? json(nullptr) : archs;
-    lifecycle["lts_applies"] = lts_applies;
-  }
-  out.details["lifecycle"] = std::move(lifecycle);
-  const long days_left = days_between(today, end);
-  const bool in_lts = lts_applies && today >= life->security_end && today < end;
-  out.details["phase"] = today >= end ? "end-of-life" : (in_lts ? "lts" : "regular");
-  out.details["end_used"] = end_text;
-  out.details["days_left"] = days_left;
-  out.details["warn_from"] = format_date(months_before(end, warn_months));
-
-  const std::string lts_note =
-      in_lts ? " (in Debian LTS since " + security_end + ": fewer packages are covered)" : "";
-  switch (judge_end(today, end, warn_months)) {
-    case EndJudgement::ended:
-      return finish(std::move(out), CheckStatus::fail,
-                    label + " reached end of life on " + end_text + " (" + in_days(days_left) +
-                        "): no more security updates" + arch_note,
-                    remedy_for(life->id), "its packages get no more security fixes");
-    case EndJudgement::in_window:
-      return finish(std::move(out), CheckStatus::warn,
-                    label + ": security updates end on " + end_text + " (" + in_days(days_left) +
-                        ")" + lts_note + arch_note,
-                    "Plan the move before " + end_text + ". " + remedy_for(life->id),
-                    "after " + end_text + " its packages get no more security fixes");
-    case EndJudgement::before_window:
-      break;
-  }
-  std::string summary;
-  if (in_lts) {
-    summary = label + " is in Debian LTS until " + end_text + " (regular security support " +
-              "ended " + security_end + ")";
-  } else if (lts_applies) {
-    summary =
-        label + ": security support until " + security_end + ", then Debian LTS until " + end_text;
-  } else {
-    summary = label + ": " + (life->id == "ubuntu" ? "standard" : "security") + " support until " +
-              end_text + " (" + in_days(days_left) + ")" + arch_note;
-  }
-  return finish(std::move(out), CheckStatus::pass, summary);
+  const auto support = support_end(ctx, *life, out.details);
+  if (!support) return timed_out(support.error(), std::move(out.details));
+  return judge(std::move(out), today, warn_months, os_label(os, debian_version), *life, *support);
 }
 
 }  // namespace

@@ -1,39 +1,51 @@
 // tls.ca-certificates: the CA certificates OpenSSL-based clients (Python's
 // ssl, urllib, http.client) will trust, found the way OpenSSL finds them.
 #include <algorithm>
-#include <array>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
 #include "checks/facts/dpkg_database.h"
+#include "checks/facts/openssl_ca_paths.h"
 #include "checks/formats/pem_bundle.h"
 
 namespace pycheck {
 namespace {
 
 constexpr std::string_view kExplain =
-    R"(The official python image installs Debian's ca-certificates package (Alpine: apk ca-certificates) so that Python's ssl module, urllib and http.client can verify HTTPS servers. They use OpenSSL's default verify paths: the file named by SSL_CERT_FILE and the hashed directory named by SSL_CERT_DIR when those are set (instead of the defaults, not in addition), else the compiled-in bundle (on Debian /usr/lib/ssl/cert.pem, a link to /etc/ssl/certs/ca-certificates.crt) and directory (/usr/lib/ssl/certs -> /etc/ssl/certs). pip and requests use certifi's own bundle first, so pip can keep working while urllib fails with CERTIFICATE_VERIFY_FAILED.
+    "The official python image installs Debian's ca-certificates package (Alpine: apk "
+    "ca-certificates) so that Python's ssl module, urllib and http.client can verify HTTPS "
+    "servers. They use OpenSSL's default verify paths: the file named by SSL_CERT_FILE and the "
+    "hashed directory named by SSL_CERT_DIR when those are set (instead of the defaults, not in "
+    "addition), else the compiled-in bundle (on Debian /usr/lib/ssl/cert.pem, a link to "
+    "/etc/ssl/certs/ca-certificates.crt) and directory (/usr/lib/ssl/certs -> /etc/ssl/certs). pip "
+    "and requests use certifi's own bundle first, so pip can keep working while urllib fails with "
+    "CERTIFICATE_VERIFY_FAILED.\n\n"
+    "pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable "
+    "pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, "
+    "RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and "
+    "/etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate "
+    "behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates "
+    "by SHA-256 and lists expired ones against the current time. Expired roots are normal in older "
+    "bundles and OpenSSL just does not use them, so they pass unless `expired_is` is \"warn\". A "
+    "certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 "
+    "then loads no certificate at all from that file (one bad block silently empties the bundle). "
+    "Certificates that mbedTLS cannot fully parse (unsupported algorithms) but whose structure is "
+    "sound are counted and noted, not treated as garbage. Broken links or bad files in a hashed "
+    "directory only affect the CA they name, so they are reported in details without changing the "
+    "status; an SSL_CERT_DIR directory without any hash links warns (OpenSSL looks certificates up "
+    "by hash name only, so plain PEM files there are never found).\n\n"
+    "On Debian the check warns when a bundle is present but the ca-certificates package is not "
+    "installed (per the dpkg database): someone copied a file in, and it will never be updated. "
+    "Details also say whether OpenSSL's /usr/lib/ssl/cert.pem link resolves.\n\n"
+    "Fix: apt-get install ca-certificates (it runs update-ca-certificates), or run "
+    "update-ca-certificates to regenerate a damaged bundle; point SSL_CERT_FILE / SSL_CERT_DIR at "
+    "existing paths or unset them.";
 
-pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and /etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates by SHA-256 and lists expired ones against the current time. Expired roots are normal in older bundles and OpenSSL just does not use them, so they pass unless `expired_is` is "warn". A certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 then loads no certificate at all from that file (one bad block silently empties the bundle). Certificates that mbedTLS cannot fully parse (unsupported algorithms) but whose structure is sound are counted and noted, not treated as garbage. Broken links or bad files in a hashed directory only affect the CA they name, so they are reported in details without changing the status; an SSL_CERT_DIR directory without any hash links warns (OpenSSL looks certificates up by hash name only, so plain PEM files there are never found).
-
-On Debian the check warns when a bundle is present but the ca-certificates package is not installed (per the dpkg database): someone copied a file in, and it will never be updated. Details also say whether OpenSSL's /usr/lib/ssl/cert.pem link resolves.
-
-Fix: apt-get install ca-certificates (it runs update-ca-certificates), or run update-ca-certificates to regenerate a damaged bundle; point SSL_CERT_FILE / SSL_CERT_DIR at existing paths or unset them.)";
-
-constexpr std::array<std::string_view, 6> kDefaultBundles = {
-    "/etc/ssl/certs/ca-certificates.crt",                 // Debian, Ubuntu, Gentoo
-    "/etc/pki/tls/certs/ca-bundle.crt",                   // Fedora, RHEL 6
-    "/etc/ssl/ca-bundle.pem",                             // openSUSE
-    "/etc/pki/tls/cacert.pem",                            // OpenELEC
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  // RHEL 7+, CentOS
-    "/etc/ssl/cert.pem",                                  // Alpine
-};
-constexpr std::array<std::string_view, 2> kDefaultDirs = {"/etc/ssl/certs", "/etc/pki/tls/certs"};
-constexpr std::string_view kOpensslDirCertPem = "/usr/lib/ssl/cert.pem";  // Debian's OPENSSLDIR
 constexpr std::size_t kMaxHashLinks = 10000;
 constexpr std::size_t kMaxListed = 50;
 
@@ -44,16 +56,6 @@ constexpr std::string_view kInstallCommand =
     "apt-get update && apt-get install -y --no-install-recommends ca-certificates && "
     "update-ca-certificates";
 constexpr std::string_view kBreaks = "https fails to verify servers: pip, requests, urllib, curl";
-
-// c_rehash / openssl rehash names: 8 lowercase hex digits, '.', a decimal suffix.
-bool is_hash_link_name(std::string_view name) {
-  if (name.size() < 10 || name[8] != '.') return false;
-  for (std::size_t i = 0; i < 8; ++i) {
-    const char c = name[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return std::all_of(name.begin() + 9, name.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 struct TrustStore {
   struct Entry {
@@ -115,7 +117,8 @@ json garbage_json(const std::vector<GarbageBlock>& garbage) {
 }
 
 // The bundle file: SSL_CERT_FILE when set, else the first default that exists.
-json load_bundle(const Context& ctx, TrustStore& store) {
+// Its details; an Error only when the run's deadline stopped a read.
+Result<json> load_bundle(const Context& ctx, TrustStore& store) {
   std::string path;
   Result<Resolved> resolved = Error{"not resolved yet", 0};
   std::string origin = "default";
@@ -124,19 +127,24 @@ json load_bundle(const Context& ctx, TrustStore& store) {
     origin = "SSL_CERT_FILE";
     if (env->empty()) {
       store.fail("SSL_CERT_FILE is set but empty: OpenSSL loads no CA bundle", env_remedy);
-      return {{"origin", origin}, {"error", "empty"}};
+      return json{{"origin", origin}, {"error", "empty"}};
     }
     path = std::string(*env);
     resolved = ctx.fs.resolve(path);
+    if (resolved.timed_out()) return resolved.error();
   } else {
     json dangling = json::array();
-    for (std::string_view candidate : kDefaultBundles) {
-      if (auto found = ctx.fs.resolve(candidate)) {
+    for (std::string_view candidate : kDefaultCaBundles) {
+      auto found = ctx.fs.resolve(candidate);
+      if (found) {
         path = std::string(candidate);
         resolved = std::move(found);
         break;
       }
-      if (ctx.fs.lstat(candidate)) dangling.push_back(candidate);
+      if (found.timed_out()) return found.error();
+      auto link = ctx.fs.lstat(candidate);
+      if (link.timed_out()) return link.error();
+      if (link) dangling.push_back(candidate);
     }
     if (path.empty()) {
       // A default bundle that is a link to nowhere (or a loop) was installed
@@ -149,13 +157,14 @@ json load_bundle(const Context& ctx, TrustStore& store) {
                    "apt-get install --reinstall ca-certificates (or run "
                    "update-ca-certificates) to recreate the bundle");
       }
-      return {{"origin", origin}, {"found", false}, {"dangling_links", dangling}};
+      return json{{"origin", origin}, {"found", false}, {"dangling_links", dangling}};
     }
   }
 
   json details = resolution_of(path, resolved);
   details["origin"] = origin;
   auto text = ctx.fs.read_file(path, 64u << 20);
+  if (text.timed_out()) return text.error();
   if (!text) {
     const std::string who = origin == "default" ? path : "SSL_CERT_FILE=" + path;
     store.fail(text.missing() ? who + " does not exist" : who + ": " + text.error().message,
@@ -190,11 +199,14 @@ json load_bundle(const Context& ctx, TrustStore& store) {
   return details;
 }
 
-json load_directory(const Context& ctx, const std::string& dir, const Result<Resolved>& resolved,
-                    std::string_view origin, TrustStore& store) {
+// One hashed directory's details; an Error only when the deadline stopped a read.
+Result<json> load_directory(const Context& ctx, const std::string& dir,
+                            const Result<Resolved>& resolved, std::string_view origin,
+                            TrustStore& store) {
   json details = resolution_of(dir, resolved);
   details["origin"] = origin;
   auto entries = ctx.fs.list_dir(dir);
+  if (entries.timed_out()) return entries.error();
   if (!entries) {
     if (origin != "default") {
       store.fail("SSL_CERT_DIR entry " + dir + ": " + entries.error().message,
@@ -212,6 +224,7 @@ json load_directory(const Context& ctx, const std::string& dir, const Result<Res
     ++links;
     const std::string path = path_join(dir, entry.name);
     auto text = ctx.fs.read_file(path, 1u << 20);
+    if (text.timed_out()) return text.error();
     if (!text) {
       if (unreadable.size() < kMaxListed) {
         unreadable.push_back({{"name", entry.name}, {"error", text.error().message}});
@@ -241,45 +254,22 @@ json load_directory(const Context& ctx, const std::string& dir, const Result<Res
   return details;
 }
 
-// SSL_CERT_DIR (colon-separated, as OpenSSL splits it) when set, else the defaults that exist.
-json load_directories(const Context& ctx, TrustStore& store) {
+// The hashed directories OpenSSL reads (see ca_directories).
+Result<json> load_directories(const Context& ctx, TrustStore& store) {
   json out = json::array();
   std::vector<std::string> seen;  // resolved paths: /etc/ssl/certs may link to /etc/pki/tls/certs
-  auto visit = [&](const std::string& dir, std::string_view origin) {
+  for (const auto& [dir, origin] : ca_directories(ctx.env)) {
     const Result<Resolved> resolved = ctx.fs.resolve(dir);
+    if (resolved.timed_out()) return resolved.error();
     // The defaults only count when they are directories.
-    if (origin == "default" && !(resolved && resolved->info.type == FileType::directory)) return;
+    if (origin == "default" && !(resolved && resolved->info.type == FileType::directory)) continue;
     const std::string key = resolved ? resolved->path : dir;
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
-    out.push_back(load_directory(ctx, dir, resolved, origin, store));
-  };
-  if (auto env = ctx.env.get("SSL_CERT_DIR")) {
-    std::string_view rest = *env;
-    while (!rest.empty()) {
-      const std::size_t colon = rest.find(':');
-      const std::string_view dir = rest.substr(0, colon);
-      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
-      if (!dir.empty()) visit(std::string(dir), "SSL_CERT_DIR");
-    }
-  } else {
-    for (std::string_view dir : kDefaultDirs) visit(std::string(dir), "default");
+    auto details = load_directory(ctx, dir, resolved, origin, store);
+    if (!details) return details.error();
+    out.push_back(std::move(*details));
   }
-  return out;
-}
-
-json openssl_dir_note(const RootFs& fs) {
-  json out = {{"path", kOpensslDirCertPem}};
-  auto link = fs.lstat(kOpensslDirCertPem);
-  if (!link) {
-    out["present"] = false;
-    return out;
-  }
-  out["present"] = true;
-  if (auto target = fs.read_link(kOpensslDirCertPem)) out["link_target"] = *target;
-  auto resolved = fs.resolve(kOpensslDirCertPem);
-  out["resolves"] = resolved.ok() && resolved->info.type == FileType::regular;
-  if (resolved) out["resolved_path"] = resolved->path;
   return out;
 }
 
@@ -294,15 +284,24 @@ std::vector<TrustStore::Entry*> listed_by_fingerprint(std::vector<TrustStore::En
   return entries;
 }
 
-CheckOutcome run(const Context& ctx) {
-  CheckOutcome outcome;
-  const auto expired_is = ctx.params.at("expired_is").get<std::string>();
+// Where OpenSSL looks, read into `store`: the details of the bundle, the
+// directories and OpenSSL's own cert.pem link. An Error only for the deadline.
+Result<json> gather(const Context& ctx, TrustStore& store) {
+  json details = json::object();
+  auto bundle = load_bundle(ctx, store);
+  if (!bundle) return bundle.error();
+  details["bundle"] = std::move(*bundle);
+  auto directories = load_directories(ctx, store);
+  if (!directories) return directories.error();
+  details["directories"] = std::move(*directories);
+  auto openssl_dir = openssl_dir_cert_pem(ctx.fs);
+  if (!openssl_dir) return openssl_dir.error();
+  details["openssl_dir_cert_pem"] = std::move(*openssl_dir);
+  return details;
+}
 
-  TrustStore store;
-  outcome.details["bundle"] = load_bundle(ctx, store);
-  outcome.details["directories"] = load_directories(ctx, store);
-  outcome.details["openssl_dir_cert_pem"] = openssl_dir_note(ctx.fs);
-
+// Counts and lists the expired and not yet valid certificates; returns how many expired.
+std::size_t note_validity(const Context& ctx, TrustStore& store, json& details) {
   std::vector<TrustStore::Entry*> expired_entries;
   std::vector<TrustStore::Entry*> future_entries;
   for (auto& [der, entry] : store.by_der) {
@@ -312,7 +311,6 @@ CheckOutcome run(const Context& ctx) {
       future_entries.push_back(&entry);
     }
   }
-  const std::size_t expired = expired_entries.size();
   json expired_list = json::array();
   for (const TrustStore::Entry* entry : listed_by_fingerprint(expired_entries)) {
     expired_list.push_back({{"subject", entry->cert.subject},
@@ -326,17 +324,21 @@ CheckOutcome run(const Context& ctx) {
                              {"not_before", format_utc(entry->cert.not_before)},
                              {"file", entry->source}});
   }
-  const std::size_t total = store.by_der.size();
-  outcome.details["certificates"] = total;
-  outcome.details["expired"] = expired;
-  outcome.details["expired_certificates"] = expired_list;
-  outcome.details["not_yet_valid_certificates"] = not_yet_valid;
+  details["certificates"] = store.by_der.size();
+  details["expired"] = expired_entries.size();
+  details["expired_certificates"] = expired_list;
+  details["not_yet_valid_certificates"] = not_yet_valid;
+  return expired_entries.size();
+}
 
-  // The Debian package that keeps the bundle up to date.
-  bool unmanaged_bundle = false;
+// The Debian package that keeps the bundle up to date: true when the default
+// locations hold certificates it did not put there. An Error only for the deadline.
+Result<bool> note_package(const Context& ctx, const TrustStore& store, json& details) {
   const bool default_paths = !ctx.env.has("SSL_CERT_FILE") && !ctx.env.has("SSL_CERT_DIR");
   const auto shared_dpkg = dpkg_database_of(ctx);
   const Result<DpkgDatabase>& dpkg = *shared_dpkg;
+  if (dpkg.timed_out()) return dpkg.error();
+  bool unmanaged_bundle = false;
   json package = {{"name", "ca-certificates"}};
   if (dpkg) {
     const DpkgRecord* record = dpkg->find_installed("ca-certificates");
@@ -347,56 +349,75 @@ CheckOutcome run(const Context& ctx) {
   } else {
     package["dpkg_database"] = dpkg.missing() ? "absent" : dpkg.error().message;
   }
-  outcome.details["package"] = package;
+  details["package"] = package;
+  return unmanaged_bundle;
+}
 
-  // Where the certificates came from, for the summary.
-  std::string where = store.bundle_found ? outcome.details["bundle"].value("path", "") : "";
-  for (const json& dir : outcome.details["directories"]) {
-    if (dir.value("hash_links", 0) == 0) continue;
-    where += (where.empty() ? "" : " and ") + dir.value("path", std::string());
+// Where the certificates came from, for the headline.
+std::string sources_text(const json& details, const TrustStore& store) {
+  std::vector<std::string> where;
+  if (store.bundle_found) where.push_back(details["bundle"].value("path", ""));
+  for (const json& dir : details["directories"]) {
+    if (dir.value("hash_links", 0) != 0) where.push_back(dir.value("path", std::string()));
   }
-  if (where.empty()) where = "the configured locations";
-  OutcomeBuilder out(std::move(outcome.details));
-  auto install = [&](std::string message) {
-    out.fail(std::move(message))
+  return where.empty() ? "the configured locations" : join(where, " and ");
+}
+
+// The headline; adds the findings for an empty or wholly expired trust store,
+// and the warnings that apply only when everything else is fine.
+std::string judge(OutcomeBuilder& out, TrustStore& store, std::size_t expired,
+                  bool unmanaged_bundle, const std::string& expired_is) {
+  const std::size_t total = store.by_der.size();
+  const std::string where = sources_text(out.details(), store);
+  auto install = [&](const std::string& message) {
+    out.fail(message)
         .breaks(std::string(kBreaks))
         .fix_by(std::string(kInstallRemedy))
         .run(std::string(kInstallCommand));
+    return message;
   };
-  std::string headline;
   if (!store.failures.empty()) {
     out.details()["failures"] = store.failures;
-    headline = store.failures.front();
-  } else if (!store.bundle_found && !store.directory_has_links) {
-    headline = "no CA certificate bundle or hashed certificate directory found";
-    install(headline);
-  } else if (total == 0) {
-    headline = "no parseable CA certificate in " + where;
-    install(headline);
-  } else if (expired == total) {
-    headline = "all " + std::to_string(total) + " CA certificates in " + where + " have expired";
-    install(headline);
-  } else {
-    headline = std::to_string(total) + " CA certificates from " + where + ", " +
-               std::to_string(expired) + " expired";
-    if (unmanaged_bundle) {
-      store.warn("the ca-certificates package is not installed, so nothing updates them",
-                 "Install it, then remove the copied bundle from the image build:");
-      store.findings.back().run(
-          "apt-get update && apt-get install -y --no-install-recommends ca-certificates");
-    }
-    if (expired > 0 && expired_is == "warn") {
-      store.warn("expired certificates are configured to warn",
-                 "Update the bundle (or rebuild the image on a current base):");
-      store.findings.back().run("apt-get update && apt-get install -y ca-certificates");
-    }
-    if (!store.warnings.empty()) out.details()["warnings"] = store.warnings;
+    return store.failures.front();
   }
+  if (!store.bundle_found && !store.directory_has_links) {
+    return install("no CA certificate bundle or hashed certificate directory found");
+  }
+  if (total == 0) return install("no parseable CA certificate in " + where);
+  if (expired == total) {
+    return install("all " + std::to_string(total) + " CA certificates in " + where +
+                   " have expired");
+  }
+  if (unmanaged_bundle) {
+    store.warn("the ca-certificates package is not installed, so nothing updates them",
+               "Install it, then remove the copied bundle from the image build:");
+    store.findings.back().run(
+        "apt-get update && apt-get install -y --no-install-recommends ca-certificates");
+  }
+  if (expired > 0 && expired_is == "warn") {
+    store.warn("expired certificates are configured to warn",
+               "Update the bundle (or rebuild the image on a current base):");
+    store.findings.back().run("apt-get update && apt-get install -y ca-certificates");
+  }
+  if (!store.warnings.empty()) out.details()["warnings"] = store.warnings;
+  return std::to_string(total) + " CA certificates from " + where + ", " + std::to_string(expired) +
+         " expired";
+}
+
+CheckOutcome run(const Context& ctx) {
+  TrustStore store;
+  auto details = gather(ctx, store);
+  if (!details) return timed_out(details.error());
+  const std::size_t expired = note_validity(ctx, store, *details);
+  const Result<bool> unmanaged_bundle = note_package(ctx, store, *details);
+  if (!unmanaged_bundle) return timed_out(unmanaged_bundle.error());
+
+  OutcomeBuilder out(std::move(*details));
+  std::string headline =
+      judge(out, store, expired, *unmanaged_bundle, ctx.params.at("expired_is").get<std::string>());
   // Failures decide; warnings count only when nothing failed.
   for (Finding& f : store.findings) {
-    if (f.severity == CheckStatus::fail || store.failures.empty()) {
-      out.add(std::move(f));
-    }
+    if (f.severity == CheckStatus::fail || store.failures.empty()) out.add(std::move(f));
   }
   return std::move(out).finish(std::move(headline));
 }

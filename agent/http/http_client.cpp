@@ -243,7 +243,8 @@ Error transfer_error(CURL* curl, CURLcode code, const Transfer& transfer, const 
         connect_limit ? format_duration(context.options.connect_timeout) + ": the connect timeout"
                       : format_duration(context.budget) + ": " + context.limit_name;
     return Error{"timed out after " + format_duration(context.elapsed) + " fetching " + url +
-                 " (limit " + limit + ")"};
+                     " (limit " + limit + ")",
+                 ETIMEDOUT};
   }
   if (code == CURLE_COULDNT_RESOLVE_HOST)
     return Error{"DNS lookup failed for " + url + ": " + detail};
@@ -359,7 +360,8 @@ Result<HttpResponse> HttpClient::get(const std::string& url, const RequestOption
   }
   const auto budget = std::chrono::duration_cast<milliseconds>(limit_end - start);
   if (budget.count() <= 0) {
-    return Error{"not fetching " + shown_url + ": " + limit_name + " has already passed"};
+    return Error{"not fetching " + shown_url + ": " + limit_name + " has already passed",
+                 ETIMEDOUT};
   }
 
   std::optional<CacheEntry> cached;

@@ -28,6 +28,7 @@ Result<DpkgDatabase> read_dpkg_database(const RootFs& fs) {
       const std::string path = path_join(kDpkgStatusDirPath, entry.name);
       auto content = fs.read_file(path);
       if (!content) {
+        if (content.timed_out()) return content.error();  // the deadline, not a bad file
         db.add_problem({path, 0, content.error().message});
         continue;
       }
@@ -42,7 +43,7 @@ Result<DpkgDatabase> read_dpkg_database(const RootFs& fs) {
       for (const DpkgProblem& problem : part.problems()) db.add_problem(problem);
     }
   } else if (!entries.missing()) {
-    if (!found) return entries.error();
+    if (!found || entries.timed_out()) return entries.error();
     db.add_problem({std::string(kDpkgStatusDirPath), 0, entries.error().message});
   }
 

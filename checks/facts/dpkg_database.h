@@ -19,8 +19,8 @@ inline constexpr std::string_view kDpkgStatusDirPath = "/var/lib/dpkg/status.d";
 // when status has no record for the same package:architecture, as Trivy
 // does). Fails with errno ENOENT (Result::missing()) when neither exists, and
 // with the RootFs error when status exists but cannot be read (FIFO, too
-// large, permissions). An unreadable file inside status.d is a problem of the
-// database, not a failure.
+// large, permissions) or the run's deadline stops any read. An unreadable
+// file inside status.d is a problem of the database, not a failure.
 Result<DpkgDatabase> read_dpkg_database(const RootFs& fs);
 
 // read_dpkg_database(fs), read once per run and shared by every check that

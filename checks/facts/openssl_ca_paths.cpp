@@ -1,0 +1,51 @@
+#include "checks/facts/openssl_ca_paths.h"
+
+#include <algorithm>
+
+namespace pycheck {
+
+bool is_hash_link_name(std::string_view name) {
+  if (name.size() < 10 || name[8] != '.') return false;
+  for (std::size_t i = 0; i < 8; ++i) {
+    const char c = name[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return std::all_of(name.begin() + 9, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<CaDirectory> ca_directories(const Environment& env) {
+  std::vector<CaDirectory> dirs;
+  if (auto value = env.get("SSL_CERT_DIR")) {
+    std::string_view rest = *value;
+    while (!rest.empty()) {
+      const std::size_t colon = rest.find(':');
+      const std::string_view dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (!dir.empty()) dirs.push_back({std::string(dir), "SSL_CERT_DIR"});
+    }
+  } else {
+    for (std::string_view dir : kDefaultCaDirs) dirs.push_back({std::string(dir), "default"});
+  }
+  return dirs;
+}
+
+Result<json> openssl_dir_cert_pem(const RootFs& fs) {
+  json out = {{"path", kOpensslDirCertPem}};
+  auto link = fs.lstat(kOpensslDirCertPem);
+  if (link.timed_out()) return link.error();
+  if (!link) {
+    out["present"] = false;
+    return out;
+  }
+  out["present"] = true;
+  auto target = fs.read_link(kOpensslDirCertPem);
+  if (target.timed_out()) return target.error();
+  if (target) out["link_target"] = *target;
+  auto resolved = fs.resolve(kOpensslDirCertPem);
+  if (resolved.timed_out()) return resolved.error();
+  out["resolves"] = resolved.ok() && resolved->info.type == FileType::regular;
+  if (resolved) out["resolved_path"] = resolved->path;
+  return out;
+}
+
+}  // namespace pycheck
