@@ -89,8 +89,8 @@ std::optional<std::string> version_in_init(const RootFs& fs, const std::string& 
 CheckOutcome run(const Context& ctx) {
   OutcomeBuilder out;
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
   const auto behind_is = ctx.params.at("behind_is").get<std::string>();
   // Replaced by the comparison's own note once pip's version is known.
   out.details()["index_comparison"] =
@@ -114,7 +114,7 @@ CheckOutcome run(const Context& ctx) {
   json commands = json::array();
   std::vector<std::string> bound;
   for (const std::string& name : names) {
-    ScriptCommand script = find_script_command(facts, path, name);
+    ScriptCommand script = find_script_command(pythons, path, name);
     json item = to_json(script);
     const bool same = script.runtime && script.runtime->identity() == rt.identity();
     item["starts_python3"] = same;

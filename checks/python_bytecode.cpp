@@ -114,8 +114,8 @@ CheckOutcome run(const Context& ctx) {
   out.details["python_writes_pyc"] = !writes_disabled;
 
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
   if (!python3.lookup.found() || !python3.runtime->base) {
     out.status = CheckStatus::skip;
     out.summary = python3.lookup.found()

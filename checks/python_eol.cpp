@@ -87,8 +87,8 @@ CheckOutcome run(const Context& ctx) {
   out.details["table"] = {{"as_of", kEolTablesAsOf}, {"source", kSource}};
 
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
   out.details["python3"] = to_json(python3.lookup);
   if (!python3.lookup.found()) {
     return skip(std::move(out), "python3 not found on PATH (python.path reports it)");

@@ -8,6 +8,7 @@
 #include "checks/formats/dist_info.h"
 #include "checks/facts/dpkg_owner.h"
 #include "checks/facts/python_commands.h"
+#include "checks/facts/python_discovery.h"
 #include "checks/formats/cpython_layout.h"
 #include "agent/core/text.h"
 
@@ -48,8 +49,8 @@ CheckOutcome run(const Context& ctx) {
   const DiscoveredPythons found = discover_python_installs(
       ctx.fs, ctx.env, ctx.params.at("extra_prefixes").get<std::vector<std::string>>(), ctx.facts);
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
   const PythonInstall* preferred_base =
       python3.runtime && python3.runtime->base ? &*python3.runtime->base : nullptr;
 

@@ -135,11 +135,11 @@ void judge_pip(std::string_view name, const ScriptCommand& pip, const PythonComm
 CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   const std::vector<PathProblem> problems = path_problems(ctx.fs, path);
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const PythonCommand python = find_python_command(facts, path, "python");
-  const ScriptCommand pip = find_script_command(facts, path, "pip");
-  const ScriptCommand pip3 = find_script_command(facts, path, "pip3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
+  const PythonCommand python = find_python_command(pythons, path, "python");
+  const ScriptCommand pip = find_script_command(pythons, path, "pip");
+  const ScriptCommand pip3 = find_script_command(pythons, path, "pip3");
 
   json commands = json::object();
   commands["python3"] = to_json(python3.lookup);

@@ -166,8 +166,8 @@ Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runti
 
 CheckOutcome run(const Context& ctx) {
   const SearchPath search_path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, search_path, "python3");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, search_path, "python3");
   if (!python3.lookup.found()) {
     return skipped("python3 not found (see python.path)");
   }

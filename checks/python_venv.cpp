@@ -134,7 +134,7 @@ std::optional<std::pair<std::string, std::string>> check_links(const RootFs& fs,
 
 // bin/pip and bin/pip3 must start this venv's python. Scripts with the same
 // shebang are reported together.
-void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& prefix,
+void check_pip(PythonRuntimeCache& pythons, const SearchPath& path, const std::string& prefix,
                Verdict& verdict, json& details) {
   details = json::array();
   // Scripts sharing a shebang share one message: (what follows "starts", scripts).
@@ -151,9 +151,9 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
   std::vector<std::string> missing_python;  // tails that are failures, not warnings
   for (const char* name : {"pip", "pip3"}) {
     const std::string script = path_join(prefix + "/bin", name);
-    if (!facts.fs().lstat(script)) continue;
+    if (!pythons.fs().lstat(script)) continue;
     json entry = {{"path", script}};
-    auto head = facts.fs().read_head(script, 1024);
+    auto head = pythons.fs().read_head(script, 1024);
     auto shebang = head ? parse_shebang(*head) : Result<Shebang>(head.error());
     if (!shebang) {
       entry["error"] = head ? script + ": " + shebang.error().message : shebang.error().message;
@@ -163,8 +163,8 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
     }
     const std::string& python = shebang->python;
     entry["starts"] = python;
-    const CommandLookup lookup = shebang->python_via_path ? facts.command(path, python)
-                                                          : resolve_program(facts.fs(), python);
+    const CommandLookup lookup = shebang->python_via_path ? pythons.command(path, python)
+                                                          : resolve_program(pythons.fs(), python);
     if (!lookup.found()) {
       entry["bound_to_venv"] = false;
       const std::string tail =
@@ -177,7 +177,7 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
       continue;
     }
     const std::string invoked = lookup.candidate.empty() ? python : lookup.candidate;
-    const PythonRuntime& rt = facts.runtime(invoked, lookup.real_path);
+    const PythonRuntime& rt = pythons.runtime(invoked, lookup.real_path);
     const bool bound = rt.venv && rt.venv->prefix == prefix;
     entry["bound_to_venv"] = bound;
     entry["real_path"] = lookup.real_path;
@@ -204,9 +204,9 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const PythonCommand python = find_python_command(facts, path, "python");
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
+  const PythonCommand python = find_python_command(pythons, path, "python");
   const auto virtual_env = ctx.env.get("VIRTUAL_ENV");
   const bool env_set = virtual_env && !virtual_env->empty();
   out.details["virtual_env"] = virtual_env ? json(std::string(*virtual_env)) : json(nullptr);
@@ -279,14 +279,14 @@ CheckOutcome run(const Context& ctx) {
     if (!runnable) {
       if (links.empty()) verdict.failures.push_back(prefix + "/bin has no python3 or python");
     } else {
-      const PythonRuntime& rt = facts.runtime(runnable->first, runnable->second);
+      const PythonRuntime& rt = pythons.runtime(runnable->first, runnable->second);
       out.details["venv_interpreter"] = to_json(rt);
       if (rt.base && (!home_base || rt.base->interpreter != home_base->interpreter)) {
         compare_versions(*cfg, runnable->first, *rt.base, verdict);
       }
     }
     json pip;
-    check_pip(facts, path, prefix, verdict, pip);
+    check_pip(pythons, path, prefix, verdict, pip);
     out.details["pip"] = pip;
     if (cfg->include_system_site_packages) {
       std::string visible = home_base ? join(home_base->site_packages, ", ") : "";
