@@ -354,6 +354,22 @@ CheckOutcome not_loadable(const Error& error, const std::string& real, json deta
   return std::move(out).finish("python3 is not a loadable program");
 }
 
+// The loader's options from the judged environment (LD_LIBRARY_PATH), noted in details.
+ResolverOptions resolver_options(const Environment& env, json& details) {
+  ResolverOptions options;
+  if (auto llp = env.get("LD_LIBRARY_PATH")) options.ld_library_path = std::string(*llp);
+  details["ld_library_path"] = options.ld_library_path ? json(*options.ld_library_path) : json();
+  return options;
+}
+
+// The distinct libraries resolved: the modules' and python3's own (not python3 itself).
+std::size_t count_libraries(std::set<std::string> libraries, const LibraryClosure& process) {
+  for (std::size_t i = 1; i < process.objects.size(); ++i) {
+    libraries.insert(process.objects[i].object->real_path);
+  }
+  return libraries.size();
+}
+
 CheckOutcome run(const Context& ctx) {
   PythonRuntimeCache pythons(ctx);
   const PythonCommand python3 =
@@ -371,10 +387,7 @@ CheckOutcome run(const Context& ctx) {
   details.get_ref<json::object_t&>().reserve(16);
   if (auto outcome = judge_head(ctx.fs, found.real, details)) return std::move(*outcome);
 
-  ResolverOptions options;
-  if (auto llp = ctx.env.get("LD_LIBRARY_PATH")) options.ld_library_path = std::string(*llp);
-  details["ld_library_path"] = options.ld_library_path ? json(*options.ld_library_path) : json();
-  LibraryResolver resolver(ctx.fs, options);
+  LibraryResolver resolver(ctx.fs, resolver_options(ctx.env, details));
   auto process = resolver.closure(python3.lookup.candidate);
   if (!process) return not_loadable(process.error(), found.real, std::move(details));
   const LoadedObject& main = *process->objects.front().object;
@@ -394,11 +407,7 @@ CheckOutcome run(const Context& ctx) {
   if (!scan) return timed_out(scan.error());  // scan_lib_dynload fails only at the deadline
   found.scan = std::move(*scan);
   if (!found.scan.dir.empty()) details["lib_dynload"] = found.scan.dir;
-  std::set<std::string> libraries = std::move(found.scan.libraries);
-  for (std::size_t i = 1; i < process->objects.size(); ++i) {
-    libraries.insert(process->objects[i].object->real_path);
-  }
-  found.libraries = libraries.size();
+  found.libraries = count_libraries(std::move(found.scan.libraries), *process);
   found.hints = find_package_hints(ctx.fs, main.elf->header, missing_names(found), ctx.facts);
   found.critical = ctx.params.at("critical_modules").get<std::vector<std::string>>();
   if (auto late = deadline_passed(ctx.fs, "python3's libraries")) return timed_out(*late);
