@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
 #include "checks/facts/python_commands.h"
 
@@ -102,88 +103,90 @@ Result<Count> count_stdlib(const RootFs& fs, const std::string& stdlib, const st
   return count;
 }
 
-CheckOutcome run(const Context& ctx) {
-  CheckOutcome out;
-  const auto dont_write = ctx.env.get("PYTHONDONTWRITEBYTECODE");
-  const auto prefix_env = ctx.env.get("PYTHONPYCACHEPREFIX");
-  out.details["environment"] = {
-      {"PYTHONDONTWRITEBYTECODE", dont_write ? json(std::string(*dont_write)) : json(nullptr)},
-      {"PYTHONPYCACHEPREFIX", prefix_env ? json(std::string(*prefix_env)) : json(nullptr)}};
-  // Python honours any non-empty value (PYTHONDONTWRITEBYTECODE=0 also disables writing).
-  const bool writes_disabled = dont_write && !dont_write->empty();
-  out.details["python_writes_pyc"] = !writes_disabled;
+// PYTHONPYCACHEPREFIX when Python can use it here (absolute), else "" with a
+// note in `details` for a relative one.
+std::string absolute_pycache_prefix(std::optional<std::string_view> prefix_env, json& details) {
+  if (!prefix_env || prefix_env->empty()) return "";
+  if (prefix_env->starts_with('/')) return std::string(*prefix_env);
+  details["notes"].push_back(
+      "PYTHONPYCACHEPREFIX is relative: it depends on the working directory, which "
+      "pycheck does not know; __pycache__ folders are counted instead");
+  return "";
+}
 
-  const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  if (!python3.lookup.found() || !python3.runtime->base) {
-    out.status = CheckStatus::skip;
-    out.summary = python3.lookup.found()
-                      ? "cannot tell python3's installation: " + python3.runtime->base_error
-                      : "python3 not found on PATH (python.path reports it)";
-    return out;
-  }
-  const PythonInstall& base = *python3.runtime->base;
-  const std::string tag = cache_tag(base.minor);
-  std::string pycache_prefix;
-  if (prefix_env && !prefix_env->empty()) {
-    if (prefix_env->starts_with('/')) {
-      pycache_prefix = std::string(*prefix_env);
-    } else {
-      out.details["notes"].push_back(
-          "PYTHONPYCACHEPREFIX is relative: it depends on the working directory, which "
-          "pycheck does not know; __pycache__ folders are counted instead");
-    }
-  }
-  out.details["python3"] = {{"real_path", base.interpreter}, {"version", base.version}};
-  out.details["stdlib"] = base.stdlib;
-  out.details["cache_tag"] = tag;
-  out.details["cache_location"] = pycache_prefix.empty()
-                                      ? "__pycache__ next to the sources"
-                                      : "under PYTHONPYCACHEPREFIX " + pycache_prefix;
-
-  auto count = count_stdlib(ctx.fs, base.stdlib, tag, pycache_prefix);
-  if (!count) {
-    out.status = count.missing() ? CheckStatus::skip : CheckStatus::error;
-    out.summary = count.missing() ? base.stdlib + " is missing (python.installs reports it)"
-                                  : count.error().message;
-    return out;
-  }
-  const std::size_t total = count->modules.size();
-  const std::size_t compiled = count->compiled.size();
-  out.details["modules"] = total;
-  out.details["compiled"] = compiled;
-  if (!count->problems.empty()) out.details["problems"] = count->problems;
+// How much of the stdlib has bytecode: pass when some, skip when none (as in
+// the official image) or nothing to count.
+CheckOutcome judge_count(const Count& count, const std::string& stdlib, const std::string& tag,
+                         bool writes_disabled, json details) {
+  const std::size_t total = count.modules.size();
+  const std::size_t compiled = count.compiled.size();
+  details["modules"] = total;
+  details["compiled"] = compiled;
+  if (!count.problems.empty()) details["problems"] = count.problems;
   if (compiled > 0 && compiled < total) {
     std::vector<std::string> missing;
-    const std::set<std::string> done(count->compiled.begin(), count->compiled.end());
-    for (const std::string& m : count->modules) {
+    const std::set<std::string> done(count.compiled.begin(), count.compiled.end());
+    for (const std::string& m : count.modules) {
       if (!done.count(m) && missing.size() < 20) missing.push_back(m);
     }
-    out.details["not_compiled_sample"] = missing;
+    details["not_compiled_sample"] = missing;
   }
-  const std::string command = "python3 -m compileall -q " + base.stdlib;
-  out.details["compile_command"] = command;
+  details["compile_command"] = "python3 -m compileall -q " + stdlib;
 
-  if (total == 0) {
-    out.status = CheckStatus::skip;
-    out.summary = base.stdlib + " has no modules to count";
-    return out;
+  if (total == 0) return skipped(stdlib + " has no modules to count", std::move(details));
+  // Short: a skip is one item of the text report's closing line; the
+  // command that would compile it is in details.compile_command.
+  if (compiled == 0) {
+    return skipped("stdlib not byte-compiled, as in the official image", std::move(details));
   }
   const std::string counted = std::to_string(compiled) + " of " + std::to_string(total) +
                               " stdlib modules compiled (" + tag + ")";
-  if (compiled == 0) {
-    out.status = CheckStatus::skip;
-    // Short: a skip is one item of the text report's closing line; the
-    // command that would compile it is in details.compile_command.
-    out.summary = "stdlib not byte-compiled, as in the official image";
-    return out;
+  return OutcomeBuilder(std::move(details))
+      .finish(compiled == total ? counted
+                                : counted + ": the rest is compiled in memory at each start" +
+                                      (writes_disabled ? "" : " (or written on first import)"));
+}
+
+CheckOutcome run(const Context& ctx) {
+  const auto dont_write = ctx.env.get("PYTHONDONTWRITEBYTECODE");
+  const auto prefix_env = ctx.env.get("PYTHONPYCACHEPREFIX");
+  json details = {
+      {"environment",
+       {{"PYTHONDONTWRITEBYTECODE", dont_write ? json(std::string(*dont_write)) : json(nullptr)},
+        {"PYTHONPYCACHEPREFIX", prefix_env ? json(std::string(*prefix_env)) : json(nullptr)}}}};
+  // Python honours any non-empty value (PYTHONDONTWRITEBYTECODE=0 also disables writing).
+  const bool writes_disabled = dont_write && !dont_write->empty();
+  details["python_writes_pyc"] = !writes_disabled;
+
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 =
+      find_python_command(pythons, make_search_path(ctx.env.get("PATH")), "python3");
+  if (!python3.lookup.found() || !python3.runtime->base) {
+    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    return skipped(python3.lookup.found()
+                       ? "cannot tell python3's installation: " + python3.runtime->base_error
+                       : "python3 not found on PATH (python.path reports it)",
+                   std::move(details));
   }
-  out.status = CheckStatus::pass;
-  out.summary = compiled == total ? counted
-                                  : counted + ": the rest is compiled in memory at each start" +
-                                        (writes_disabled ? "" : " (or written on first import)");
-  return out;
+  const PythonInstall& base = *python3.runtime->base;
+  const std::string tag = cache_tag(base.minor);
+  const std::string pycache_prefix = absolute_pycache_prefix(prefix_env, details);
+  details["python3"] = {{"real_path", base.interpreter}, {"version", base.version}};
+  details["stdlib"] = base.stdlib;
+  details["cache_tag"] = tag;
+  details["cache_location"] = pycache_prefix.empty()
+                                  ? "__pycache__ next to the sources"
+                                  : "under PYTHONPYCACHEPREFIX " + pycache_prefix;
+
+  auto count = count_stdlib(ctx.fs, base.stdlib, tag, pycache_prefix);
+  if (auto late = deadline_passed(ctx.fs, "the standard library")) return timed_out(*late);
+  if (!count) {
+    if (count.missing()) {
+      return skipped(base.stdlib + " is missing (python.installs reports it)", std::move(details));
+    }
+    return errored(count.error().message, std::move(details));
+  }
+  return judge_count(*count, base.stdlib, tag, writes_disabled, std::move(details));
 }
 
 }  // namespace

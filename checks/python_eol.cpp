@@ -1,7 +1,10 @@
 // python.eol: whether the Python that PATH's python3 runs still gets fixes from CPython.
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
 #include "checks/data/eol_tables.h"
 #include "checks/facts/python_commands.h"
@@ -67,123 +70,132 @@ std::vector<std::string> supported_minors(const Date& today) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
+// python3's minor and version, or why python.eol cannot tell them.
+struct Python3Version {
+  std::string version;  // "3.11.15", or the minor alone
+  std::string minor;    // "3.11"
+  std::string label;    // "Python 3.11.15", " (pre-release)" added for one
+};
 
-CheckOutcome skip(CheckOutcome out, std::string summary) {
-  out.status = CheckStatus::skip;
-  out.summary = std::move(summary);
-  return out;
-}
-
-CheckOutcome run(const Context& ctx) {
-  CheckOutcome out;
-  const int warn_months = ctx.params.at("warn_months").get<int>();
-  const Date today = calendar_day(ctx.now);
-  out.details["today"] = format_date(today);
-  out.details["table"] = {{"as_of", kEolTablesAsOf}, {"source", kSource}};
-
+// Finds python3 on PATH and its version, adding what it found to `details`;
+// the outcome when there is nothing to judge.
+std::variant<Python3Version, CheckOutcome> gather_python3(const Context& ctx, json& details) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  out.details["python3"] = to_json(python3.lookup);
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
+  if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+  details["python3"] = to_json(python3.lookup);
   if (!python3.lookup.found()) {
-    return skip(std::move(out), "python3 not found on PATH (python.path reports it)");
+    return skipped("python3 not found on PATH (python.path reports it)", std::move(details));
   }
   const PythonRuntime& rt = *python3.runtime;
-  const std::string version = rt.version();
-  const std::string minor = minor_of(version).value_or("");
-  out.details["python3"]["version"] = version;
-  out.details["python3"]["version_source"] =
+  Python3Version found;
+  found.version = rt.version();
+  found.minor = minor_of(found.version).value_or("");
+  details["python3"]["version"] = found.version;
+  details["python3"]["version_source"] =
       rt.base ? json(rt.base->version_source)
-              : (version.empty() ? json(nullptr) : json("pyvenv.cfg"));
-  if (minor.empty()) {
-    return skip(std::move(out), "cannot tell the version of python3 (" + python3.lookup.real_path +
-                                    "): " + (rt.base_error.empty() ? "unknown" : rt.base_error));
+              : (found.version.empty() ? json(nullptr) : json("pyvenv.cfg"));
+  if (found.minor.empty()) {
+    return skipped("cannot tell the version of python3 (" + python3.lookup.real_path +
+                       "): " + (rt.base_error.empty() ? "unknown" : rt.base_error),
+                   std::move(details));
   }
-  out.details["minor"] = minor;
-  const std::string label = "Python " + version + (is_prerelease(version) ? " (pre-release)" : "");
+  details["minor"] = found.minor;
+  found.label = "Python " + found.version + (is_prerelease(found.version) ? " (pre-release)" : "");
+  return found;
+}
 
-  const PythonLifecycle* life = find_python_lifecycle(minor);
-  if (life == nullptr) {
-    const auto [major, minor_number] = minor_numbers(minor);
-    if (major == 2 || (major == 3 && minor_number < 5)) {
-      out.status = CheckStatus::fail;
-      out.summary = label + " reached end of life before 2020";
-      out.findings.push_back(Finding{out.status,
-                                     out.summary,
-                                     "",
-                                     "",
-                                     "Move to a supported Python (" +
-                                         join(supported_minors(today)) +
-                                         "): FROM python:<minor>-slim, then rebuild and test.",
-                                     {}});
-      return out;
-    }
-    return skip(std::move(out), label + " is not in the end-of-life table (as of " +
-                                    std::string(kEolTablesAsOf) + ")");
+// A minor the table does not know: ended long ago when older than 3.5, else unknown.
+CheckOutcome judge_unknown_minor(const Python3Version& python3, const Date& today, json details) {
+  const auto [major, minor_number] = minor_numbers(python3.minor);
+  if (major == 2 || (major == 3 && minor_number < 5)) {
+    OutcomeBuilder out(std::move(details));
+    const std::string headline = python3.label + " reached end of life before 2020";
+    out.fail(headline).fix_by("Move to a supported Python (" + join(supported_minors(today), ", ") +
+                              "): FROM python:<minor>-slim, then rebuild and test.");
+    return std::move(out).finish(headline);
   }
+  return skipped(python3.label + " is not in the end-of-life table (as of " +
+                     std::string(kEolTablesAsOf) + ")",
+                 std::move(details));
+}
 
-  json lifecycle = {{"pep", life->pep},
-                    {"first_release", format_date(life->first_release)},
-                    {"end_of_bugfix", format_date(life->end_of_bugfix)},
-                    {"end_of_life", format_date(life->end_of_life)}};
-  if (life->end_of_life_month_only) {
-    const std::string eol = format_date(life->end_of_life);
-    lifecycle["end_of_life_note"] = "PEP " + std::to_string(life->pep) + " gives the month " +
+// "bugfix", "security", "end-of-life" or "not yet released" on `today`.
+std::string support_on(const PythonLifecycle& life, const Date& today) {
+  if (today < life.first_release) return "not yet released";
+  if (today < life.end_of_bugfix) return "bugfix";
+  if (today < life.end_of_life) return "security";
+  return "end-of-life";
+}
+
+json lifecycle_json(const PythonLifecycle& life) {
+  json lifecycle = {{"pep", life.pep},
+                    {"first_release", format_date(life.first_release)},
+                    {"end_of_bugfix", format_date(life.end_of_bugfix)},
+                    {"end_of_life", format_date(life.end_of_life)}};
+  if (life.end_of_life_month_only) {
+    const std::string eol = format_date(life.end_of_life);
+    lifecycle["end_of_life_note"] = "PEP " + std::to_string(life.pep) + " gives the month " +
                                     eol.substr(0, 7) + " only; " + eol +
                                     " (the day python-releases.toml stores) is used";
   }
-  out.details["lifecycle"] = std::move(lifecycle);
-  const long days_left = days_between(today, life->end_of_life);
-  out.details["days_left"] = days_left;
-  out.details["warn_from"] = format_date(months_before(life->end_of_life, warn_months));
-  out.details["supported_minors"] = supported_minors(today);
+  return lifecycle;
+}
 
-  const std::string eol = format_date(life->end_of_life);
-  std::string support;
-  if (today < life->first_release) {
-    support = "not yet released";
-  } else if (today < life->end_of_bugfix) {
-    support = "bugfix";
-  } else if (today < life->end_of_life) {
-    support = "security";
-  } else {
-    support = "end-of-life";
-  }
-  out.details["support"] = support;
+// A known minor: fail once ended, warn within warn_months, else pass.
+CheckOutcome judge_lifecycle(const Python3Version& python3, const PythonLifecycle& life,
+                             const Date& today, int warn_months, json details) {
+  details["lifecycle"] = lifecycle_json(life);
+  const long days_left = days_between(today, life.end_of_life);
+  details["days_left"] = days_left;
+  details["warn_from"] = format_date(months_before(life.end_of_life, warn_months));
+  details["supported_minors"] = supported_minors(today);
+  const std::string support = support_on(life, today);
+  details["support"] = support;
 
-  const std::string remedy = "Move to a supported Python (" + join(supported_minors(today)) +
+  const std::string eol = format_date(life.end_of_life);
+  const std::string remedy = "Move to a supported Python (" + join(supported_minors(today), ", ") +
                              "): FROM python:<minor>-slim, rebuild the venv and compiled wheels "
                              "for it, and run the tests.";
-  switch (judge_end(today, life->end_of_life, warn_months)) {
-    case EndJudgement::ended:
-      out.status = CheckStatus::fail;
-      out.summary = label + " reached end of life on " + eol + " (" + in_days(days_left) +
-                    "): no more security fixes";
-      out.findings.push_back(Finding{out.status, out.summary, "", "", remedy, {}});
-      return out;
-    case EndJudgement::in_window:
-      out.status = CheckStatus::warn;
-      out.summary = label + " reaches end of life on " + eol + " (" + in_days(days_left) + ")";
-      out.findings.push_back(Finding{
-          out.status, out.summary, "", "", "Plan the move before " + eol + ". " + remedy, {}});
-      return out;
+  const std::string& label = python3.label;
+  OutcomeBuilder out(std::move(details));
+  switch (judge_end(today, life.end_of_life, warn_months)) {
+    case EndJudgement::ended: {
+      const std::string headline = label + " reached end of life on " + eol + " (" +
+                                   in_days(days_left) + "): no more security fixes";
+      out.fail(headline).fix_by(remedy);
+      return std::move(out).finish(headline);
+    }
+    case EndJudgement::in_window: {
+      const std::string headline =
+          label + " reaches end of life on " + eol + " (" + in_days(days_left) + ")";
+      out.warn(headline).fix_by("Plan the move before " + eol + ". " + remedy);
+      return std::move(out).finish(headline);
+    }
     case EndJudgement::before_window:
       break;
   }
-  out.status = CheckStatus::pass;
   if (support == "bugfix") {
-    out.summary = label + ": bugfix releases until " + format_date(life->end_of_bugfix) +
-                  ", security fixes until " + eol;
-  } else {
-    out.summary = label + ": " + (support == "security" ? "security fixes only, " : "") +
-                  "end of life " + eol + " (" + in_days(days_left) + ")";
+    return std::move(out).finish(label + ": bugfix releases until " +
+                                 format_date(life.end_of_bugfix) + ", security fixes until " + eol);
   }
-  return out;
+  return std::move(out).finish(label + ": " +
+                               (support == "security" ? "security fixes only, " : "") +
+                               "end of life " + eol + " (" + in_days(days_left) + ")");
+}
+
+CheckOutcome run(const Context& ctx) {
+  const int warn_months = ctx.params.at("warn_months").get<int>();
+  const Date today = calendar_day(ctx.now);
+  json details = {{"today", format_date(today)},
+                  {"table", {{"as_of", kEolTablesAsOf}, {"source", kSource}}}};
+  auto gathered = gather_python3(ctx, details);
+  if (auto* outcome = std::get_if<CheckOutcome>(&gathered)) return std::move(*outcome);
+  const Python3Version& python3 = std::get<Python3Version>(gathered);
+  const PythonLifecycle* life = find_python_lifecycle(python3.minor);
+  if (life == nullptr) return judge_unknown_minor(python3, today, std::move(details));
+  return judge_lifecycle(python3, *life, today, warn_months, std::move(details));
 }
 
 }  // namespace

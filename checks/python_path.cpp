@@ -86,9 +86,10 @@ void judge_python(const PythonCommand& python, const PythonCommand& python3, Out
     out.warn("python (" + python.lookup.candidate + ") runs " + python.runtime->describe() +
              ", python3 runs " + python3.runtime->describe())
         .breaks("`python` and `python3` see different packages")
-        .fix_by("Make python and python3 the same interpreter: reorder PATH (the image's ENV "
-                "PATH puts /usr/local/bin first), or relink " +
-                python.lookup.candidate + ".");
+        .fix_by(
+            "Make python and python3 the same interpreter: reorder PATH (the image's ENV "
+            "PATH puts /usr/local/bin first), or relink " +
+            python.lookup.candidate + ".");
   }
 }
 
@@ -132,39 +133,58 @@ void judge_pip(std::string_view name, const ScriptCommand& pip, const PythonComm
   }
 }
 
-CheckOutcome run(const Context& ctx) {
-  const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  const std::vector<PathProblem> problems = path_problems(ctx.fs, path);
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const PythonCommand python = find_python_command(facts, path, "python");
-  const ScriptCommand pip = find_script_command(facts, path, "pip");
-  const ScriptCommand pip3 = find_script_command(facts, path, "pip3");
+// What python.path reads: the judged PATH, its problems and the four commands.
+struct PathCommands {
+  SearchPath path;
+  std::vector<PathProblem> problems;
+  PythonCommand python3;
+  PythonCommand python;
+  ScriptCommand pip;
+  ScriptCommand pip3;
+};
 
+PathCommands gather(const Context& ctx) {
+  PathCommands found;
+  found.path = make_search_path(ctx.env.get("PATH"));
+  found.problems = path_problems(ctx.fs, found.path);
+  PythonRuntimeCache pythons(ctx);
+  found.python3 = find_python_command(pythons, found.path, "python3");
+  found.python = find_python_command(pythons, found.path, "python");
+  found.pip = find_script_command(pythons, found.path, "pip");
+  found.pip3 = find_script_command(pythons, found.path, "pip3");
+  return found;
+}
+
+json commands_json(const PathCommands& found) {
+  auto with_python = [](const PythonCommand& command) {
+    json item = to_json(command.lookup);
+    item["python"] = command.runtime ? to_json(*command.runtime) : json(nullptr);
+    return item;
+  };
   json commands = json::object();
-  commands["python3"] = to_json(python3.lookup);
-  commands["python3"]["python"] = python3.runtime ? to_json(*python3.runtime) : json(nullptr);
-  commands["python"] = to_json(python.lookup);
-  commands["python"]["python"] = python.runtime ? to_json(*python.runtime) : json(nullptr);
-  commands["pip"] = to_json(pip);
-  commands["pip3"] = to_json(pip3);
-  OutcomeBuilder out(
-      {{"path", capped_path_details(path, problems)}, {"commands", std::move(commands)}});
+  commands["python3"] = with_python(found.python3);
+  commands["python"] = with_python(found.python);
+  commands["pip"] = to_json(found.pip);
+  commands["pip3"] = to_json(found.pip3);
+  return commands;
+}
 
-  if (!python3.lookup.found()) {
-    out.fail(python3.lookup.outcome == LookupOutcome::stopped
-                 ? "python3 lookup stops at " + python3.lookup.candidate + ": " +
-                       python3.lookup.error
-                 : "python3 not found on PATH " + path.value +
-                       (path.is_default ? " (PATH unset, glibc default)" : ""))
-        .breaks("`python3` and every script starting with `#!/usr/bin/env python3` fail")
-        .fix_by(
-            "Put the Python's bin folder on PATH (the official image has "
-            "PATH=/usr/local/bin:...) and make sure <bin>/python3 is an executable or a working "
-            "link to python3.X.");
-    return std::move(out).finish("python3 not found on PATH");
-  }
+CheckOutcome fail_without_python3(const PathCommands& found, OutcomeBuilder out) {
+  const CommandLookup& lookup = found.python3.lookup;
+  out.fail(lookup.outcome == LookupOutcome::stopped
+               ? "python3 lookup stops at " + lookup.candidate + ": " + lookup.error
+               : "python3 not found on PATH " + found.path.value +
+                     (found.path.is_default ? " (PATH unset, glibc default)" : ""))
+      .breaks("`python3` and every script starting with `#!/usr/bin/env python3` fail")
+      .fix_by(
+          "Put the Python's bin folder on PATH (the official image has "
+          "PATH=/usr/local/bin:...) and make sure <bin>/python3 is an executable or a working "
+          "link to python3.X.");
+  return std::move(out).finish("python3 not found on PATH");
+}
 
+// Empty and relative entries (and an unset PATH): the first few, then a count.
+void judge_path_problems(const std::vector<PathProblem>& problems, OutcomeBuilder& out) {
   std::size_t path_warnings = 0;
   for (const PathProblem& p : problems) {
     if (p.warning && ++path_warnings <= kPathWarningsInSummary) {
@@ -180,25 +200,45 @@ CheckOutcome run(const Context& ctx) {
     out.warn(std::to_string(path_warnings - kPathWarningsInSummary) +
              " more empty or relative PATH entries (details.path.problems)");
   }
-  if (!recognised(python3.runtime)) {
-    out.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error)
-        .fix_by(
-            "Check what python3 is (a wrapper script or shim?) and that it reaches "
-            "<prefix>/bin/python3.X.");
+}
+
+void judge_python3(const PythonCommand& python3, OutcomeBuilder& out) {
+  if (recognised(python3.runtime)) return;
+  out.warn("python3 (" + python3.lookup.candidate + "): " + python3.runtime->base_error)
+      .fix_by(
+          "Check what python3 is (a wrapper script or shim?) and that it reaches "
+          "<prefix>/bin/python3.X.");
+}
+
+std::string headline(const PythonCommand& python3, const OutcomeBuilder& out) {
+  std::string text = "python3 → " + python3.runtime->describe();
+  if (!out.empty()) {
+    text += "; " + std::to_string(out.findings().size()) + " problem" +
+            (out.findings().size() == 1 ? "" : "s") + " with PATH's commands";
   }
-  judge_python(python, python3, out);
-  judge_pip("pip", pip, python3, out);
-  judge_pip("pip3", pip3, python3, out);
+  return text;
+}
+
+CheckOutcome run(const Context& ctx) {
+  const PathCommands found = gather(ctx);
+  if (auto late = deadline_passed(ctx.fs, "python3, python and pip on PATH")) {
+    return timed_out(*late);
+  }
+  OutcomeBuilder out({{"path", capped_path_details(found.path, found.problems)},
+                      {"commands", commands_json(found)}});
+  if (!found.python3.lookup.found()) return fail_without_python3(found, std::move(out));
+
+  judge_path_problems(found.problems, out);
+  judge_python3(found.python3, out);
+  judge_python(found.python, found.python3, out);
+  judge_pip("pip", found.pip, found.python3, out);
+  judge_pip("pip3", found.pip3, found.python3, out);
 
   json warnings = json::array();
   for (const Finding& f : out.findings()) warnings.push_back(f.message);
   out.details()["warnings"] = std::move(warnings);
-  std::string headline = "python3 → " + python3.runtime->describe();
-  if (!out.empty()) {
-    headline += "; " + std::to_string(out.findings().size()) + " problem" +
-                (out.findings().size() == 1 ? "" : "s") + " with PATH's commands";
-  }
-  return std::move(out).finish(std::move(headline));
+  std::string text = headline(found.python3, out);
+  return std::move(out).finish(std::move(text));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // python.shared-libraries: can the dynamic loader load python3, its libpython
 // and every extension module in lib-dynload, inside the judged root?
 #include <algorithm>
-#include <cerrno>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,12 +48,10 @@ constexpr std::string_view kExplain =
     "autoremove keeps it; for libpython, use an image built with the rpath, or remove the "
     "other libpython.";
 
-
 bool under_dir(std::string_view path, std::string_view dir) {
   if (dir == "/") return true;
   return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
 }
-
 
 // One lib-dynload module's fate.
 struct ModuleResult {
@@ -164,22 +161,177 @@ Result<ModuleScan> scan_lib_dynload(const RootFs& fs, const PythonRuntime* runti
   return scan;
 }
 
-CheckOutcome run(const Context& ctx) {
-  const SearchPath search_path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, search_path, "python3");
-  if (!python3.lookup.found()) {
-    return skipped("python3 not found (see python.path)");
-  }
-  const std::string& exe = python3.lookup.candidate;
-  const std::string& real = python3.lookup.real_path;
-  const PythonRuntime* runtime = python3.runtime ? &*python3.runtime : nullptr;
-  json details = {{"python3", {{"path", exe}, {"real_path", real}}}};
-  // Room for every member: growing an ordered object copies its members (the
-  // keys are const), and "modules" is most of the report.
-  details.get_ref<json::object_t&>().reserve(16);
+// What loading python3 and its modules showed, for judging.
+struct LoadFindings {
+  std::string real;                             // python3's real path
+  std::vector<LoadProblem> program;             // what stops python3 itself
+  std::vector<std::string> libpython_warnings;  // another Python's libpython
+  ModuleScan scan;                              // lib-dynload
+  std::size_t libraries = 0;                    // distinct libraries resolved
+  PackageHints hints;                           // who would bring missing libraries back
+  std::vector<std::string> critical;            // modules whose failure fails the check
+};
 
-  auto head = ctx.fs.read_head(real, kElfHeadBytes);
+// The sonames whose package would fix something: python3's own (never a
+// Debian libpython: another Python's library, #784) and the unexpected modules'.
+std::vector<std::string> missing_names(const LoadFindings& found) {
+  std::vector<std::string> names;
+  for (const LoadProblem& p : found.program) {
+    if (!p.library.empty() && !p.library.starts_with("libpython")) names.push_back(p.library);
+  }
+  for (const ModuleResult& m : found.scan.modules) {
+    for (const LoadProblem& p : m.problems) {
+      if (!p.library.empty() && !m.expected) names.push_back(p.library);
+    }
+  }
+  return names;
+}
+
+// A missing library's package is the cause every object needing it shares.
+std::string cause_of(const PackageHints& hints, const std::vector<LoadProblem>& problems) {
+  for (const LoadProblem& p : problems) {
+    if (const PackageHint* h = hints.find(p.library); h != nullptr && !h->cause().empty()) {
+      return h->cause();
+    }
+  }
+  return std::string();
+}
+
+std::vector<std::string> texts_of(const std::vector<LoadProblem>& problems) {
+  std::vector<std::string> texts;
+  for (const LoadProblem& p : problems) texts.push_back(p.text);
+  return texts;
+}
+
+void add_install_fix(Finding& f, const std::vector<std::string>& install) {
+  if (install.empty()) {
+    f.fix_by("Restore the missing libraries: re-pull or rebuild the image.");
+    return;
+  }
+  f.fix_by(
+      "Reinstall what provides the missing libraries, and mark it manual so that "
+      "apt-get autoremove keeps it:");
+  for (const std::string& c : install) f.run(c);
+}
+
+// python3 itself, libpython and the lib-dynload folder; returns the failures.
+std::vector<std::string> judge_program(const LoadFindings& found,
+                                       const std::vector<std::string>& install,
+                                       OutcomeBuilder& out) {
+  std::vector<std::string> failures;
+  for (const LoadProblem& p : found.program) {
+    failures.push_back(p.text);
+    Finding& f = out.fail("python3 (" + found.real + ") cannot start: " + p.text)
+                     .breaks("no Python program runs")
+                     .because(cause_of(found.hints, {p}));
+    if (install.empty()) {
+      f.fix_by(
+          "Restore the missing libraries: re-pull or rebuild the image (libpython3.X.so.1.0 "
+          "belongs in <prefix>/lib).");
+    } else {
+      add_install_fix(f, install);
+    }
+  }
+  for (const std::string& w : found.libpython_warnings) {
+    out.warn(w)
+        .breaks("python3 runs with another Python's library: crashes or wrong modules")
+        .fix_by(
+            "Run an image whose python3.X carries RUNPATH $ORIGIN/../lib (docker-library/python "
+            "links it so since 2023), or remove the other libpython if nothing needs it "
+            "(apt-get purge libpython3.X).");
+  }
+  for (const std::string& w : found.scan.warnings) {
+    out.warn(w).fix_by("Make the folder readable, or restore it from the image.");
+  }
+  return failures;
+}
+
+// Each lib-dynload module: loads, cannot load as expected, or a finding.
+struct ModuleTally {
+  std::vector<std::string> expected_notes;
+  std::vector<std::string> unloadable;
+  std::size_t loading = 0;
+};
+
+ModuleTally judge_modules(LoadFindings& found, const std::vector<std::string>& install,
+                          OutcomeBuilder& out, json& details) {
+  ModuleTally tally;
+  json modules_json = json::array();
+  for (ModuleResult& m : found.scan.modules) {
+    if (m.problems.empty()) {
+      ++tally.loading;
+      m.details["status"] = "loads";
+    } else {
+      const std::vector<std::string> texts = texts_of(m.problems);
+      m.details["status"] = m.expected ? "cannot load (expected)" : "cannot load";
+      m.details["problems"] = texts;
+      if (m.expected) {
+        tally.expected_notes.push_back(m.module + ": " + join(texts, ", "));
+      } else {
+        tally.unloadable.push_back(m.module);
+        const bool is_critical = std::find(found.critical.begin(), found.critical.end(),
+                                           m.module) != found.critical.end();
+        Finding& f =
+            out.add(is_critical ? CheckStatus::fail : CheckStatus::warn,
+                    m.module + (texts.front().starts_with("cannot ") ? " " : " cannot load: ") +
+                        join(texts, ", "))
+                .breaks(extension_module_impact(m.module))
+                .because(cause_of(found.hints, m.problems));
+        add_install_fix(f, install);
+      }
+    }
+    modules_json.push_back(std::move(m.details));
+  }
+  details["modules"] = std::move(modules_json);
+  return tally;
+}
+
+std::string headline(const LoadFindings& found, const std::vector<std::string>& failures,
+                     const ModuleTally& tally, const OutcomeBuilder& out) {
+  if (!failures.empty()) return "python3 (" + found.real + ") cannot start";
+  if (!tally.unloadable.empty()) {
+    return std::to_string(tally.unloadable.size()) + " extension module" +
+           (tally.unloadable.size() == 1 ? "" : "s") +
+           " cannot load: " + join(tally.unloadable, ", ");
+  }
+  if (!out.empty()) return out.findings().front().message;
+  std::string text = "python3 and " + std::to_string(tally.loading) + " extension module" +
+                     (tally.loading == 1 ? "" : "s") + " load: " + std::to_string(found.libraries) +
+                     " libraries resolved";
+  if (!found.scan.note.empty()) text += " (" + found.scan.note + ")";
+  if (!tally.expected_notes.empty()) {
+    std::vector<std::string> names;
+    for (const std::string& n : tally.expected_notes) names.push_back(n.substr(0, n.find(':')));
+    text += "; " + join(names, ", ") + " not loadable, as expected";
+  }
+  return text;
+}
+
+CheckOutcome judge_loading(LoadFindings& found, LibraryResolver& resolver, json details) {
+  details["missing_packages"] = found.hints.to_json();
+  const std::vector<std::string> install = found.hints.install_commands();
+  OutcomeBuilder out;
+  const std::vector<std::string> failures = judge_program(found, install, out);
+  const ModuleTally tally = judge_modules(found, install, out, details);
+  details["modules_loading"] = tally.loading;
+  details["libraries_resolved"] = found.libraries;
+  details["expected_unloadable"] = tally.expected_notes;
+  details["critical_modules"] = found.critical;
+  if (!found.scan.note.empty()) details["modules_note"] = found.scan.note;
+  if (resolver.cache_error()) details["ld_so_cache_error"] = *resolver.cache_error();
+  details["failures"] = failures;
+  std::vector<std::string> all_warnings = found.libpython_warnings;
+  all_warnings.insert(all_warnings.end(), found.scan.warnings.begin(), found.scan.warnings.end());
+  details["warnings"] = all_warnings;
+  out.details() = std::move(details);
+  std::string text = headline(found, failures, tally, out);
+  return std::move(out).finish(std::move(text));
+}
+
+// python3's first bytes: an error when unreadable, a skip for a script.
+std::optional<CheckOutcome> judge_head(const RootFs& fs, const std::string& real,
+                                       const json& details) {
+  auto head = fs.read_head(real, kElfHeadBytes);
   if (!head) {
     if (head.error().timed_out()) return timed_out(head.error());
     return errored("cannot read python3: " + head.error().message, details);
@@ -188,21 +340,56 @@ CheckOutcome run(const Context& ctx) {
     return skipped("python3 (" + real + ") is a script, not an ELF program: nothing to load",
                    details);
   }
+  return std::nullopt;
+}
+
+CheckOutcome not_loadable(const Error& error, const std::string& real, json details) {
+  if (error.timed_out()) return timed_out(error);
+  OutcomeBuilder out(std::move(details));
+  out.fail("python3 (" + real + ") is not a loadable ELF program: " + error.message)
+      .breaks("no Python program runs")
+      .fix_by(
+          "Restore python3.X from the image (re-pull or rebuild it): the file is damaged or "
+          "not a program for this system.");
+  return std::move(out).finish("python3 is not a loadable program");
+}
+
+// The loader's options from the judged environment (LD_LIBRARY_PATH), noted in details.
+ResolverOptions resolver_options(const Environment& env, json& details) {
   ResolverOptions options;
-  if (auto llp = ctx.env.get("LD_LIBRARY_PATH")) options.ld_library_path = std::string(*llp);
+  if (auto llp = env.get("LD_LIBRARY_PATH")) options.ld_library_path = std::string(*llp);
   details["ld_library_path"] = options.ld_library_path ? json(*options.ld_library_path) : json();
-  LibraryResolver resolver(ctx.fs, options);
-  auto process = resolver.closure(exe);
-  if (!process) {
-    if (process.error().timed_out()) return timed_out(process.error());
-    OutcomeBuilder out(std::move(details));
-    out.fail("python3 (" + real + ") is not a loadable ELF program: " + process.error().message)
-        .breaks("no Python program runs")
-        .fix_by(
-            "Restore python3.X from the image (re-pull or rebuild it): the file is damaged or "
-            "not a program for this system.");
-    return std::move(out).finish("python3 is not a loadable program");
+  return options;
+}
+
+// The distinct libraries resolved: the modules' and python3's own (not python3 itself).
+std::size_t count_libraries(std::set<std::string> libraries, const LibraryClosure& process) {
+  for (std::size_t i = 1; i < process.objects.size(); ++i) {
+    libraries.insert(process.objects[i].object->real_path);
   }
+  return libraries.size();
+}
+
+CheckOutcome run(const Context& ctx) {
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 =
+      find_python_command(pythons, make_search_path(ctx.env.get("PATH")), "python3");
+  if (!python3.lookup.found()) {
+    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    return skipped("python3 not found (see python.path)");
+  }
+  LoadFindings found;
+  found.real = python3.lookup.real_path;
+  const PythonRuntime* runtime = python3.runtime ? &*python3.runtime : nullptr;
+  json details = {{"python3", {{"path", python3.lookup.candidate}, {"real_path", found.real}}}};
+  // Room for every member: growing an ordered object copies its members (the
+  // keys are const), and "modules" is most of the report.
+  details.get_ref<json::object_t&>().reserve(16);
+  if (auto outcome = judge_head(ctx.fs, found.real, details)) return std::move(*outcome);
+
+  LibraryResolver resolver(ctx.fs, resolver_options(ctx.env, details));
+  auto process = resolver.closure(python3.lookup.candidate);
+  if (!process) return not_loadable(process.error(), found.real, std::move(details));
   const LoadedObject& main = *process->objects.front().object;
   if (main.elf->interpreter && main.elf->interpreter->find("musl") != std::string::npos) {
     return skipped("python3 is a musl program (" + *main.elf->interpreter +
@@ -212,151 +399,19 @@ CheckOutcome run(const Context& ctx) {
   details["python3"] = program_json(*process, resolver);
 
   // python3 itself: what ld.so needs before main() runs.
-  const std::vector<LoadProblem> program = program_problems(*process);
-  std::vector<std::string> libpython_warnings;
-  details["libpython"] = judge_libpython(*process, runtime, resolver, &libpython_warnings);
+  found.program = program_problems(*process);
+  details["libpython"] = judge_libpython(*process, runtime, resolver, &found.libpython_warnings);
   auto scan =
       scan_lib_dynload(ctx.fs, runtime, resolver, *process,
                        ctx.params.at("expected_unloadable").get<std::vector<std::string>>());
-  if (!scan) return timed_out(scan.error());
-  std::vector<ModuleResult>& modules = scan->modules;
-  const std::vector<std::string>& warnings = scan->warnings;
-  if (!scan->dir.empty()) details["lib_dynload"] = scan->dir;
-  std::set<std::string> libraries = std::move(scan->libraries);
-  for (std::size_t i = 1; i < process->objects.size(); ++i) {
-    libraries.insert(process->objects[i].object->real_path);
-  }
-  const std::string& modules_note = scan->note;
-
-  std::vector<std::string> missing_names;
-  for (const LoadProblem& p : program) {
-    // A Debian libpython is another Python's library (#784): never suggest one.
-    if (!p.library.empty() && !p.library.starts_with("libpython")) {
-      missing_names.push_back(p.library);
-    }
-  }
-  for (const ModuleResult& m : modules) {
-    for (const LoadProblem& p : m.problems) {
-      if (!p.library.empty() && !m.expected) missing_names.push_back(p.library);
-    }
-  }
-
-  // Which Debian package would bring each missing library back.
-  const PackageHints hints = find_package_hints(ctx.fs, main.elf->header, missing_names, ctx.facts);
-  details["missing_packages"] = hints.to_json();
-  const std::vector<std::string> install = hints.install_commands();
-  const std::vector<std::string> critical =
-      ctx.params.at("critical_modules").get<std::vector<std::string>>();
-  OutcomeBuilder out;
-  // A missing library's package is the cause every object needing it shares.
-  auto cause_of = [&](const std::vector<LoadProblem>& problems) {
-    for (const LoadProblem& p : problems) {
-      if (const PackageHint* h = hints.find(p.library); h != nullptr && !h->cause().empty()) {
-        return h->cause();
-      }
-    }
-    return std::string();
-  };
-  auto texts_of = [](const std::vector<LoadProblem>& problems) {
-    std::vector<std::string> texts;
-    for (const LoadProblem& p : problems) texts.push_back(p.text);
-    return texts;
-  };
-  auto add_fix = [&](Finding& f) {
-    if (install.empty()) {
-      f.fix_by("Restore the missing libraries: re-pull or rebuild the image.");
-      return;
-    }
-    f.fix_by(
-        "Reinstall what provides the missing libraries, and mark it manual so that "
-        "apt-get autoremove keeps it:");
-    for (const std::string& c : install) f.run(c);
-  };
-
-  std::vector<std::string> failures;
-  for (const LoadProblem& p : program) {
-    failures.push_back(p.text);
-    Finding& f = out.fail("python3 (" + real + ") cannot start: " + p.text)
-                     .breaks("no Python program runs")
-                     .because(cause_of({p}));
-    if (install.empty()) {
-      f.fix_by(
-          "Restore the missing libraries: re-pull or rebuild the image (libpython3.X.so.1.0 "
-          "belongs in <prefix>/lib).");
-    } else {
-      add_fix(f);
-    }
-  }
-  for (const std::string& w : libpython_warnings) {
-    out.warn(w)
-        .breaks("python3 runs with another Python's library: crashes or wrong modules")
-        .fix_by(
-            "Run an image whose python3.X carries RUNPATH $ORIGIN/../lib (docker-library/python "
-            "links it so since 2023), or remove the other libpython if nothing needs it "
-            "(apt-get purge libpython3.X).");
-  }
-  for (const std::string& w : warnings) {
-    out.warn(w).fix_by("Make the folder readable, or restore it from the image.");
-  }
-
-  std::vector<std::string> expected_notes, unloadable;
-  std::size_t loading = 0;
-  json modules_json = json::array();
-  for (ModuleResult& m : modules) {
-    if (m.problems.empty()) {
-      ++loading;
-      m.details["status"] = "loads";
-    } else {
-      const std::vector<std::string> texts = texts_of(m.problems);
-      m.details["status"] = m.expected ? "cannot load (expected)" : "cannot load";
-      m.details["problems"] = texts;
-      if (m.expected) {
-        expected_notes.push_back(m.module + ": " + join(texts, ", "));
-      } else {
-        unloadable.push_back(m.module);
-        const bool is_critical =
-            std::find(critical.begin(), critical.end(), m.module) != critical.end();
-        Finding& f =
-            out.add(is_critical ? CheckStatus::fail : CheckStatus::warn,
-                    m.module + (texts.front().starts_with("cannot ") ? " " : " cannot load: ") +
-                        join(texts, ", "))
-                .breaks(extension_module_impact(m.module))
-                .because(cause_of(m.problems));
-        add_fix(f);
-      }
-    }
-    modules_json.push_back(std::move(m.details));
-  }
-  details["modules"] = std::move(modules_json);
-  details["modules_loading"] = loading;
-  details["libraries_resolved"] = libraries.size();
-  details["expected_unloadable"] = expected_notes;
-  details["critical_modules"] = critical;
-  if (!modules_note.empty()) details["modules_note"] = modules_note;
-  if (resolver.cache_error()) details["ld_so_cache_error"] = *resolver.cache_error();
-  details["failures"] = failures;
-  std::vector<std::string> all_warnings = libpython_warnings;
-  all_warnings.insert(all_warnings.end(), warnings.begin(), warnings.end());
-  details["warnings"] = all_warnings;
-  out.details() = std::move(details);
-
-  if (!failures.empty()) return std::move(out).finish("python3 (" + real + ") cannot start");
-  if (!unloadable.empty()) {
-    return std::move(out).finish(std::to_string(unloadable.size()) + " extension module" +
-                                 (unloadable.size() == 1 ? "" : "s") +
-                                 " cannot load: " + join(unloadable, ", "));
-  }
-  if (!out.empty()) return std::move(out).finish(out.findings().front().message);
-  std::string headline = "python3 and " + std::to_string(loading) + " extension module" +
-                         (loading == 1 ? "" : "s") + " load: " + std::to_string(libraries.size()) +
-                         " libraries resolved";
-  if (!modules_note.empty()) headline += " (" + modules_note + ")";
-  if (!expected_notes.empty()) {
-    std::vector<std::string> names;
-    for (const std::string& n : expected_notes) names.push_back(n.substr(0, n.find(':')));
-    headline += "; " + join(names, ", ") + " not loadable, as expected";
-  }
-  return std::move(out).finish(std::move(headline));
+  if (!scan) return timed_out(scan.error());  // scan_lib_dynload fails only at the deadline
+  found.scan = std::move(*scan);
+  if (!found.scan.dir.empty()) details["lib_dynload"] = found.scan.dir;
+  found.libraries = count_libraries(std::move(found.scan.libraries), *process);
+  found.hints = find_package_hints(ctx.fs, main.elf->header, missing_names(found), ctx.facts);
+  found.critical = ctx.params.at("critical_modules").get<std::vector<std::string>>();
+  if (auto late = deadline_passed(ctx.fs, "python3's libraries")) return timed_out(*late);
+  return judge_loading(found, resolver, std::move(details));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/findings.h"
 #include "checks/check_table.h"
 #include "checks/facts/python_commands.h"
 #include "checks/formats/cpython_layout.h"
@@ -134,7 +135,7 @@ std::optional<std::pair<std::string, std::string>> check_links(const RootFs& fs,
 
 // bin/pip and bin/pip3 must start this venv's python. Scripts with the same
 // shebang are reported together.
-void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& prefix,
+void check_pip(PythonRuntimeCache& pythons, const SearchPath& path, const std::string& prefix,
                Verdict& verdict, json& details) {
   details = json::array();
   // Scripts sharing a shebang share one message: (what follows "starts", scripts).
@@ -151,9 +152,9 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
   std::vector<std::string> missing_python;  // tails that are failures, not warnings
   for (const char* name : {"pip", "pip3"}) {
     const std::string script = path_join(prefix + "/bin", name);
-    if (!facts.fs().lstat(script)) continue;
+    if (!pythons.fs().lstat(script)) continue;
     json entry = {{"path", script}};
-    auto head = facts.fs().read_head(script, 1024);
+    auto head = pythons.fs().read_head(script, 1024);
     auto shebang = head ? parse_shebang(*head) : Result<Shebang>(head.error());
     if (!shebang) {
       entry["error"] = head ? script + ": " + shebang.error().message : shebang.error().message;
@@ -163,8 +164,8 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
     }
     const std::string& python = shebang->python;
     entry["starts"] = python;
-    const CommandLookup lookup = shebang->python_via_path ? facts.command(path, python)
-                                                          : resolve_program(facts.fs(), python);
+    const CommandLookup lookup = shebang->python_via_path ? pythons.command(path, python)
+                                                          : resolve_program(pythons.fs(), python);
     if (!lookup.found()) {
       entry["bound_to_venv"] = false;
       const std::string tail =
@@ -177,7 +178,7 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
       continue;
     }
     const std::string invoked = lookup.candidate.empty() ? python : lookup.candidate;
-    const PythonRuntime& rt = facts.runtime(invoked, lookup.real_path);
+    const PythonRuntime& rt = pythons.runtime(invoked, lookup.real_path);
     const bool bound = rt.venv && rt.venv->prefix == prefix;
     entry["bound_to_venv"] = bound;
     entry["real_path"] = lookup.real_path;
@@ -189,10 +190,9 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
   for (const auto& [tail, scripts] : problems) {
     const bool failure =
         std::find(missing_python.begin(), missing_python.end(), tail) != missing_python.end();
-    std::string who = scripts.front();
-    for (std::size_t i = 1; i < scripts.size(); ++i) {
-      who += " and " + std::string(path_basename(scripts[i]));
-    }
+    std::vector<std::string> names{scripts.front()};  // the others by name only
+    for (std::size_t i = 1; i < scripts.size(); ++i) names.emplace_back(path_basename(scripts[i]));
+    const std::string who = join(names, " and ");
     (failure ? verdict.failures : verdict.warnings)
         .push_back(who + (scripts.size() > 1 ? " start " : " starts ") + tail);
   }
@@ -201,102 +201,100 @@ void check_pip(PythonFacts& facts, const SearchPath& path, const std::string& pr
   }
 }
 
-CheckOutcome run(const Context& ctx) {
-  CheckOutcome out;
-  const SearchPath path = make_search_path(ctx.env.get("PATH"));
-  PythonFacts facts(ctx);
-  const PythonCommand python3 = find_python_command(facts, path, "python3");
-  const PythonCommand python = find_python_command(facts, path, "python");
-  const auto virtual_env = ctx.env.get("VIRTUAL_ENV");
-  const bool env_set = virtual_env && !virtual_env->empty();
-  out.details["virtual_env"] = virtual_env ? json(std::string(*virtual_env)) : json(nullptr);
-  out.details["path_commands"] = {{"python3", command_json(python3)},
-                                  {"python", command_json(python)}};
-
+// The venv in use and what named it, or nullopt when none is.
+struct VenvInUse {
   std::string prefix;
-  std::string found_by;
-  if (env_set) {
-    prefix = path_normalize(*virtual_env);
-    found_by = "VIRTUAL_ENV";
-  } else if (!venv_of(python3).empty()) {
-    prefix = venv_of(python3);
-    found_by = "python3 on PATH";
-  } else if (!venv_of(python).empty()) {
-    prefix = venv_of(python);
-    found_by = "python on PATH";
-  } else {
-    out.status = CheckStatus::skip;
-    out.summary = "no virtual environment in use";  // details say why: no VIRTUAL_ENV, no venv python3
-    return out;
-  }
-  out.details["venv"] = prefix;
-  out.details["found_by"] = found_by;
+  std::string found_by;  // "VIRTUAL_ENV", "python3 on PATH" or "python on PATH"
+};
 
-  Verdict verdict;
-  const std::string cfg_path = path_join(prefix, "pyvenv.cfg");
-  std::optional<PyvenvCfg> cfg;
-  if (env_set && !virtual_env->starts_with('/')) {
+std::optional<VenvInUse> venv_in_use(std::optional<std::string_view> virtual_env,
+                                     const PythonCommand& python3, const PythonCommand& python) {
+  if (virtual_env && !virtual_env->empty()) {
+    return VenvInUse{path_normalize(*virtual_env), "VIRTUAL_ENV"};
+  }
+  if (!venv_of(python3).empty()) return VenvInUse{venv_of(python3), "python3 on PATH"};
+  if (!venv_of(python).empty()) return VenvInUse{venv_of(python), "python on PATH"};
+  return std::nullopt;
+}
+
+// The venv's pyvenv.cfg, or nullopt with the failure in `verdict`.
+std::optional<PyvenvCfg> read_cfg(const RootFs& fs, std::optional<std::string_view> virtual_env,
+                                  const VenvInUse& venv, Verdict& verdict) {
+  const std::string cfg_path = path_join(venv.prefix, "pyvenv.cfg");
+  if (venv.found_by == "VIRTUAL_ENV" && !virtual_env->starts_with('/')) {
     verdict.failures.push_back("VIRTUAL_ENV=" + std::string(*virtual_env) +
                                " is not an absolute path");
-  } else if (!ctx.fs.is_directory(prefix)) {
-    verdict.failures.push_back(found_by + " names " + prefix + ", which is not a directory");
-  } else if (auto text = ctx.fs.read_file(cfg_path, 1u << 20); !text) {
-    const std::string not_a_venv = prefix + " is not a virtual environment: no pyvenv.cfg";
+  } else if (!fs.is_directory(venv.prefix)) {
+    verdict.failures.push_back(venv.found_by + " names " + venv.prefix +
+                               ", which is not a directory");
+  } else if (auto text = fs.read_file(cfg_path, 1u << 20); !text) {
+    const std::string not_a_venv = venv.prefix + " is not a virtual environment: no pyvenv.cfg";
     verdict.failures.push_back(text.missing() ? not_a_venv : text.error().message);
   } else if (auto parsed = parse_pyvenv_cfg(*text); !parsed) {
     verdict.failures.push_back(cfg_path + ": " + parsed.error().message);
   } else {
-    cfg = std::move(parsed).value();
+    return std::move(parsed).value();
   }
+  return std::nullopt;
+}
 
-  if (cfg) {
-    out.details["pyvenv_cfg"] = {
-        {"path", cfg_path},
-        {"home", cfg->home},
-        {"version", cfg->version ? json(*cfg->version) : json(nullptr)},
-        {"include_system_site_packages", cfg->include_system_site_packages},
-        {"executable", cfg->executable ? json(*cfg->executable) : json(nullptr)},
-        {"command", cfg->command ? json(*cfg->command) : json(nullptr)},
-        {"made_by", cfg->virtualenv_version ? "virtualenv " + *cfg->virtualenv_version : "venv"}};
-    std::optional<PythonInstall> home_base;
-    json home_details = nullptr;
-    if (!ctx.fs.is_directory(cfg->home)) {
-      verdict.failures.push_back("home " + cfg->home + " (pyvenv.cfg) does not exist: the " +
-                                 "venv's base Python is gone");
-    } else if (home_base = home_interpreter(ctx, *cfg, home_details); !home_base) {
-      verdict.failures.push_back("home " + cfg->home + " (pyvenv.cfg) holds no python3 " +
-                                 "pycheck recognises");
-    } else {
-      compare_versions(*cfg, "home's python3", *home_base, verdict);
-    }
-    out.details["home_interpreter"] = home_details;
+json cfg_json(const std::string& cfg_path, const PyvenvCfg& cfg) {
+  return {{"path", cfg_path},
+          {"home", cfg.home},
+          {"version", cfg.version ? json(*cfg.version) : json(nullptr)},
+          {"include_system_site_packages", cfg.include_system_site_packages},
+          {"executable", cfg.executable ? json(*cfg.executable) : json(nullptr)},
+          {"command", cfg.command ? json(*cfg.command) : json(nullptr)},
+          {"made_by", cfg.virtualenv_version ? "virtualenv " + *cfg.virtualenv_version : "venv"}};
+}
 
-    const std::string minor =
-        cfg->version ? minor_of(*cfg->version).value_or("") : (home_base ? home_base->minor : "");
-    json links;
-    const auto runnable = check_links(ctx.fs, prefix + "/bin", minor, verdict, links);
-    out.details["links"] = links;
-    if (!runnable) {
-      if (links.empty()) verdict.failures.push_back(prefix + "/bin has no python3 or python");
-    } else {
-      const PythonRuntime& rt = facts.runtime(runnable->first, runnable->second);
-      out.details["venv_interpreter"] = to_json(rt);
-      if (rt.base && (!home_base || rt.base->interpreter != home_base->interpreter)) {
-        compare_versions(*cfg, runnable->first, *rt.base, verdict);
-      }
-    }
-    json pip;
-    check_pip(facts, path, prefix, verdict, pip);
-    out.details["pip"] = pip;
-    if (cfg->include_system_site_packages) {
-      std::string visible = home_base ? join(home_base->site_packages, ", ") : "";
-      verdict.notes.push_back("include-system-site-packages = true: the base's site-packages" +
-                              (visible.empty() ? std::string() : " (" + visible + ")") +
-                              " are importable too");
+// The venv itself: its home Python, its links, its pip.
+void judge_venv(const Context& ctx, PythonRuntimeCache& pythons, const SearchPath& path,
+                const std::string& prefix, const PyvenvCfg& cfg, Verdict& verdict, json& details) {
+  details["pyvenv_cfg"] = cfg_json(path_join(prefix, "pyvenv.cfg"), cfg);
+  std::optional<PythonInstall> home_base;
+  json home_details = nullptr;
+  if (!ctx.fs.is_directory(cfg.home)) {
+    verdict.failures.push_back("home " + cfg.home + " (pyvenv.cfg) does not exist: the " +
+                               "venv's base Python is gone");
+  } else if (home_base = home_interpreter(ctx, cfg, home_details); !home_base) {
+    verdict.failures.push_back("home " + cfg.home + " (pyvenv.cfg) holds no python3 " +
+                               "pycheck recognises");
+  } else {
+    compare_versions(cfg, "home's python3", *home_base, verdict);
+  }
+  details["home_interpreter"] = home_details;
+
+  const std::string minor =
+      cfg.version ? minor_of(*cfg.version).value_or("") : (home_base ? home_base->minor : "");
+  json links;
+  const auto runnable = check_links(ctx.fs, prefix + "/bin", minor, verdict, links);
+  details["links"] = links;
+  if (!runnable) {
+    if (links.empty()) verdict.failures.push_back(prefix + "/bin has no python3 or python");
+  } else {
+    const PythonRuntime& rt = pythons.runtime(runnable->first, runnable->second);
+    details["venv_interpreter"] = to_json(rt);
+    if (rt.base && (!home_base || rt.base->interpreter != home_base->interpreter)) {
+      compare_versions(cfg, runnable->first, *rt.base, verdict);
     }
   }
+  json pip;
+  check_pip(pythons, path, prefix, verdict, pip);
+  details["pip"] = pip;
+  if (cfg.include_system_site_packages) {
+    std::string visible = home_base ? join(home_base->site_packages, ", ") : "";
+    verdict.notes.push_back("include-system-site-packages = true: the base's site-packages" +
+                            (visible.empty() ? std::string() : " (" + visible + ")") +
+                            " are importable too");
+  }
+}
 
-  // What PATH runs, compared with the venv.
+// What PATH runs, compared with the venv.
+void judge_path_commands(std::optional<std::string_view> virtual_env, const std::string& prefix,
+                         const PythonCommand& python3, const PythonCommand& python,
+                         Verdict& verdict) {
+  const bool env_set = virtual_env && !virtual_env->empty();
   const std::string py3_venv = venv_of(python3);
   if (env_set && py3_venv != prefix) {
     verdict.warnings.push_back(
@@ -311,45 +309,67 @@ CheckOutcome run(const Context& ctx) {
                                (py3_venv.empty() ? "no venv" : "venv " + py3_venv) + ")");
   }
   if (!env_set) verdict.notes.push_back("VIRTUAL_ENV is not set (fine for running the venv)");
+}
 
-  out.details["failures"] = verdict.failures;
-  out.details["warnings"] = verdict.warnings;
-  out.details["notes"] = verdict.notes;
+// Failures make the venv broken, warnings half in use; else it passes.
+CheckOutcome finish(const Verdict& verdict, const std::string& prefix, json details) {
+  details["failures"] = verdict.failures;
+  details["warnings"] = verdict.warnings;
+  details["notes"] = verdict.notes;
+  OutcomeBuilder out(std::move(details));
   if (!verdict.failures.empty()) {
-    out.status = CheckStatus::fail;
-    out.summary = "venv " + prefix + " is broken";
     for (const std::string& f : verdict.failures) {
-      out.findings.push_back(Finding{CheckStatus::fail,
-                                     f,
-                                     "",
-                                     "",
-                                     "Recreate the venv where it will live, on the Python that "
-                                     "runs it, then reinstall the requirements:",
-                                     {"python3 -m venv --clear " + prefix}});
+      out.fail(f)
+          .fix_by(
+              "Recreate the venv where it will live, on the Python that runs it, then "
+              "reinstall the requirements:")
+          .run("python3 -m venv --clear " + prefix);
     }
-    return out;
+    return std::move(out).finish("venv " + prefix + " is broken");
   }
   if (!verdict.warnings.empty()) {
-    out.status = CheckStatus::warn;
-    out.summary = "venv " + prefix + " is half in use";
     for (const std::string& w : verdict.warnings) {
-      out.findings.push_back(
-          Finding{CheckStatus::warn,
-                  w,
-                  "python, python3 and pip may not all run the venv",
-                  "",
-                  "Put " + prefix + "/bin first on PATH (in a Dockerfile: ENV PATH=" + prefix +
-                      "/bin:$PATH); reinstall pip in the venv if its script starts another Python:",
-                  {prefix + "/bin/python3 -m pip install --force-reinstall pip"}});
+      out.warn(w)
+          .breaks("python, python3 and pip may not all run the venv")
+          .fix_by("Put " + prefix + "/bin first on PATH (in a Dockerfile: ENV PATH=" + prefix +
+                  "/bin:$PATH); reinstall pip in the venv if its script starts another Python:")
+          .run(prefix + "/bin/python3 -m pip install --force-reinstall pip");
     }
-    return out;
+    return std::move(out).finish("venv " + prefix + " is half in use");
   }
-  const json& home = out.details["home_interpreter"];
-  out.status = CheckStatus::pass;
-  out.summary = "venv " + prefix + " on " + home.value("real_path", std::string("?")) + " (" +
-                home.value("version", std::string("?")) + "): links resolve, " +
-                (out.details["pip"].empty() ? "no pip" : "pip is bound to it");
-  return out;
+  const json& home = out.details()["home_interpreter"];
+  const std::string headline = "venv " + prefix + " on " +
+                               home.value("real_path", std::string("?")) + " (" +
+                               home.value("version", std::string("?")) + "): links resolve, " +
+                               (out.details()["pip"].empty() ? "no pip" : "pip is bound to it");
+  return std::move(out).finish(headline);
+}
+
+CheckOutcome run(const Context& ctx) {
+  const SearchPath path = make_search_path(ctx.env.get("PATH"));
+  PythonRuntimeCache pythons(ctx);
+  const PythonCommand python3 = find_python_command(pythons, path, "python3");
+  const PythonCommand python = find_python_command(pythons, path, "python");
+  const auto virtual_env = ctx.env.get("VIRTUAL_ENV");
+  json details = {
+      {"virtual_env", virtual_env ? json(std::string(*virtual_env)) : json(nullptr)},
+      {"path_commands", {{"python3", command_json(python3)}, {"python", command_json(python)}}}};
+
+  const std::optional<VenvInUse> venv = venv_in_use(virtual_env, python3, python);
+  if (!venv) {
+    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    // Details say why: no VIRTUAL_ENV, no venv python3.
+    return skipped("no virtual environment in use", std::move(details));
+  }
+  details["venv"] = venv->prefix;
+  details["found_by"] = venv->found_by;
+  Verdict verdict;
+  if (const auto cfg = read_cfg(ctx.fs, virtual_env, *venv, verdict)) {
+    judge_venv(ctx, pythons, path, venv->prefix, *cfg, verdict, details);
+  }
+  judge_path_commands(virtual_env, venv->prefix, python3, python, verdict);
+  if (auto late = deadline_passed(ctx.fs, "the venv " + venv->prefix)) return timed_out(*late);
+  return finish(verdict, venv->prefix, std::move(details));
 }
 
 }  // namespace

@@ -11,12 +11,17 @@ namespace {
 
 constexpr std::size_t kMaxCacheBytes = 64u << 20;
 
-
-std::string join_path(std::string_view dir, std::string_view name) {
+// <dir>/<name> for a library name searched in a folder, as ld.so appends it to
+// each search folder: always appended, unlike path_join, which returns an
+// absolute name whole.
+std::string name_in_dir(std::string_view dir, std::string_view name) {
   std::string out(dir);
   if (out.empty() || out.back() != '/') out += '/';
   return out + std::string(name);
 }
+
+// "<dir>/": what every path inside `dir` starts with.
+std::string dir_prefix(std::string_view dir) { return name_in_dir(dir, ""); }
 
 bool is_identifier_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -216,7 +221,7 @@ Result<bool> LibraryResolver::try_dirs(std::string_view name, const std::vector<
                                        FoundVia via, const ElfHeader& target,
                                        NeededResolution* out) {
   for (const std::string& dir : dirs) {
-    auto done = try_file(join_path(dir, name), via, target, out);
+    auto done = try_file(name_in_dir(dir, name), via, target, out);
     if (!done || *done) return done;
   }
   return false;
@@ -394,7 +399,7 @@ Result<NeededResolution> LibraryResolver::resolve_needed(std::string_view name,
     bool usable = pick != nullptr;
     if (usable && nodeflib) {
       for (const std::string& dir : system_dirs) {
-        if (pick->path.starts_with(join_path(dir, ""))) usable = false;
+        if (pick->path.starts_with(dir_prefix(dir))) usable = false;
       }
     }
     if (usable) {

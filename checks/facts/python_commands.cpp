@@ -11,7 +11,8 @@ json optional_string(const std::optional<std::string>& value) {
 
 }  // namespace
 
-const PythonRuntime& PythonFacts::runtime(std::string_view invoked, std::string_view real_path) {
+const PythonRuntime& PythonRuntimeCache::runtime(std::string_view invoked,
+                                                 std::string_view real_path) {
   // The venv depends on the folder of the invoked path, the base on the real path.
   std::string key = std::string(path_dirname(invoked)) + "\n" + std::string(real_path);
   auto it = cache_.find(key);
@@ -21,30 +22,30 @@ const PythonRuntime& PythonFacts::runtime(std::string_view invoked, std::string_
   return it->second;
 }
 
-CommandLookup PythonFacts::command(const SearchPath& path, std::string_view name) const {
+CommandLookup PythonRuntimeCache::command(const SearchPath& path, std::string_view name) const {
   // The lookup depends on PATH's entries (from its value) and the name only.
   const std::string key = "command " + path.value + "\n" + std::string(name);
   return *shared_fact<CommandLookup>(run_facts_, key,
                                      [&] { return find_command(fs_, path, name); });
 }
 
-PythonCommand find_python_command(PythonFacts& facts, const SearchPath& path,
+PythonCommand find_python_command(PythonRuntimeCache& pythons, const SearchPath& path,
                                   std::string_view name) {
   PythonCommand command;
-  command.lookup = facts.command(path, name);
+  command.lookup = pythons.command(path, name);
   if (command.lookup.found()) {
-    command.runtime = facts.runtime(command.lookup.candidate, command.lookup.real_path);
+    command.runtime = pythons.runtime(command.lookup.candidate, command.lookup.real_path);
   }
   return command;
 }
 
-ScriptCommand find_script_command(PythonFacts& facts, const SearchPath& path,
+ScriptCommand find_script_command(PythonRuntimeCache& pythons, const SearchPath& path,
                                   std::string_view name) {
   ScriptCommand script;
-  script.lookup = facts.command(path, name);
+  script.lookup = pythons.command(path, name);
   if (!script.lookup.found()) return script;
   const std::string& file = script.lookup.real_path;
-  auto head = facts.fs().read_head(file, kShebangBytes);
+  auto head = pythons.fs().read_head(file, kShebangBytes);
   if (!head) {
     script.shebang_error = head.error().message;
     return script;
@@ -56,12 +57,12 @@ ScriptCommand find_script_command(PythonFacts& facts, const SearchPath& path,
   }
   script.shebang = std::move(shebang).value();
   const std::string& python = script.shebang->python;
-  script.interpreter = script.shebang->python_via_path ? facts.command(path, python)
-                                                       : resolve_program(facts.fs(), python);
+  script.interpreter = script.shebang->python_via_path ? pythons.command(path, python)
+                                                       : resolve_program(pythons.fs(), python);
   if (script.interpreter.found()) {
     const std::string invoked =
         script.interpreter.candidate.empty() ? python : script.interpreter.candidate;
-    script.runtime = facts.runtime(invoked, script.interpreter.real_path);
+    script.runtime = pythons.runtime(invoked, script.interpreter.real_path);
   }
   return script;
 }

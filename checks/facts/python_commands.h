@@ -16,14 +16,15 @@
 
 namespace pycheck {
 
-// Describes each (invoked folder, real interpreter) once: describing may scan
-// dpkg's file lists, and the checks ask about the same Python several times.
-// Made from a Context, it shares installations, runtimes and PATH lookups with
-// the run's other checks (Context::facts).
-class PythonFacts {
+// One check's cache of described Pythons: each (invoked folder, real
+// interpreter) is described once, since describing may scan dpkg's file lists
+// and the checks ask about the same Python several times. Made from a Context,
+// it shares installations, runtimes and PATH lookups with the run's other
+// checks through RunFacts (Context::facts).
+class PythonRuntimeCache {
  public:
-  explicit PythonFacts(const RootFs& fs) : fs_(fs) {}
-  explicit PythonFacts(const Context& ctx) : fs_(ctx.fs), run_facts_(ctx.facts) {}
+  explicit PythonRuntimeCache(const RootFs& fs) : fs_(fs) {}
+  explicit PythonRuntimeCache(const Context& ctx) : fs_(ctx.fs), run_facts_(ctx.facts) {}
   const RootFs& fs() const { return fs_; }
   const RunFacts* run_facts() const { return run_facts_; }
   const PythonRuntime& runtime(std::string_view invoked, std::string_view real_path);
@@ -42,7 +43,7 @@ struct PythonCommand {
 };
 
 // Finds `name` ("python3") on PATH and describes what it runs.
-PythonCommand find_python_command(PythonFacts& facts, const SearchPath& path,
+PythonCommand find_python_command(PythonRuntimeCache& pythons, const SearchPath& path,
                                   std::string_view name);
 
 struct ScriptCommand {
@@ -55,7 +56,7 @@ struct ScriptCommand {
 
 // Finds the console script `name` ("pip") on PATH and the Python its shebang
 // starts; `env python3` shebangs are looked up through the same PATH.
-ScriptCommand find_script_command(PythonFacts& facts, const SearchPath& path,
+ScriptCommand find_script_command(PythonRuntimeCache& pythons, const SearchPath& path,
                                   std::string_view name);
 
 json to_json(const SearchPath& path, const std::vector<PathProblem>& problems);

@@ -1,9 +1,8 @@
-// discover_python_installs (declared in python_install.h): where to look and
-// what counts as an installation.
+#include "checks/facts/python_discovery.h"
+
 #include <set>
 
 #include "checks/formats/cpython_layout.h"
-#include "checks/facts/python_install.h"
 
 namespace pycheck {
 namespace {

@@ -1,6 +1,6 @@
 // Facts about CPython installations in a root, read from their layout through
 // RootFs, never by running them: prefix, version, standard library,
-// site-packages, libpython, venvs, and the list of every installation.
+// site-packages, libpython, venvs. python_discovery.h lists every installation.
 #pragma once
 
 #include <optional>
@@ -83,20 +83,10 @@ struct PythonRuntime {
 PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
                                       std::string_view real_path, const RunFacts* facts = nullptr);
 
-struct DiscoveredPythons {
-  std::vector<PythonInstall> bases;   // each real interpreter once
-  std::vector<PythonRuntime> venvs;   // invoked = <venv>/bin/python3 (or python)
-  std::vector<std::string> problems;  // incomplete installs and unreadable files
-};
-
-// Looks for installations in /usr/local, /usr, /opt/*, /opt/*/*, pyenv version
-// folders, the usual venv places (/venv, /opt/venv, /app/.venv, /root/.venv,
-// ...), $VIRTUAL_ENV, the parents of PATH's .../bin entries and `extra_prefixes`.
-// A base installation is <prefix>/bin/pythonX.Y, executable, whose real path is
-// in that prefix, next to <prefix>/lib/pythonX.Y/; a venv is a prefix with a
-// pyvenv.cfg and a bin/python*.
-DiscoveredPythons discover_python_installs(const RootFs& fs, const Environment& env,
-                                           const std::vector<std::string>& extra_prefixes,
-                                           const RunFacts* facts = nullptr);
+// Asked once a check has gathered what it reads: the error when the run's
+// deadline has passed. Past it every RootFs read fails, so a read the gathering
+// took for a missing or unreadable file may have been the deadline instead, and
+// the answer may be partial. `what` says what was read ("python3 on PATH").
+std::optional<Error> deadline_passed(const RootFs& fs, std::string_view what);
 
 }  // namespace pycheck

@@ -1,4 +1,4 @@
-// Pure readers of the small CPython layout facts pycheck uses to learn an
+// Pure readers of the small CPython layout files pycheck uses to learn an
 // installation's version without running it: include/pythonX.Y/patchlevel.h,
 // lib/pythonX.Y/_sysconfigdata_*.py, executable names and Debian package versions.
 #pragma once

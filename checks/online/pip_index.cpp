@@ -23,10 +23,11 @@ PipIndexComparison skipped(std::string note, json details) {
   return c;
 }
 
-PipIndexComparison failed(std::string note, json details) {
+PipIndexComparison failed(std::string note, json details, const Error* cause = nullptr) {
   PipIndexComparison c = skipped(std::move(note), std::move(details));
   c.state = PipIndexComparison::State::failed;
   c.details["status"] = "error";
+  if (cause != nullptr && cause->timed_out()) c.deadline = *cause;
   return c;
 }
 
@@ -59,8 +60,8 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
     auto text = ctx.fs.read_file(file.path, 1u << 20);
     if (!text) {
       if (text.error().errno_value == ENOENT || text.error().errno_value == ENOTDIR) continue;
-      return failed("cannot tell which index pip uses: " + text.error().message,
-                    std::move(details));
+      return failed("cannot tell which index pip uses: " + text.error().message, std::move(details),
+                    &text.error());
     }
     auto sections = parse_pip_config(*text);
     if (!sections) {
@@ -96,7 +97,9 @@ PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntim
   HttpRequestOptions request;
   request.headers.push_back(kAccept);
   auto response = ctx.http->get(url, request);
-  if (!response) return failed(response.error().message + from, std::move(details));
+  if (!response) {
+    return failed(response.error().message + from, std::move(details), &response.error());
+  }
   const std::string type = response->content_type;
   const bool is_json =
       type.find("json") != std::string::npos ||

@@ -3,6 +3,7 @@
 // newest pip release on it, fetched through the run's HttpClient.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,13 +22,15 @@ struct PipIndexComparison {
   std::string latest;
   std::vector<std::string> newer_releases;  // final releases newer than the installed pip
   json details = json::object();            // the "index" object of pip.version's details
+  std::optional<Error> deadline;  // set when the run's deadline stopped a read or the fetch
 };
 
 // The index is the one pip would use: PIP_INDEX_URL, pip.conf's index-url,
 // else pip's default (`default_index`: kPipDefaultIndexUrl, which tests
 // replace). Skipped when offline (no ctx.http) or when the index is not
 // http(s). Failed when a config file cannot be read or parsed, or the fetch or
-// the page fails: never "up to date" without an answer from the index.
+// the page fails: never "up to date" without an answer from the index. A
+// deadline that stops a read or the fetch fails it too, with `deadline` set.
 PipIndexComparison compare_pip_with_index(const Context& ctx, const PythonRuntime& runtime,
                                           const Pep440Version& installed,
                                           std::string_view default_index = kPipDefaultIndexUrl);

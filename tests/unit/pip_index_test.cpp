@@ -79,7 +79,7 @@ PipIndexComparison compare_with_default(const FixtureRoot& root, const Environme
   RootFs fs = root.fs();
   const json params = json::object();
   Context ctx{fs, env, params, std::chrono::system_clock::now(), true, &http};
-  PythonFacts facts(ctx);
+  PythonRuntimeCache facts(ctx);
   const PythonCommand python3 =
       find_python_command(facts, make_search_path(env.get("PATH")), "python3");
   REQUIRE(python3.runtime);

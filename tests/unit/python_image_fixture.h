@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -112,9 +113,12 @@ inline void add_debian_python(FixtureRoot& root, bool with_pip = false) {
   }
 }
 
-// Runs one check from the table on a fixture root and environment.
-inline CheckOutcome run_check(std::string_view id, const FixtureRoot& root, const Environment& env,
-                              const json& params = json::object()) {
+// Runs one check from the table on a fixture root and environment, with the
+// run's deadline at `deadline` when given (RootFs then fails every read past it).
+inline CheckOutcome run_check(
+    std::string_view id, const FixtureRoot& root, const Environment& env,
+    const json& params = json::object(),
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
   const CheckInfo* check = find_check(id);
   if (check == nullptr) throw std::runtime_error("no check " + std::string(id));
   json merged = json::object();
@@ -122,6 +126,7 @@ inline CheckOutcome run_check(std::string_view id, const FixtureRoot& root, cons
     merged[std::string(p.name)] = json::parse(p.default_json);
   for (const auto& [key, value] : params.items()) merged[key] = value;
   RootFs fs = root.fs();
+  if (deadline) fs.set_deadline(*deadline);
   Context ctx{fs, env, merged, std::chrono::system_clock::now(), false};
   return check->run(ctx);
 }

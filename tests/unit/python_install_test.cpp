@@ -1,5 +1,6 @@
 // Installation facts read from fixture layouts: the image's /usr/local,
 // Debian's /usr, venvs, and discovery of all of them.
+#include "checks/facts/python_discovery.h"
 #include "checks/facts/python_install.h"
 
 #include <catch2/catch.hpp>

@@ -13,6 +13,7 @@
 #include "checks/check_table.h"
 #include "checks/facts/dpkg_database.h"
 #include "checks/facts/python_commands.h"
+#include "checks/facts/python_discovery.h"
 #include "checks/facts/python_install.h"
 #include "tests/unit/python_image_fixture.h"
 
@@ -125,7 +126,7 @@ TEST_CASE("a Python installation is described once per run", "[run_facts_sharing
   // Without RunFacts everything is read afresh.
   CHECK(describe_python_install(fs, "/usr/local/bin/python3.11")->version == "3.11.16");
 
-  SECTION("checks share it through PythonFacts") {
+  SECTION("checks share it through PythonRuntimeCache") {
     const Environment env = test::image_env();
     CHECK(run_with("python.eol", root, env, &facts).details["python3"]["real_path"] ==
           "/usr/local/bin/python3.11");
@@ -136,7 +137,7 @@ TEST_CASE("a Python installation is described once per run", "[run_facts_sharing
   }
 }
 
-TEST_CASE("PythonFacts shares PATH lookups within a run", "[run_facts_sharing]") {
+TEST_CASE("PythonRuntimeCache shares PATH lookups within a run", "[run_facts_sharing]") {
   FixtureRoot root;
   test::add_image_python(root);
   const RootFs fs = root.fs();
@@ -145,13 +146,13 @@ TEST_CASE("PythonFacts shares PATH lookups within a run", "[run_facts_sharing]")
   const Environment env;
   const json params = json::object();
   const Context ctx{fs, env, params, std::chrono::system_clock::now(), false, nullptr, &facts};
-  PythonFacts first(ctx);
+  PythonRuntimeCache first(ctx);
   CHECK(first.command(path, "python3").real_path == "/usr/local/bin/python3.11");
   root.symlink("/usr/local/bin/python3.12", "python3.11");
   root.symlink("/usr/local/bin/python3", "python3.12");
-  PythonFacts second(ctx);                                   // another check of the same run
+  PythonRuntimeCache second(ctx);  // another check of the same run
   CHECK(second.command(path, "python3").chain.size() == 1);  // the first lookup, shared
-  PythonFacts alone(fs);
+  PythonRuntimeCache alone(fs);
   CHECK(alone.command(path, "python3").chain.size() == 2);  // python3 -> 3.12 -> 3.11
 }
 
