@@ -131,9 +131,15 @@ Result<RunInputs> build_run(const RunArgs& args, RunKind kind) {
   if (!checks) return checks.error();
   auto now = given_now(args);
   if (!now) return now.error();
-  return RunInputs{std::move(root),  std::move(fs).value(),    std::move(env).value(),
-                   std::move(checks).value(), online, *timeout, effective_fail_on(args, *config),
-                   *now, args.cache_dir};
+  return RunInputs{.root = std::move(root),
+                   .fs = std::move(fs).value(),
+                   .env = std::move(env).value(),
+                   .checks = std::move(checks).value(),
+                   .online = online,
+                   .timeout = *timeout,
+                   .fail_on = effective_fail_on(args, *config),
+                   .now = *now,
+                   .cache_dir = args.cache_dir};
 }
 
 std::shared_ptr<RunSetup> new_run_setup(RootFs fs, Environment env, bool online,

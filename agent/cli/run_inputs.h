@@ -44,7 +44,7 @@ struct RunInputs {
   Environment env;  // serve re-reads a --pid's for each run (judged_environment)
   std::vector<PlannedCheck> checks;
   bool online = false;
-  std::chrono::milliseconds timeout;
+  std::chrono::milliseconds timeout{};
   CheckStatus fail_on = CheckStatus::fail;
   std::optional<std::chrono::system_clock::time_point> now;  // --now
   std::string cache_dir;
