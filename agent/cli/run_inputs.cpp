@@ -120,8 +120,6 @@ Result<RunInputs> build_run(const RunArgs& args, RunKind kind) {
   const bool online = args.online || config->online.value_or(false);
   auto timeout = run_timeout(args, *config, kind, online);
   if (!timeout) return timeout.error();
-  if (!online && !args.cache_dir.empty())
-    return Error{"--cache-dir needs --online: offline runs make no requests"};
   std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
   auto fs = RootFs::open(root);
   if (!fs) return Error{"--root: " + fs.error().message};
@@ -129,6 +127,8 @@ Result<RunInputs> build_run(const RunArgs& args, RunKind kind) {
   if (!env) return env.error();
   auto checks = plan_checks(args, *config);
   if (!checks) return checks.error();
+  if (!online && !args.cache_dir.empty())
+    return Error{"--cache-dir needs --online: offline runs make no requests"};
   auto now = given_now(args);
   if (!now) return now.error();
   return RunInputs{.root = std::move(root),

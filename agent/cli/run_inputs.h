@@ -51,8 +51,8 @@ struct RunInputs {
 };
 
 // The run the options ask for, or the usage error that says what is wrong
-// with them (the first one, in this order: --config, --timeout, --cache-dir
-// without --online, the root, the environment, --check/--skip, --now).
+// with them (the first one, in this order: --config, --timeout, the root, the
+// environment, --check/--skip, --cache-dir without --online, --now).
 Result<RunInputs> build_run(const RunArgs& args, RunKind kind);
 
 // The environment the checks judge: --env-file, else a --pid's

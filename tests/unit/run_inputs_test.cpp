@@ -98,11 +98,11 @@ TEST_CASE("build_run: the first thing wrong is the error", "[cli]") {
   const std::vector<std::pair<std::string, std::function<void()>>> in_order{
       {config.path + ": config: not valid JSON", [&] { args.config_file.clear(); }},
       {"--timeout: invalid duration \"abc\"", [&] { args.timeout.clear(); }},
-      {"--cache-dir needs --online: offline runs make no requests",
-       [&] { args.cache_dir.clear(); }},
       {"--root: /nonexistent-pycheck-root: cannot open root directory",
        [&] { args.root = "/"; }},
       {"unknown check id \"nope\"; known ids:\n  python.path", [&] { args.only.clear(); }},
+      {"--cache-dir needs --online: offline runs make no requests",
+       [&] { args.cache_dir.clear(); }},
       {"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"tomorrow\"",
        [&] { args.now.clear(); }},
   };
