@@ -6,19 +6,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <ctime>
 #include <iostream>
 #include <optional>
-#include <set>
 
 #include "agent/cli/config.h"
-#include "agent/core/duration.h"
 #include "agent/cli/file_output.h"
-#include "agent/http/http_client.h"
-#include "agent/cli/run_timeout.h"
-#include "agent/run/runner.h"
-#include "agent/serve/serve.h"
+#include "agent/cli/run_inputs.h"
+#include "agent/core/duration.h"
 #include "agent/run/worker.h"
+#include "agent/serve/serve.h"
 #include "checks/check_table.h"
 
 namespace pycheck {
@@ -26,151 +22,8 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
-struct RunArgs {
-  std::string root = "/";
-  int pid = 0;
-  std::string env_file;
-  std::string format = "text";
-  std::string output;
-  std::vector<std::string> only;
-  std::vector<std::string> skip;
-  std::string timeout;
-  std::string config_file;
-  std::string fail_on;
-  std::string now;
-  bool no_color = false;
-  bool verbose = false;
-  bool online = false;
-  std::string cache_dir;
-};
-
-struct UsageError {
-  std::string message;
-};
-
-std::string known_ids() {
-  std::string out;
-  for (const CheckInfo& c : check_table()) out += "\n  " + std::string(c.id);
-  return out;
-}
-
-// "2026-11-28" or "2026-11-28T12:00:00Z": the moment dates are judged against.
-Result<std::chrono::system_clock::time_point> parse_now(const std::string& text) {
-  std::tm tm{};
-  int n = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3) {
-    return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
-  }
-  std::string rest = text.substr(static_cast<std::size_t>(n));
-  if (!rest.empty() &&
-      std::sscanf(rest.c_str(), "T%2d:%2d:%2dZ", &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 3) {
-    return Error{"--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"" + text + "\""};
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-Result<Environment> judged_environment(const RunArgs& args) {
-  if (!args.env_file.empty()) {
-    auto text = read_host_file(args.env_file);
-    if (!text) return Error{"--env-file: " + text.error().message};
-    auto env = Environment::parse_env_file(*text);
-    if (!env) return Error{"--env-file " + args.env_file + ": " + env.error().message};
-    return env;
-  }
-  if (args.pid > 0) {
-    std::string path = "/proc/" + std::to_string(args.pid) + "/environ";
-    auto block = read_host_file(path);
-    if (!block) return Error{"--pid: " + block.error().message};
-    return Environment::parse_environ_block(*block);
-  }
-  return Environment::from_process();
-}
-
-// Which checks run: the table, minus config-disabled ones, narrowed by
-// --check, minus --skip. Unknown ids are a usage error listing the known ones.
-Result<std::vector<PlannedCheck>> plan_checks(const RunArgs& args, const Config& config) {
-  for (const auto* list : {&args.only, &args.skip}) {
-    for (const std::string& id : *list) {
-      if (find_check(id) == nullptr)
-        return Error{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
-    }
-  }
-  std::set<std::string, std::less<>> only(args.only.begin(), args.only.end());
-  std::set<std::string, std::less<>> skip(args.skip.begin(), args.skip.end());
-  std::vector<PlannedCheck> planned;
-  for (const CheckInfo& check : check_table()) {
-    auto cc = config.checks.find(check.id);
-    bool enabled = cc == config.checks.end() || cc->second.enabled;
-    if (!only.empty()) enabled = only.contains(check.id);  // an explicit --check wins over config
-    if (skip.contains(check.id)) enabled = false;
-    if (!enabled) continue;
-    PlannedCheck p;
-    p.info = &check;
-    p.params = effective_params(check, config);
-    if (cc != config.checks.end()) p.severity = cc->second.severity;
-    planned.push_back(std::move(p));
-  }
-  return planned;
-}
-
-Config load_config(const RunArgs& args) {
-  if (args.config_file.empty()) return {};
-  auto text = read_host_file(args.config_file);
-  if (!text) throw UsageError{"--config: " + text.error().message};
-  auto parsed = parse_config(*text, check_table());
-  if (!parsed) throw UsageError{args.config_file + ": " + parsed.error().message};
-  return std::move(parsed).value();
-}
-
-// The run's deadline (agent/cli/run_timeout.h); a malformed --timeout is a usage error.
-std::chrono::milliseconds run_timeout(const RunArgs& args, const Config& config, RunKind kind,
-                                      bool online) {
-  std::optional<std::chrono::milliseconds> given;
-  if (!args.timeout.empty()) {
-    auto t = parse_duration(args.timeout);
-    if (!t) throw UsageError{"--timeout: " + t.error().message};
-    given = *t;
-  }
-  return resolve_run_timeout(given, config.timeout, kind, online);
-}
-
-CheckStatus effective_fail_on(const RunArgs& args, const Config& config) {
-  if (args.fail_on.empty()) return config.fail_on.value_or(CheckStatus::fail);
-  return args.fail_on == "warn" ? CheckStatus::warn : CheckStatus::fail;
-}
-
-int run_command(const RunArgs& args) {
-  hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
-  Config config = load_config(args);
-  const bool online = args.online || config.online.value_or(false);
-  std::chrono::milliseconds timeout = run_timeout(args, config, RunKind::command, online);
-  CheckStatus fail_on = effective_fail_on(args, config);
-
-  std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
-  auto fs = RootFs::open(root);
-  if (!fs) throw UsageError{"--root: " + fs.error().message};
-  auto env = judged_environment(args);
-  if (!env) throw UsageError{env.error().message};
-  auto planned = plan_checks(args, config);
-  if (!planned) throw UsageError{planned.error().message};
-
-  auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
-  setup->checks = std::move(planned).value();
-  setup->online = online;
-  if (!setup->online && !args.cache_dir.empty()) {
-    throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
-  }
-  const auto started = std::chrono::system_clock::now();
-  setup->now = started;
-  if (!args.now.empty()) {
-    auto now = parse_now(args.now);
-    if (!now) throw UsageError{now.error().message};
-    setup->now = *now;
-  }
-
-  // Asked here: the worker has no terminal.
+// Text options asked here: the worker has no terminal.
+TextOptions text_options(const RunArgs& args) {
   const char* no_color_env = std::getenv("NO_COLOR");
   const bool terminal = args.output.empty() && ::isatty(STDOUT_FILENO);
   TextOptions text;
@@ -180,9 +33,43 @@ int run_command(const RunArgs& args) {
   if (terminal && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
     text.width = size.ws_col;
   }
+  return text;
+}
+
+// The report to --output (the verdict line to stdout), else to stdout.
+Result<int> deliver(const RunArgs& args, const WorkerOutput& worker) {
+  if (!args.output.empty()) {
+    auto written = write_file_atomically(args.output, worker.report);
+    if (!written) return Error{"--output: " + written.error().message};
+    std::cout << worker.verdict << "\n";
+  } else {
+    std::cout << worker.report;
+  }
+  std::cout.flush();
+  return worker.exit_code;
+}
+
+// The one place a usage error is told: the message on stderr, exit code 2.
+int exit_code(const Result<int>& code) {
+  if (code) return *code;
+  std::cerr << "pycheck: " << code.error().message << "\n";
+  return kExitUsage;
+}
+
+Result<int> run_command(const RunArgs& args) {
+  hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
+  auto inputs = build_run(args, RunKind::command);
+  if (!inputs) return inputs.error();
+  const auto started = std::chrono::system_clock::now();
+  auto setup = new_run_setup(std::move(inputs->fs), std::move(inputs->env), inputs->online,
+                             inputs->now.value_or(started));
+  setup->checks = std::move(inputs->checks);
+  const std::chrono::milliseconds timeout = inputs->timeout;
+
+  const TextOptions text = text_options(args);
   auto render = [&](Report& report) {
     report.pycheck_version = PYCHECK_VERSION;
-    report.root = root;
+    report.root = inputs->root;
     report.started_at = format_rfc3339(started);
     if (args.format == "json") return render_json(report);
     if (args.format == "junit") return render_junit(report);
@@ -203,15 +90,9 @@ int run_command(const RunArgs& args) {
     ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
     ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
     reserve_descriptors_for_rootfs();
-    if (setup->online) {
-      // The one HTTP client of the run: bounded by the same deadline as the checks.
-      HttpClientOptions http;
-      http.deadline = std::chrono::steady_clock::now() + timeout;
-      http.cache_dir = args.cache_dir;
-      setup->http = std::make_shared<const HttpClient>(http);
-    }
+    if (setup->online) setup->http = run_http_client(inputs->cache_dir, timeout);
     outcome = run_checks(setup, timeout);
-    return WorkerOutput{outcome->report.exit_code(fail_on), render(outcome->report),
+    return WorkerOutput{outcome->report.exit_code(inputs->fail_on), render(outcome->report),
                         verdict_line(outcome->report), outcome->abandoned_checks > 0};
   };
   constexpr auto kWorkerGrace = std::chrono::milliseconds(250);  // to render and send the report
@@ -224,24 +105,13 @@ int run_command(const RunArgs& args) {
     report.duration_ms = std::chrono::duration<double, std::milli>(took).count();
     worker = WorkerOutput{1, render(report), verdict_line(report), false};
   }
-  int code = worker->exit_code;
-  if (!args.output.empty()) {
-    auto written = write_file_atomically(args.output, worker->report);
-    if (!written) {
-      std::cerr << "pycheck: --output: " << written.error().message << "\n";
-      code = kExitUsage;
-    } else {
-      std::cout << worker->verdict << "\n";
-    }
-  } else {
-    std::cout << worker->report;
-  }
-  std::cout.flush();
+  Result<int> code = deliver(args, *worker);
   if (worker->threads_left_behind) {
     // No worker could start and a check thread of ours is stuck in a read: do
     // not wait for it, do not run destructors under it.
+    const int exit = exit_code(code);
     std::fflush(nullptr);
-    std::_Exit(code);
+    std::_Exit(exit);
   }
   return code;
 }
@@ -252,64 +122,58 @@ struct ServeArgs {
   std::string online_interval = "6h";
 };
 
-// `pycheck serve`: the run options apply to every background run. What cannot
-// work at all is a usage error now; each run then re-opens the root (and
-// re-reads a --pid's environment), so a restarted container is seen.
-int serve_command(const RunArgs& args, const ServeArgs& serve_args) {
-  Config config = load_config(args);
-  auto listen = parse_listen_address(serve_args.listen);
-  if (!listen) throw UsageError{listen.error().message};
+struct ServePlan {
+  ListenAddress listen;
   SchedulerOptions options;
-  options.online = args.online || config.online.value_or(false);
-  options.timeout = run_timeout(args, config, RunKind::serve, options.online);
-  options.fail_on = effective_fail_on(args, config);
+  SetupFactory make_setup;
+};
+
+// serve's own options first, then the run options: what cannot work at all is
+// a usage error now. The root opened to find that out is closed on return:
+// each run opens it again (and re-reads a --pid's environment), so a restarted
+// container is seen.
+Result<ServePlan> plan_serve(const RunArgs& args, const ServeArgs& serve_args) {
+  auto listen = parse_listen_address(serve_args.listen);
+  if (!listen) return listen.error();
   auto interval = parse_duration(serve_args.interval);
-  if (!interval) throw UsageError{"--interval: " + interval.error().message};
+  if (!interval) return Error{"--interval: " + interval.error().message};
   auto online_interval = parse_duration(serve_args.online_interval);
-  if (!online_interval) throw UsageError{"--online-interval: " + online_interval.error().message};
+  if (!online_interval) return Error{"--online-interval: " + online_interval.error().message};
+  auto inputs = build_run(args, RunKind::serve);
+  if (!inputs) return inputs.error();
+
+  SchedulerOptions options;
+  options.checks = std::move(inputs->checks);
   options.interval = *interval;
   options.online_interval = *online_interval;
-  if (!options.online && !args.cache_dir.empty()) {
-    throw UsageError{"--cache-dir needs --online: offline runs make no requests"};
-  }
-  std::string root = args.pid > 0 ? "/proc/" + std::to_string(args.pid) + "/root" : args.root;
-  if (auto fs = RootFs::open(root); !fs) throw UsageError{"--root: " + fs.error().message};
-  auto env = judged_environment(args);
-  if (!env) throw UsageError{env.error().message};
-  auto planned = plan_checks(args, config);
-  if (!planned) throw UsageError{planned.error().message};
-  std::optional<std::chrono::system_clock::time_point> now;
-  if (!args.now.empty()) {
-    auto parsed = parse_now(args.now);
-    if (!parsed) throw UsageError{parsed.error().message};
-    now = *parsed;
-  }
-  options.checks = std::move(planned).value();
-  options.root = root;
-
+  options.online = inputs->online;
+  options.timeout = inputs->timeout;
+  options.fail_on = inputs->fail_on;
+  options.root = inputs->root;
   // Only a --pid's environment is read again for each run; an --env-file is
   // read once (it may be a pipe, which has nothing more to give).
   std::optional<Environment> fixed_env;
-  if (args.pid == 0 || !args.env_file.empty()) fixed_env = std::move(env).value();
+  if (args.pid == 0 || !args.env_file.empty()) fixed_env = std::move(inputs->env);
   SetupFactory make_setup =
-      [args, root, fixed_env, now](
+      [args, root = inputs->root, fixed_env, now = inputs->now](
           bool online, std::chrono::milliseconds timeout) -> Result<std::shared_ptr<RunSetup>> {
     auto fs = RootFs::open(root);
     if (!fs) return Error{"cannot open the root " + root + ": " + fs.error().message};
     auto env = fixed_env ? Result<Environment>(*fixed_env) : judged_environment(args);
-    if (!env) return Error{env.error().message};
-    auto setup = std::make_shared<RunSetup>(std::move(fs).value(), std::move(env).value());
-    setup->now = now.value_or(std::chrono::system_clock::now());
-    setup->online = online;
-    if (online) {
-      HttpClientOptions http;
-      http.deadline = std::chrono::steady_clock::now() + timeout;
-      http.cache_dir = args.cache_dir;
-      setup->http = std::make_shared<const HttpClient>(http);
-    }
+    if (!env) return env.error();
+    auto setup = new_run_setup(std::move(fs).value(), std::move(env).value(), online,
+                               now.value_or(std::chrono::system_clock::now()));
+    if (online) setup->http = run_http_client(args.cache_dir, timeout);
     return setup;
   };
-  return run_serve(*listen, std::move(options), std::move(make_setup));
+  return ServePlan{*listen, std::move(options), std::move(make_setup)};
+}
+
+// `pycheck serve`: the run options apply to every background run.
+Result<int> serve_command(const RunArgs& args, const ServeArgs& serve_args) {
+  auto plan = plan_serve(args, serve_args);
+  if (!plan) return plan.error();
+  return run_serve(plan->listen, std::move(plan->options), std::move(plan->make_setup));
 }
 
 void print_list() {
@@ -320,9 +184,9 @@ void print_list() {
   }
 }
 
-int print_explain(const std::string& id) {
+Result<int> print_explain(const std::string& id) {
   const CheckInfo* c = find_check(id);
-  if (c == nullptr) throw UsageError{"unknown check id \"" + id + "\"; known ids:" + known_ids()};
+  if (c == nullptr) return unknown_check(id);
   std::cout << c->id << " — " << c->title << "\n\n" << c->explain << "\n";
   if (!c->params.empty()) {
     std::cout << "\nParameters (config file: checks.\"" << c->id << "\".params):\n";
@@ -408,24 +272,21 @@ int run_cli(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
-  try {
+  const auto command = [&]() -> Result<int> {
     if (list->parsed()) {
       print_list();
       return 0;
     }
     if (explain->parsed()) return print_explain(explain_id);
     if (serve->parsed()) {
-      if (app.count("--format") > 0 || app.count("--output") > 0) {
-        throw UsageError{
+      if (app.count("--format") > 0 || app.count("--output") > 0)
+        return Error{
             "--format and --output do not apply to serve: it serves /report (JSON) and /metrics"};
-      }
       return serve_command(args, serve_args);
     }
     return run_command(args);
-  } catch (const UsageError& e) {
-    std::cerr << "pycheck: " << e.message << "\n";
-    return kExitUsage;
-  }
+  };
+  return exit_code(command());
 }
 
 }  // namespace pycheck

@@ -2,7 +2,8 @@
 """End-to-end tests of the defaults and judgments around what the user gives
 pycheck: the run's deadline with and without --online, config parameters
 checked when the config loads, the index pip.version compares with when none
-is configured, and pipes as --env-file and --config.
+is configured, pipes as --env-file and --config, and the exact message and
+exit code of each option pycheck cannot use.
 
 Usage: test_options.py PYCHECK_BINARY SOURCE_DIR
 
@@ -24,7 +25,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_e2e import PYCHECK, FixtureRoot, run_pycheck  # noqa: E402
+from test_e2e import ALL_IDS, PYCHECK, FixtureRoot, run_pycheck  # noqa: E402
 
 PIP_PAGE = (b"<!DOCTYPE html><html><body>\n"
             b'<a href="/files/pip-26.2.1-py3-none-any.whl">pip-26.2.1-py3-none-any.whl</a>\n'
@@ -255,6 +256,104 @@ class Options(unittest.TestCase):
             run = run_pycheck("--root", self.root.dir, "--env-file", not_a_file)
             self.assertEqual(run.code, 2, run.stdout)
             self.assertIn("not a regular file or a pipe", run.stderr)
+
+
+class UsageMessages(unittest.TestCase):
+    """What pycheck says, word for word, about each option it cannot use: on
+    stderr, nothing on stdout, exit code 2 (as pycheck 0.1.0 at 0a7c6eb said)."""
+
+    NO_PID = "4194305"  # above the kernel's largest pid_max: never a process
+    BAD_DURATION = 'invalid duration "{}": expected a number with a unit, e.g. 800ms, 2s, 5m, 6h'
+    NOW = "--now: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"{}\""
+    CACHE_DIR = "--cache-dir needs --online: offline runs make no requests"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="pycheck-e2e-usage-")
+        self.root = os.path.join(self.tmp, "root")
+        os.mkdir(self.root)
+        self.env = self.write("good.env", "PATH=/usr/bin\n")
+        self.given = ["--root", self.root, "--env-file", self.env]
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def said(self, *args):
+        run = run_pycheck(*args)
+        self.assertEqual((run.code, run.stdout), (2, ""), run.stderr)
+        return run.stderr
+
+    def assert_says(self, cases):
+        for args, message in cases:
+            with self.subTest(args=args):
+                self.assertEqual(self.said(*args), "pycheck: " + message + "\n")
+
+    def test_run_options(self):
+        t = self.tmp
+        unknown = 'unknown check id "nope"; known ids:' + "".join("\n  " + i for i in ALL_IDS)
+        root_of_no_pid = f"--root: /proc/{self.NO_PID}/root: cannot open root directory: "
+        self.assert_says([
+            (["--pid", self.NO_PID], root_of_no_pid + "No such file or directory"),
+            ([*self.given, "--now", "2026-13"], self.NOW.format("2026-13")),
+            ([*self.given, "--now", "2026-11-28T12:00"], self.NOW.format("2026-11-28T12:00")),
+            ([*self.given, "--timeout", "5"], "--timeout: " + self.BAD_DURATION.format("5")),
+            ([*self.given, "--timeout", "0ms"],
+             '--timeout: duration "0ms" is out of range (1ms to 365 days)'),
+            (["--root", self.root, "--env-file", f"{t}/no.env"],
+             f"--env-file: {t}/no.env: No such file or directory"),
+            (["--root", self.root, "--env-file", self.write("bad.env", "A=1\nnot a line\n")],
+             f'--env-file {t}/bad.env: line 2: expected KEY=VALUE, got "not a line"'),
+            ([*self.given, "--config", f"{t}/no.json"],
+             f"--config: {t}/no.json: No such file or directory"),
+            ([*self.given, "--config", t], f"--config: {t}: not a regular file or a pipe"),
+            ([*self.given, "--config", self.write("bad.json", "{bad")],
+             f"{t}/bad.json: config: not valid JSON"),
+            ([*self.given, "--config", self.write("key.json", '{"fial_on": "warn"}')],
+             f'{t}/key.json: config: unknown key "fial_on" '
+             "(known: fail_on, timeout, online, checks)"),
+            ([*self.given, "--check", "nope"], unknown),
+            ([*self.given, "--skip", "nope"], unknown),
+            (["explain", "nope"], unknown),
+            ([*self.given, "--cache-dir", t], self.CACHE_DIR),
+        ])
+
+    def test_serve_options(self):
+        serve = ["serve", *self.given]
+        self.assert_says([
+            ([*serve, "--format", "json"],
+             "--format and --output do not apply to serve: it serves /report (JSON) and /metrics"),
+            ([*serve, "--listen", "nonsense"],
+             '--listen "nonsense": expected ADDR:PORT, e.g. 127.0.0.1:8079, [::1]:8079 or :8079'),
+            ([*serve, "--listen", "127.0.0.1:99999"],
+             '--listen "127.0.0.1:99999": the port must be a number from 0 to 65535'),
+            ([*serve, "--interval", "abc"], "--interval: " + self.BAD_DURATION.format("abc")),
+            ([*serve, "--online-interval", "0s"],
+             '--online-interval: duration "0s" is out of range (1ms to 365 days)'),
+            ([*serve, "--timeout", "abc"], "--timeout: " + self.BAD_DURATION.format("abc")),
+            ([*serve, "--cache-dir", self.tmp], self.CACHE_DIR),
+            ([*serve, "--now", "nope"], self.NOW.format("nope")),
+            (["serve", "--pid", self.NO_PID],
+             f"--root: /proc/{self.NO_PID}/root: cannot open root directory: "
+             "No such file or directory"),
+        ])
+
+    def test_an_output_that_cannot_be_written_after_the_run(self):
+        stderr = self.said(*self.given, "--check", "locale", "--output", f"{self.tmp}/no/r.txt")
+        self.assertRegex(stderr, r"^pycheck: --output: cannot create " + re.escape(self.tmp) +
+                         r"/no/\.r\.txt\.tmp\.\d+: No such file or directory\n$")
+
+    def test_cli11_parse_errors(self):
+        self.assertEqual(self.said("--root", f"{self.tmp}/no"),
+                         f"--root: Directory does not exist: {self.tmp}/no\n"
+                         "Run with --help for more information.\n")
+        self.assertEqual(self.said(*self.given, "--fail-on", "never"),
+                         "--fail-on: never not in {warn,fail}\n"
+                         "Run with --help for more information.\n")
 
 
 def write_until_closed(fd, data):

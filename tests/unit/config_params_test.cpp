@@ -1,5 +1,6 @@
-// Check parameters: typed, validated when the config loads, defaults declared
-// once in the check table. A check then runs with valid and complete params.
+// The config file: known keys only, named when unknown. Check parameters: typed,
+// validated when the config loads, defaults declared once in the check table; a
+// check then runs with valid and complete params.
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 #include "checks/check_table.h"
 
 using namespace pycheck;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -182,4 +184,46 @@ TEST_CASE("explain's words for each parameter type", "[config]") {
   CHECK(describe_param_type(params[3]) == "a list of strings");
   CHECK(describe_param_type(params[4]) == R"(a list of strings, each "word")");
   CHECK(describe_param_type(params[5]) == "a JSON number, as its default");
+}
+
+TEST_CASE("config: known keys only, named when unknown", "[core]") {
+  auto checks = check_table();
+  auto ok = parse_config(R"({"fail_on":"warn","timeout":"2s","online":false,
+      "checks":{"locale":{"enabled":false},"python.path":{"severity":"fail"}}})",
+                         checks);
+  REQUIRE(ok.ok());
+  CHECK(ok->fail_on == CheckStatus::warn);
+  CHECK(ok->timeout == 2000ms);
+  CHECK_FALSE(ok->checks.at("locale").enabled);
+  CHECK(ok->checks.at("python.path").severity == CheckStatus::fail);
+
+  struct Bad {
+    const char* text;
+    const char* names;
+  };
+  for (Bad bad :
+       {Bad{R"({"fail-on":"warn"})", "fail-on"}, Bad{R"({"checks":{"nope":{}}})", "nope"},
+        Bad{R"({"checks":{"locale":{"enabeld":true}}})", "enabeld"},
+        Bad{R"({"checks":{"locale":{"params":{"x":1}}}})", "\"x\""},
+        Bad{R"({"checks":{"locale":{"severity":"skip"}}})", "severity"},
+        Bad{R"({"timeout":"800"})", "timeout"}, Bad{"[1,2]", "object"}, Bad{"{not json", "JSON"}}) {
+    INFO(bad.text);
+    auto r = parse_config(bad.text, checks);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find(bad.names) != std::string::npos);
+  }
+}
+
+TEST_CASE("config params: declared names and types, defaults merged", "[core]") {
+  CheckInfo info{
+      "demo", "Demo", "", nullptr, {{"limit", "3", "a number"}, {"name", "\"x\"", "a string"}}};
+  std::vector<CheckInfo> checks{info};
+  auto ok = parse_config(R"({"checks":{"demo":{"params":{"limit":5}}}})", checks);
+  REQUIRE(ok.ok());
+  json params = effective_params(info, *ok);
+  CHECK(params["limit"] == 5);
+  CHECK(params["name"] == "x");
+  auto wrong_type = parse_config(R"({"checks":{"demo":{"params":{"limit":"5"}}}})", checks);
+  REQUIRE_FALSE(wrong_type.ok());
+  CHECK(wrong_type.error().message.find("limit") != std::string::npos);
 }
