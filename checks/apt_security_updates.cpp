@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "agent/core/check.h"
+#include "agent/core/metric_details.h"
 #include "agent/http/http_client.h"
 #include "checks/online/apt_archive_fetch.h"
 #include "checks/formats/apt_list_files.h"
@@ -354,7 +355,7 @@ CheckOutcome run(const Context& ctx) {
                        {"suite", *best_suite}});
     names.push_back(r.package + ":" + r.architecture);
   }
-  out.details["pending_count"] = pending.size();
+  out.details[metric_details::kPendingCount] = pending.size();
   out.details["pending"] = pending;
   if (!scan.stale.empty()) out.details["stale_release"] = scan.stale;
   const std::string stale_note =

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/metric_details.h"
 #include "checks/check_table.h"
 #include "checks/facts/python_commands.h"
 #include "agent/core/text.h"
@@ -142,14 +143,15 @@ CheckOutcome run(const Context& ctx) {
   const ScriptCommand pip3 = find_script_command(facts, path, "pip3");
 
   json commands = json::object();
-  commands["python3"] = to_json(python3.lookup);
-  commands["python3"]["python"] = python3.runtime ? to_json(*python3.runtime) : json(nullptr);
+  commands[metric_details::kPython3] = to_json(python3.lookup);
+  commands[metric_details::kPython3][metric_details::kRuntime] =
+      python3.runtime ? to_json(*python3.runtime) : json(nullptr);
   commands["python"] = to_json(python.lookup);
   commands["python"]["python"] = python.runtime ? to_json(*python.runtime) : json(nullptr);
   commands["pip"] = to_json(pip);
   commands["pip3"] = to_json(pip3);
-  OutcomeBuilder out(
-      {{"path", capped_path_details(path, problems)}, {"commands", std::move(commands)}});
+  OutcomeBuilder out({{"path", capped_path_details(path, problems)},
+                      {metric_details::kCommands, std::move(commands)}});
 
   if (!python3.lookup.found()) {
     out.fail(python3.lookup.outcome == LookupOutcome::stopped
