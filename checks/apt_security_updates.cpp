@@ -15,6 +15,7 @@
 
 #include "agent/core/check.h"
 #include "agent/core/findings.h"
+#include "agent/core/metric_details.h"
 #include "agent/core/text.h"
 #include "agent/http/http_client.h"
 #include "checks/check_table.h"
@@ -353,7 +354,7 @@ Pending pending_updates(const DpkgDatabase& db, const std::vector<std::string>& 
 
 CheckOutcome judge(CheckOutcome out, const Pending& pending, const Scan& scan, const json& params) {
   const std::vector<std::string>& names = pending.names;
-  out.details["pending_count"] = pending.updates.size();
+  out.details[metric_details::kPendingCount] = pending.updates.size();
   out.details["pending"] = pending.updates;
   if (!scan.stale.empty()) out.details["stale_release"] = scan.stale;
   const std::string stale_note =

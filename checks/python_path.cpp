@@ -4,9 +4,10 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/metric_details.h"
 #include "checks/check_table.h"
-#include "checks/facts/python_commands.h"
 #include "agent/core/text.h"
+#include "checks/facts/python_commands.h"
 
 namespace pycheck {
 namespace {
@@ -158,11 +159,11 @@ PathCommands gather(const Context& ctx) {
 json commands_json(const PathCommands& found) {
   auto with_python = [](const PythonCommand& command) {
     json item = to_json(command.lookup);
-    item["python"] = command.runtime ? to_json(*command.runtime) : json(nullptr);
+    item[metric_details::kRuntime] = command.runtime ? to_json(*command.runtime) : json(nullptr);
     return item;
   };
   json commands = json::object();
-  commands["python3"] = with_python(found.python3);
+  commands[metric_details::kPython3] = with_python(found.python3);
   commands["python"] = with_python(found.python);
   commands["pip"] = to_json(found.pip);
   commands["pip3"] = to_json(found.pip3);
@@ -225,7 +226,7 @@ CheckOutcome run(const Context& ctx) {
     return timed_out(*late);
   }
   OutcomeBuilder out({{"path", capped_path_details(found.path, found.problems)},
-                      {"commands", commands_json(found)}});
+                      {metric_details::kCommands, commands_json(found)}});
   if (!found.python3.lookup.found()) return fail_without_python3(found, std::move(out));
 
   judge_path_problems(found.problems, out);

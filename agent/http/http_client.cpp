@@ -2,22 +2,17 @@
 
 #include <curl/curl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "agent/core/text.h"
+#include "agent/http/http_cache.h"
 
 namespace pycheck {
 namespace {
@@ -51,19 +46,6 @@ std::string env_or_empty(const char* name) {
   return value ? value : "";
 }
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-std::string trim(std::string text) {
-  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  text.erase(text.begin(), std::find_if(text.begin(), text.end(), not_space));
-  text.erase(std::find_if(text.rbegin(), text.rend(), not_space).base(), text.end());
-  return text;
-}
-
 // curl_global_init is not thread-safe; run it once for the process.
 void init_curl_once() {
   static std::once_flag once;
@@ -78,71 +60,6 @@ std::string format_duration(milliseconds ms) {
     std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms.count()) / 1000.0);
   }
   return text;
-}
-
-// ---------------------------------------------------------------------------
-// Cache: one file per URL, "<json metadata>\n<body>", replaced atomically.
-
-struct CacheEntry {
-  long status = 200;
-  std::string url, etag, last_modified, content_type, body;
-};
-
-std::string cache_path(const std::string& dir, const std::string& url) {
-  std::uint64_t hash = 14695981039346656037ull;  // FNV-1a; the URL is stored and compared too
-  for (unsigned char c : url) hash = (hash ^ c) * 1099511628211ull;
-  char name[32];
-  std::snprintf(name, sizeof name, "%016llx.http", static_cast<unsigned long long>(hash));
-  return dir + "/" + name;
-}
-
-// nullopt for a missing, foreign or damaged entry: the request then goes out unconditionally.
-std::optional<CacheEntry> load_cache(const std::string& dir, const std::string& url,
-                                     std::size_t max_body) try {
-  std::ifstream in(cache_path(dir, url), std::ios::binary);
-  std::string meta_line;
-  if (!in || !std::getline(in, meta_line)) return std::nullopt;
-  auto meta = nlohmann::json::parse(meta_line, nullptr, /*allow_exceptions=*/false);
-  if (!meta.is_object() || meta.value("url", "") != url) return std::nullopt;
-  CacheEntry entry;
-  entry.url = url;
-  entry.status = meta.value("status", 200L);
-  entry.etag = meta.value("etag", "");
-  entry.last_modified = meta.value("last_modified", "");
-  entry.content_type = meta.value("content_type", "");
-  std::ostringstream body;
-  body << in.rdbuf();
-  entry.body = std::move(body).str();
-  if (entry.body.size() > max_body) return std::nullopt;
-  return entry;
-} catch (const std::exception&) {  // a field of the wrong type in the metadata
-  return std::nullopt;
-}
-
-// Best effort: a cache that cannot be written only costs a full download next time.
-void store_cache(const std::string& dir, const CacheEntry& entry) {
-  std::error_code ignored;
-  std::filesystem::create_directories(dir, ignored);
-  static std::atomic<unsigned> counter{0};
-  const std::string path = cache_path(dir, entry.url);
-  const std::string temp =
-      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-  nlohmann::json meta = {{"url", entry.url},
-                         {"status", entry.status},
-                         {"etag", entry.etag},
-                         {"last_modified", entry.last_modified},
-                         {"content_type", entry.content_type}};
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    // Header values need not be UTF-8; replace what JSON cannot hold rather than throw.
-    out << meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'
-        << entry.body;
-    if (!out.flush()) {
-      std::remove(temp.c_str());
-      return;
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) std::remove(temp.c_str());
 }
 
 // ---------------------------------------------------------------------------
@@ -170,13 +87,14 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
-  const std::string line(data, bytes);
-  if (line.rfind("HTTP/", 0) == 0) {
+  const std::string_view line(data, bytes);
+  if (line.starts_with("HTTP/")) {
     transfer->headers.clear();  // a new response (redirect, 100, proxy CONNECT): keep the last
     const auto code_start = line.find(' ');
     const auto reason_start =
         line.find(' ', code_start == std::string::npos ? line.size() : code_start + 1);
-    transfer->reason = reason_start == std::string::npos ? "" : trim(line.substr(reason_start + 1));
+    transfer->reason =
+        reason_start == std::string::npos ? "" : std::string(trim(line.substr(reason_start + 1)));
   } else if (auto colon = line.find(':'); colon != std::string::npos) {
     transfer->headers[lowercase(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
   }
@@ -305,11 +223,11 @@ CaCertificates discover_ca_certificates(const std::string& explicit_file,
   }
   if (!ca.source.empty()) return ca;
   // A variable that points nowhere is ignored, but said, so a typo is visible.
-  std::string ignored;
-  if (!env_file.empty()) ignored += "SSL_CERT_FILE=" + env_file;
-  if (!env_dir.empty())
-    ignored += (ignored.empty() ? "" : ", ") + std::string("SSL_CERT_DIR=") + env_dir;
-  const std::string note = ignored.empty() ? "" : " (ignored " + ignored + ": not found)";
+  std::vector<std::string> ignored;
+  if (!env_file.empty()) ignored.push_back("SSL_CERT_FILE=" + env_file);
+  if (!env_dir.empty()) ignored.push_back("SSL_CERT_DIR=" + env_dir);
+  const std::string note =
+      ignored.empty() ? "" : " (ignored " + join(ignored, ", ") + ": not found)";
   for (const char* file : kCaBundleFiles) {
     if (is_file(file)) {
       ca.file = file;
@@ -364,9 +282,9 @@ Result<HttpResponse> HttpClient::get(const std::string& url, const RequestOption
                  ETIMEDOUT};
   }
 
-  std::optional<CacheEntry> cached;
+  std::optional<HttpCacheEntry> cached;
   const bool use_cache = request.use_cache && !options_.cache_dir.empty();
-  if (use_cache) cached = load_cache(options_.cache_dir, url, options_.max_body_bytes);
+  if (use_cache) cached = load_http_cache(options_.cache_dir, url, options_.max_body_bytes);
 
   std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
   if (!handle) return Error{"cannot fetch " + shown_url + ": libcurl could not start a transfer"};
@@ -457,9 +375,9 @@ Result<HttpResponse> HttpClient::get(const std::string& url, const RequestOption
   }
   if (use_cache && response.status == 200 &&
       (!response.etag.empty() || !response.last_modified.empty())) {
-    store_cache(options_.cache_dir,
-                CacheEntry{response.status, url, response.etag, response.last_modified,
-                           response.content_type, response.body});
+    store_http_cache(options_.cache_dir,
+                     HttpCacheEntry{response.status, url, response.etag, response.last_modified,
+                                    response.content_type, response.body});
   }
   return response;
 }

@@ -17,6 +17,10 @@ std::string sanitize_utf8(std::string_view text, bool (*keep)(char32_t) = nullpt
 // U+0020..U+D7FF, U+E000..U+FFFD, U+10000..U+10FFFF.
 bool is_xml_char(char32_t c);
 
+// The escape of '\\', '"' or '\n' inside a double-quoted string, the same in
+// Prometheus label values and YAML: \\, \", \n; null for any other character.
+const char* quote_escape(char c);
+
 // "1.5", "0.012", "1732800000.123": the shortest text that reads back as `v`
 // (std::to_chars); "NaN", "+Inf", "-Inf" for the non-finite values.
 std::string format_number(double v);

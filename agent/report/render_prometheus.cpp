@@ -8,11 +8,13 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <initializer_list>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
+#include "agent/core/metric_details.h"
+#include "agent/core/text.h"
 #include "agent/report/escape.h"
 #include "agent/report/report.h"
 
@@ -25,18 +27,10 @@ constexpr CheckStatus kStatuses[] = {CheckStatus::pass, CheckStatus::warn, Check
 std::string label_value(std::string_view raw) {
   std::string out;
   for (char c : sanitize_utf8(raw)) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
+    if (const char* escaped = quote_escape(c)) {
+      out += escaped;
+    } else {
+      out += c;
     }
   }
   return out;
@@ -58,10 +52,9 @@ void add_metric(std::string& out, std::string_view name, std::string_view help,
     out += name;
     if (!s.labels.empty()) {
       out += "{";
-      for (std::size_t i = 0; i < s.labels.size(); ++i) {
-        if (i > 0) out += ",";
-        out += std::string(s.labels[i].first) + "=\"" + label_value(s.labels[i].second) + "\"";
-      }
+      append_joined(out, s.labels, ",", [](std::string& o, const auto& label) {
+        o += std::string(label.first) + "=\"" + label_value(label.second) + "\"";
+      });
       out += "}";
     }
     out += " " + format_number(s.value) + "\n";
@@ -94,9 +87,9 @@ std::optional<double> parse_started_at(const std::string& text) {
 }
 
 // The value at `keys` inside nested objects, or null when any step is missing.
-const json* find_path(const json& root, std::initializer_list<std::string_view> keys) {
+const json* find_path(const json& root, std::span<const char* const> keys) {
   const json* at = &root;
-  for (std::string_view key : keys) {
+  for (const char* key : keys) {
     if (!at->is_object()) return nullptr;
     auto it = at->find(key);
     if (it == at->end()) return nullptr;
@@ -115,22 +108,22 @@ const CheckResult* find_result(const Report& report, std::string_view id) {
 // The pending count apt.security-updates found; nullopt when it could not
 // tell (skip: no lists offline; error) — absence of the metric means unknown.
 std::optional<double> security_updates_pending(const Report& report) {
-  const CheckResult* r = find_result(report, "apt.security-updates");
+  const CheckResult* r = find_result(report, metric_details::kSecurityUpdatesCheck);
   if (r == nullptr || r->status == CheckStatus::skip || r->status == CheckStatus::error) {
     return std::nullopt;
   }
-  const json* count = find_path(r->details, {"pending_count"});
-  if (count == nullptr || !count->is_number()) return std::nullopt;
+  const auto count = r->details.find(metric_details::kPendingCount);
+  if (count == r->details.end() || !count->is_number()) return std::nullopt;
   return count->get<double>();
 }
 
 // python3's version and installation prefix from python.path's details
 // (commands.python3.python: version, base.prefix); nullopt when unknown.
 std::optional<std::pair<std::string, std::string>> python_info(const Report& report) {
-  const CheckResult* r = find_result(report, "python.path");
+  const CheckResult* r = find_result(report, metric_details::kPythonPathCheck);
   if (r == nullptr) return std::nullopt;
-  const json* version = find_path(r->details, {"commands", "python3", "python", "version"});
-  const json* prefix = find_path(r->details, {"commands", "python3", "python", "base", "prefix"});
+  const json* version = find_path(r->details, metric_details::kPython3Version);
+  const json* prefix = find_path(r->details, metric_details::kPython3Prefix);
   if (version == nullptr || !version->is_string() || version->get<std::string>().empty()) {
     return std::nullopt;
   }

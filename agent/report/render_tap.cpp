@@ -47,16 +47,11 @@ std::string yaml_quoted(std::string_view raw, bool list_item = false) {
       out += "\\x3a";
       continue;
     }
+    if (const char* escaped = quote_escape(c)) {
+      out += escaped;
+      continue;
+    }
     switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
       case '\r':
         out += "\\r";
         break;

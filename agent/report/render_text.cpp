@@ -1,11 +1,14 @@
-// Text output for people: the verdict first, then one line per check that
-// ran (status, id, headline); under a check that needs attention its findings,
-// one bullet each, a shared cause said once, and one fix block of distinct
-// commands; the skipped checks on one closing line, and where to read more.
+// Text output for people: the verdict first, then a line per check that ran
+// (status, id, summary, wrapped at the width); under a check its findings, one
+// bullet each, a shared cause said once with its findings under it, and one
+// fix block (advice, then the distinct commands one a line, never wrapped);
+// the skipped checks on one closing line, and where to read more. --verbose
+// gives skipped checks their own line and adds each check's flat facts.
 #include <algorithm>
 #include <limits>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "agent/report/report.h"
 
 namespace pycheck {
@@ -43,7 +46,7 @@ std::size_t columns(std::string_view s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-// `text` after `first` (already counted as `first_cols` wide), words wrapped
+// `text` on a line already `first_cols` wide, words wrapped
 // at `width` with `indent` spaces before each further line. A word longer than
 // a line stays whole: paths and URLs must not be cut.
 std::string wrap(std::string_view text, std::size_t first_cols, std::size_t indent,
@@ -111,8 +114,7 @@ void put_findings(std::string& out, const CheckResult& r, std::size_t indent, st
   }
   const FixBlock fix = fix_block(r.findings);
   if (fix.empty()) return;
-  std::string advice;
-  for (const std::string& a : fix.advice) advice += (advice.empty() ? "" : " ") + a;
+  const std::string advice = join(fix.advice, " ");
   if (advice.empty()) {
     out += std::string(indent, ' ') + "fix:\n";
   } else {
@@ -139,7 +141,9 @@ void put_facts(std::string& out, const json& details, std::size_t width) {
     } else if (item.is_array() && !item.empty() && item.size() <= kMaxListItems &&
                std::all_of(item.begin(), item.end(),
                            [](const json& e) { return e.is_primitive(); })) {
-      for (const json& e : item) text += (text.empty() ? "" : ", ") + scalar(e);
+      std::vector<std::string> values;
+      for (const json& e : item) values.push_back(scalar(e));
+      text = join(values, ", ");
     } else {
       continue;
     }
@@ -151,28 +155,26 @@ void put_facts(std::string& out, const json& details, std::size_t width) {
 
 std::string verdict_line(const Report& report) {
   StatusCounts c = report.counts();
-  std::string parts;
+  std::vector<std::string> parts;
   auto add = [&](int n, std::string_view one, std::string_view many) {
-    if (n == 0) return;
-    parts +=
-        (parts.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(n == 1 ? one : many);
+    if (n > 0) parts.push_back(std::to_string(n) + " " + std::string(n == 1 ? one : many));
   };
   add(c.fail, "failed", "failed");
   add(c.error, "error", "errors");
   add(c.warn, "warning", "warnings");
   add(c.pass, "passed", "passed");
   add(c.skip, "skipped", "skipped");
-  if (parts.empty()) parts = "no checks ran";
+  if (parts.empty()) parts.push_back("no checks ran");
   const CheckStatus overall = report.overall();
-  std::string ids;
+  std::vector<std::string> ids;
   for (const CheckResult& r : report.checks) {
     bool named = overall == CheckStatus::warn
                      ? r.status == CheckStatus::warn
                      : (r.status == CheckStatus::fail || r.status == CheckStatus::error);
-    if (named) ids += (ids.empty() ? "" : ", ") + r.id;
+    if (named) ids.push_back(r.id);
   }
-  std::string line = "pycheck: " + upper(to_string(overall)) + " — " + parts;
-  if (!ids.empty()) line += " (" + ids + ")";
+  std::string line = "pycheck: " + upper(to_string(overall)) + " — " + join(parts, ", ");
+  if (!ids.empty()) line += " (" + join(ids, ", ") + ")";
   return line;
 }
 
@@ -182,10 +184,10 @@ std::string render_text(const Report& report, const TextOptions& options) {
   std::string out = verdict_line(report) + "\n";
   std::size_t id_width = 0;
   for (const CheckResult& r : report.checks) id_width = std::max(id_width, r.id.size());
-  std::string skips;
+  std::vector<std::string> skips;
   for (const CheckResult& r : report.checks) {
     if (r.status == CheckStatus::skip && !options.verbose) {
-      skips += (skips.empty() ? "" : "; ") + r.id + " (" + flat(r.summary) + ")";
+      skips.push_back(r.id + " (" + flat(r.summary) + ")");
       continue;
     }
     std::string status = upper(to_string(r.status));
@@ -198,7 +200,7 @@ std::string render_text(const Report& report, const TextOptions& options) {
     put_findings(out, r, kFindingIndent, width);
     if (options.verbose) put_facts(out, r.details, width);
   }
-  if (!skips.empty()) put_item(out, 2, "skipped: ", skips, width);
+  if (!skips.empty()) put_item(out, 2, "skipped: ", join(skips, "; "), width);
   put_item(out, 2, "",
            "More: pycheck explain ID · --verbose for the facts behind each line · --format json "
            "for everything",

@@ -45,6 +45,8 @@ std::string render_text(const Report& report, const TextOptions& options);
 // its indentation (JUnit bodies); empty when it has none.
 std::string render_findings_text(const CheckResult& result);
 json finding_to_json(const Finding& finding);
+// The JSON report (schema pycheck.report/v1, agent/report/report.schema.json):
+// report_to_json as dump(2) writes it, plus a newline.
 json report_to_json(const Report& report);
 std::string render_json(const Report& report);
 // JUnit XML: one <testsuite name="pycheck">, one <testcase> per check;

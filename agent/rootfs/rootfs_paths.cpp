@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/core/text.h"
 #include "agent/rootfs/rootfs.h"
 #include "agent/rootfs/rootfs_internal.h"
 
@@ -86,12 +87,7 @@ std::string_view path_basename(std::string_view path) {
 
 std::string path_normalize(std::string_view path) {
   std::vector<std::string_view> stack;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    const std::string_view part = path.substr(i, j - i);
-    i = j + 1;
+  for (std::string_view part : split(path, '/')) {
     if (part.empty() || part == ".") continue;
     if (part == "..") {
       if (!stack.empty()) stack.pop_back();

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "agent/core/text.h"
 #include "checks/formats/deb822.h"
 
 namespace pycheck {
@@ -93,12 +94,6 @@ void apply_options(AptSourceEntry& entry, std::vector<AptSourcesProblem>& proble
           {entry.origin, entry.line, "unrecognised trusted value '" + it->second + "' (ignored)"});
     }
   }
-}
-
-std::string_view trim_blanks(std::string_view s) {
-  const std::size_t first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
 }
 
 // apt's comment rule for one-line files: '#' starts a comment unless more
@@ -279,12 +274,7 @@ std::string_view to_string(AptSourceType type) {
 AptSources parse_sources_list(std::string_view text, std::string_view origin) {
   AptSources out;
   std::size_t number = 0;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view raw = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view raw : split_lines(text)) {
     ++number;
     const std::string_view line = trim_blanks(strip_comment(raw));
     if (line.empty()) continue;

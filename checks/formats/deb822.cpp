@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
@@ -9,12 +11,6 @@ namespace {
 // find_first_not_of with a set: that costs a memchr per character, and these
 // run on every line of multi-megabyte Packages indexes.
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::string_view strip_cr(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -35,16 +31,22 @@ bool is_blank_line(std::string_view line) {
 bool split_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return false;
-  name = trim(line.substr(0, colon));
+  name = trim_blanks(line.substr(0, colon));
   if (name.empty() || name.front() == '-') return false;
   for (char c : name) {
     if (is_blank(c)) return false;
   }
-  value = trim(line.substr(colon + 1));
+  value = trim_blanks(line.substr(colon + 1));
   return true;
 }
 
 }  // namespace
+
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
 
 bool deb822_name_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -72,7 +74,7 @@ std::vector<Deb822Line> Deb822Field::continuation_lines() const {
 std::string Deb822Field::folded() const {
   std::string out(value);
   for (const Deb822Line& l : continuation_lines()) {
-    const std::string_view text = trim(l.text);
+    const std::string_view text = trim_blanks(l.text);
     if (text.empty()) continue;
     if (!out.empty()) out.push_back(' ');
     out.append(text);
@@ -85,7 +87,7 @@ std::string Deb822Field::multiline_text() const {
   bool first = out.empty();  // an empty first line adds no leading newline
   for (const Deb822Line& l : continuation_lines()) {
     std::string_view text = l.text.substr(1);  // the continuation marker
-    if (trim(text) == ".") text = {};
+    if (trim_blanks(text) == ".") text = {};
     if (!first) out.push_back('\n');
     first = false;
     out.append(text);
@@ -168,7 +170,7 @@ std::vector<Deb822Stanza> parse_deb822(std::string_view text, Deb822Options opti
 }
 
 std::optional<bool> parse_apt_bool(std::string_view text) {
-  text = trim(text);
+  text = trim_blanks(text);
   if (text == "0") return false;
   if (text == "1") return true;
   static constexpr std::array<std::string_view, 5> kFalse{"no", "false", "without", "off",
@@ -184,18 +186,7 @@ std::optional<bool> parse_apt_bool(std::string_view text) {
 }
 
 std::vector<std::string_view> split_words(std::string_view text, bool commas) {
-  const std::string_view separators = commas ? std::string_view(" \t\r\n,") : " \t\r\n";
-  std::vector<std::string_view> words;
-  std::size_t pos = 0;
-  while (true) {
-    pos = text.find_first_not_of(separators, pos);
-    if (pos == std::string_view::npos) break;
-    std::size_t end = text.find_first_of(separators, pos);
-    if (end == std::string_view::npos) end = text.size();
-    words.push_back(text.substr(pos, end - pos));
-    pos = end;
-  }
-  return words;
+  return split_at_any(text, commas ? std::string_view(" \t\r\n,") : " \t\r\n");
 }
 
 }  // namespace pycheck

@@ -17,12 +17,6 @@ bool is_header_name(std::string_view name) {
   });
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A cursor over a lower-cased version string.
 struct Cursor {
   std::string_view s;
@@ -78,7 +72,7 @@ Result<DistMetadata> parse_dist_metadata(std::string_view text) {
   std::string ignored;
   std::size_t pos = 0;
   std::size_t line_no = 0;
-  while (pos < text.size()) {
+  while (pos < text.size()) {  // not split_lines: the header block ends early, the body is long
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
@@ -99,7 +93,7 @@ Result<DistMetadata> parse_dist_metadata(std::string_view text) {
       }
       break;
     }
-    const std::string key = lower(line.substr(0, colon));
+    const std::string key = lowercase(line.substr(0, colon));
     const std::string value(trim(line.substr(colon + 1)));
     last = &ignored;
     if (key == "metadata-version") last = &meta.metadata_version;
@@ -132,14 +126,7 @@ std::optional<DistName> parse_dist_info_dir_name(std::string_view dir_name) {
 std::optional<DistName> parse_wheel_file_name(std::string_view file_name) {
   if (!file_name.ends_with(".whl")) return std::nullopt;
   file_name.remove_suffix(4);
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dash = file_name.find('-', start);
-    parts.push_back(file_name.substr(start, dash - start));
-    if (dash == std::string_view::npos) break;
-    start = dash + 1;
-  }
+  const std::vector<std::string_view> parts = split(file_name, '-');
   // name-version[-build]-python-abi-platform
   if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
   if (parts[0].empty() || parts[1].empty()) return std::nullopt;
@@ -147,7 +134,7 @@ std::optional<DistName> parse_wheel_file_name(std::string_view file_name) {
 }
 
 std::optional<Pep440Version> parse_pep440(std::string_view text) {
-  const std::string lowered = lower(trim(text));
+  const std::string lowered = lowercase(trim(text));
   Cursor c{lowered};
   Pep440Version v;
   c.accept("v");
@@ -233,10 +220,7 @@ std::optional<Pep440Version> parse_pep440(std::string_view text) {
 std::string Pep440Version::str() const {
   std::string out;
   if (epoch != 0) out += std::to_string(epoch) + "!";
-  for (std::size_t i = 0; i < release.size(); ++i) {
-    if (i > 0) out += '.';
-    out += std::to_string(release[i]);
-  }
+  append_joined(out, release, ".", [](std::string& o, auto n) { o += std::to_string(n); });
   if (pre_kind != 0) {
     out += pre_kind == 'c' ? std::string("rc") : std::string(1, pre_kind);
     out += std::to_string(pre_number);
@@ -280,19 +264,8 @@ int compare_pep440(const Pep440Version& a, const Pep440Version& b) {
   // A local version sorts after the same public version; segments compare as
   // numbers when both are numeric, a number beats a word, words compare as text.
   if (a.local.empty() || b.local.empty()) return a.local.empty() ? -1 : 1;
-  auto segments = [](std::string_view s) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-      std::size_t dot = s.find('.', start);
-      out.push_back(s.substr(start, dot - start));
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    return out;
-  };
-  auto sa = segments(a.local);
-  auto sb = segments(b.local);
+  const auto sa = split(a.local, '.');
+  const auto sb = split(b.local, '.');
   auto numeric = [](std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };

@@ -7,58 +7,66 @@
 namespace pycheck {
 namespace {
 
-constexpr std::string_view kBlanks = " \t\r";
-
-std::string_view trim(std::string_view s) {
-  const std::size_t first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = s.find_last_not_of(kBlanks);
-  return s.substr(first, last - first + 1);
-}
+constexpr std::string_view kBlanks = " \t\r";  // as trim_blanks
 
 // Splits off the next blank-separated word of `s`.
 std::string_view next_word(std::string_view& s) {
-  s = trim(s);
+  s = trim_blanks(s);
   const std::size_t end = s.find_first_of(kBlanks);
   std::string_view word = s.substr(0, end);
   s = end == std::string_view::npos ? std::string_view{} : s.substr(end);
   return word;
 }
 
-struct WantName {
-  DpkgWant value;
+// A value of the Status field: its word and its letter in dpkg -l.
+template <class Value>
+struct Named {
+  Value value;
   std::string_view name;
   char abbrev;
 };
-constexpr std::array<WantName, 5> kWants{{{DpkgWant::unknown, "unknown", 'u'},
-                                          {DpkgWant::install, "install", 'i'},
-                                          {DpkgWant::hold, "hold", 'h'},
-                                          {DpkgWant::deinstall, "deinstall", 'r'},
-                                          {DpkgWant::purge, "purge", 'p'}}};
 
-struct StateName {
-  DpkgState value;
-  std::string_view name;
-  char abbrev;
-};
-constexpr std::array<StateName, 8> kStates{{{DpkgState::not_installed, "not-installed", 'n'},
-                                            {DpkgState::config_files, "config-files", 'c'},
-                                            {DpkgState::half_installed, "half-installed", 'H'},
-                                            {DpkgState::unpacked, "unpacked", 'U'},
-                                            {DpkgState::half_configured, "half-configured", 'F'},
-                                            {DpkgState::triggers_awaited, "triggers-awaited", 'W'},
-                                            {DpkgState::triggers_pending, "triggers-pending", 't'},
-                                            {DpkgState::installed, "installed", 'i'}}};
+template <class Value, std::size_t N>
+const Named<Value>* by_name(const std::array<Named<Value>, N>& table, std::string_view name) {
+  for (const Named<Value>& n : table) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+template <class Value, std::size_t N>
+const Named<Value>* by_value(const std::array<Named<Value>, N>& table, Value value) {
+  for (const Named<Value>& n : table) {
+    if (n.value == value) return &n;
+  }
+  return nullptr;
+}
+
+constexpr std::array<Named<DpkgWant>, 5> kWants{{{DpkgWant::unknown, "unknown", 'u'},
+                                                 {DpkgWant::install, "install", 'i'},
+                                                 {DpkgWant::hold, "hold", 'h'},
+                                                 {DpkgWant::deinstall, "deinstall", 'r'},
+                                                 {DpkgWant::purge, "purge", 'p'}}};
+
+constexpr std::array<Named<DpkgState>, 8> kStates{
+    {{DpkgState::not_installed, "not-installed", 'n'},
+     {DpkgState::config_files, "config-files", 'c'},
+     {DpkgState::half_installed, "half-installed", 'H'},
+     {DpkgState::unpacked, "unpacked", 'U'},
+     {DpkgState::half_configured, "half-configured", 'F'},
+     {DpkgState::triggers_awaited, "triggers-awaited", 'W'},
+     {DpkgState::triggers_pending, "triggers-pending", 't'},
+     {DpkgState::installed, "installed", 'i'}}};
 
 // "name (version)" -> name, version. Returns false when text follows the name
 // that is not a parenthesised version.
 bool split_source(std::string_view value, std::string& name, std::string& version) {
   std::string_view rest = value;
   name = std::string(next_word(rest));
-  rest = trim(rest);
+  rest = trim_blanks(rest);
   if (rest.empty()) return true;
   if (rest.size() < 2 || rest.front() != '(' || rest.back() != ')') return false;
-  version = std::string(trim(rest.substr(1, rest.size() - 2)));
+  version = std::string(trim_blanks(rest.substr(1, rest.size() - 2)));
   return !version.empty();
 }
 
@@ -175,16 +183,13 @@ std::optional<DpkgStatus> parse_dpkg_status_field(std::string_view value) {
   const std::string_view want = next_word(rest);
   const std::string_view flag = next_word(rest);
   const std::string_view state = next_word(rest);
-  if (!trim(rest).empty()) return std::nullopt;
+  if (!trim_blanks(rest).empty()) return std::nullopt;
   DpkgStatus status;
-  bool found = false;
-  for (const WantName& w : kWants) {
-    if (w.name == want) {
-      status.want = w.value;
-      found = true;
-    }
-  }
-  if (!found) return std::nullopt;
+  const auto* w = by_name(kWants, want);
+  const auto* s = by_name(kStates, state);
+  if (w == nullptr || s == nullptr) return std::nullopt;
+  status.want = w->value;
+  status.state = s->value;
   if (flag == "ok") {
     status.flag = DpkgFlag::ok;
   } else if (flag == "reinstreq") {
@@ -192,39 +197,25 @@ std::optional<DpkgStatus> parse_dpkg_status_field(std::string_view value) {
   } else {
     return std::nullopt;
   }
-  for (const StateName& s : kStates) {
-    if (s.name == state) {
-      status.state = s.value;
-      return status;
-    }
-  }
-  return std::nullopt;
+  return status;
 }
 
 std::string dpkg_status_abbrev(const DpkgStatus& status) {
   std::string out(3, ' ');
-  for (const WantName& w : kWants) {
-    if (w.value == status.want) out[0] = w.abbrev;
-  }
-  for (const StateName& s : kStates) {
-    if (s.value == status.state) out[1] = s.abbrev;
-  }
+  if (const auto* w = by_value(kWants, status.want)) out[0] = w->abbrev;
+  if (const auto* s = by_value(kStates, status.state)) out[1] = s->abbrev;
   if (status.flag == DpkgFlag::reinstreq) out[2] = 'R';
   return out;
 }
 
 std::string_view to_string(DpkgWant want) {
-  for (const WantName& w : kWants) {
-    if (w.value == want) return w.name;
-  }
-  return "unknown";
+  const auto* w = by_value(kWants, want);
+  return w != nullptr ? w->name : "unknown";
 }
 
 std::string_view to_string(DpkgState state) {
-  for (const StateName& s : kStates) {
-    if (s.value == state) return s.name;
-  }
-  return "not-installed";
+  const auto* s = by_value(kStates, state);
+  return s != nullptr ? s->name : "not-installed";
 }
 
 bool is_installed(const DpkgRecord& record) {

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
@@ -12,17 +14,7 @@ constexpr std::string_view kBlanks = " \t\r\f\v";
 std::vector<std::string_view> words_of(std::string_view line) {
   const std::size_t hash = line.find('#');
   if (hash != std::string_view::npos) line = line.substr(0, hash);
-  std::vector<std::string_view> words;
-  std::size_t pos = 0;
-  while (true) {
-    pos = line.find_first_not_of(kBlanks, pos);
-    if (pos == std::string_view::npos) break;
-    std::size_t end = line.find_first_of(kBlanks, pos);
-    if (end == std::string_view::npos) end = line.size();
-    words.push_back(line.substr(pos, end - pos));
-    pos = end;
-  }
-  return words;
+  return split_at_any(line, kBlanks);
 }
 
 // A decimal number in [0, max], digits only.
@@ -45,14 +37,8 @@ void note_malformed(Table& table, std::size_t line_number, std::string_view line
 // Calls `on_line(number, line)` for each line of `text`.
 template <typename F>
 void for_each_line(std::string_view text, F on_line) {
-  std::size_t pos = 0;
   std::size_t number = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    on_line(++number, text.substr(pos, end - pos));
-    pos = end + 1;
-  }
+  for (std::string_view line : split_lines(text)) on_line(++number, line);
 }
 
 bool has_alias(const std::vector<std::string>& aliases, std::string_view name) {

@@ -15,21 +15,13 @@
 #include <memory>
 #include <optional>
 
+#include "agent/core/text.h"
 #include "checks/formats/pem_base64.h"
 
 namespace pycheck {
 namespace {
 
 using namespace std::chrono;
-
-constexpr std::string_view kBlanks = " \t\r\f\v";
-
-std::string_view trim(std::string_view s) {
-  const std::size_t first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = s.find_last_not_of(kBlanks);
-  return s.substr(first, last - first + 1);
-}
 
 std::string mbedtls_message(int code) {
   std::array<char, 200> buf{};

@@ -8,15 +8,9 @@
 namespace pycheck {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // pip's _normalize_name: lower-case, '_' -> '-', a leading "--" dropped.
 std::string normalize_key(std::string_view key) {
-  std::string out = lower(key);
+  std::string out = lowercase(key);
   for (char& c : out)
     if (c == '_') c = '-';
   if (out.rfind("--", 0) == 0) out.erase(0, 2);
@@ -26,7 +20,7 @@ std::string normalize_key(std::string_view key) {
 // "pip", "Pip", "p_i.p" compare equal (PEP 503 name normalisation).
 std::string normalize_project(std::string_view name) {
   std::string out;
-  for (char c : lower(name)) {
+  for (char c : lowercase(name)) {
     const bool sep = c == '-' || c == '_' || c == '.';
     if (sep && !out.empty() && out.back() == '-') continue;
     out += sep ? '-' : c;
@@ -43,7 +37,7 @@ std::string decode_entities(std::string_view s) {
     bool replaced = false;
     if (s[i] == '&') {
       for (const auto& [name, c] : kEntities) {
-        if (lower(s.substr(i, name.size())) == name) {
+        if (lowercase(s.substr(i, name.size())) == name) {
           out += c;
           i += name.size();
           replaced = true;
@@ -220,7 +214,7 @@ Result<std::vector<IndexFile>> parse_simple_index_json(std::string_view body) {
 
 Result<std::vector<IndexFile>> parse_simple_index_html(std::string_view body) {
   std::vector<IndexFile> files;
-  const std::string low = lower(body);
+  const std::string low = lowercase(body);
   std::size_t pos = 0;
   while ((pos = low.find("<a", pos)) != std::string::npos) {
     std::size_t i = pos + 2;
@@ -293,7 +287,7 @@ std::optional<std::string> release_version_of(std::string_view filename, std::st
   }
   constexpr std::string_view kSdist = ".tar.gz";
   if (filename.size() <= kSdist.size() ||
-      lower(filename.substr(filename.size() - kSdist.size())) != kSdist) {
+      lowercase(filename.substr(filename.size() - kSdist.size())) != kSdist) {
     return std::nullopt;
   }
   const std::string_view stem = filename.substr(0, filename.size() - kSdist.size());

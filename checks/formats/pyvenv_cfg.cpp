@@ -16,14 +16,7 @@ std::optional<std::string> get(const std::map<std::string, std::string>& values,
 
 // "3.12.1.final.0" -> "3.12.1"; "3.13.0.beta.2" -> "3.13.0b2"; nullopt otherwise.
 std::optional<std::string> version_from_version_info(std::string_view info) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = info.find('.', start);
-    parts.push_back(info.substr(start, dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
+  const std::vector<std::string_view> parts = split(info, '.');
   if (parts.size() < 3) return std::nullopt;
   for (std::size_t i = 0; i < 3; ++i) {
     if (parts[i].empty()) return std::nullopt;
@@ -48,17 +41,10 @@ std::optional<std::string> version_from_version_info(std::string_view info) {
 Result<PyvenvCfg> parse_pyvenv_cfg(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) return Error{"binary data, not a pyvenv.cfg"};
   PyvenvCfg cfg;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for (std::string_view line : split_lines(text)) {
     std::size_t eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string key(trim(line.substr(0, eq)));
-    for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    cfg.values[key] = std::string(trim(line.substr(eq + 1)));
+    cfg.values[lowercase(trim(line.substr(0, eq)))] = std::string(trim(line.substr(eq + 1)));
   }
   auto home = get(cfg.values, "home");
   if (!home || home->empty()) return Error{"no \"home = <dir>\" line"};
@@ -68,9 +54,8 @@ Result<PyvenvCfg> parse_pyvenv_cfg(std::string_view text) {
     if (auto info = get(cfg.values, "version_info")) cfg.version = version_from_version_info(*info);
   }
   if (auto include = get(cfg.values, "include-system-site-packages")) {
-    std::string v = *include;
-    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    cfg.include_system_site_packages = v == "true";  // "True", "false", "no": as site.py
+    cfg.include_system_site_packages =
+        lowercase(*include) == "true";  // "True", "false", "no": as site.py
   }
   cfg.executable = get(cfg.values, "executable");
   cfg.command = get(cfg.values, "command");
