@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/unit/python_image_fixture.h"
+#include "host_tools.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -37,19 +38,7 @@ void add_stdlib(FixtureRoot& root, std::string_view stdlib = kStdlib) {
 // os.py and _sysconfigdata come from add_image_python: 4 + 2 modules, 3 packages.
 constexpr int kModules = 9;
 
-std::string shell(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  INFO(command);
-  REQUIRE(status == 0);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+std::string shell(const std::string& command) { return test::host::run_trimmed(command); }
 
 }  // namespace
 

@@ -10,39 +10,11 @@
 #include <string>
 
 #include "fixture_root.h"
+#include "host_tools.h"
 
 namespace pycheck::test::certs {
 
-inline std::string read_host_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  INFO("reading " << path);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-struct CommandResult {
-  int status;
-  std::string out;
-};
-
-inline CommandResult run_status(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  return {::pclose(pipe), out};
-}
-
-inline std::string run_command(const std::string& command) {
-  CommandResult r = run_status(command);
-  INFO("command: " << command << "\noutput: " << r.out);
-  REQUIRE(r.status == 0);
-  return r.out;
-}
+using namespace host;  // read_host_file, run_status, run_command
 
 // Makes self-signed certificates with chosen validity through `openssl ca`,
 // the CLI's way to set explicit start and end dates.

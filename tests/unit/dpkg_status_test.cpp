@@ -15,34 +15,14 @@
 
 #include "checks/facts/dpkg_database.h"
 #include "fixture_root.h"
+#include "host_tools.h"
 #include "tests/unit/hang_guard.h"
 
 using namespace pycheck;
 using pycheck::test::FixtureRoot;
+using namespace pycheck::test::host;
 
 namespace {
-
-std::string read_host_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Runs a shell command and returns its standard output; the test fails when it exits non-zero.
-std::string run_command(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  INFO("command: " << command);
-  REQUIRE(status == 0);
-  return out;
-}
 
 std::set<std::string> lines_of(const std::string& text) {
   std::set<std::string> out;

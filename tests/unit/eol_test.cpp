@@ -12,6 +12,7 @@
 
 #include "checks/data/eol_tables.h"
 #include "tests/unit/python_image_fixture.h"
+#include "host_tools.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -41,16 +42,8 @@ CheckOutcome run_at(std::string_view id, const FixtureRoot& root, const Environm
   return check->run(ctx);
 }
 
-std::string shell(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
+// Output only: the tools compared with may exit non-zero by design.
+std::string shell(const std::string& command) { return test::host::run_status(command).out; }
 
 constexpr std::string_view kBookworm =
     "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n"

@@ -13,34 +13,15 @@
 #include "check_params.h"
 #include "checks/check_table.h"
 #include "fixture_root.h"
+#include "host_tools.h"
 #include "tests/unit/outcome_text.h"
 #include "tests/unit/hang_guard.h"
 
 using namespace pycheck;
 using pycheck::test::FixtureRoot;
+using namespace pycheck::test::host;
 
 namespace {
-
-std::string read_host_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  INFO("reading " << path << " (Debian package netbase must be installed)");
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string run_command(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  INFO("command: " << command);
-  REQUIRE(::pclose(pipe) == 0);
-  return out;
-}
 
 // The first two words of each line: "name port/proto" or "name number".
 std::multiset<std::string> first_two_words(const std::string& text) {

@@ -14,6 +14,7 @@
 #include "checks/facts/path_search.h"
 #include "checks/facts/python_install.h"
 #include "tests/unit/python_image_fixture.h"
+#include "host_tools.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -22,18 +23,7 @@ namespace {
 
 constexpr const char* kHostPython = "/usr/bin/python3";
 
-// Runs a shell command and returns its stdout without the trailing newline.
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ::pclose(pipe);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+std::string run(const std::string& command) { return test::host::output_of(command); }
 
 std::string python_says(const std::string& code) {
   return run(std::string(kHostPython) + " -I -c '" + code + "' 2>/dev/null");

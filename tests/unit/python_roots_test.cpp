@@ -12,6 +12,7 @@
 
 #include "tests/unit/check_params.h"
 #include "tests/unit/python_image_fixture.h"
+#include "host_tools.h"
 
 using namespace pycheck;
 
@@ -36,15 +37,7 @@ std::string inside(const std::string& root, const Environment& env, const std::s
   std::string command = "env -i";
   for (const auto& [key, value] : env.vars()) command += " '" + key + "=" + value + "'";
   command += " /usr/sbin/chroot " + root + " python3 -I -B -c '" + code + "' 2>/dev/null";
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ::pclose(pipe);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  return test::host::output_of(command);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "tests/unit/python_image_fixture.h"
 #include "tests/unit/outcome_text.h"
+#include "host_tools.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
@@ -55,18 +56,7 @@ std::string joined(const json& list) {
   return out;
 }
 
-std::string shell(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  const int status = ::pclose(pipe);
-  REQUIRE(status == 0);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+std::string shell(const std::string& command) { return test::host::run_trimmed(command); }
 
 }  // namespace
 
