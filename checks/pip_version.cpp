@@ -5,14 +5,14 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
-#include "checks/formats/dist_info.h"
 #include "checks/data/pip_advisories.h"
-#include "checks/formats/pip_config.h"
-#include "checks/online/pip_index.h"
 #include "checks/facts/python_commands.h"
 #include "checks/formats/cpython_layout.h"
-#include "agent/core/text.h"
+#include "checks/formats/dist_info.h"
+#include "checks/formats/pip_config.h"
+#include "checks/online/pip_index.h"
 
 namespace pycheck {
 namespace {

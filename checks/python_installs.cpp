@@ -4,13 +4,13 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
-#include "checks/formats/dist_info.h"
 #include "checks/facts/dpkg_owner.h"
 #include "checks/facts/python_commands.h"
 #include "checks/facts/python_discovery.h"
 #include "checks/formats/cpython_layout.h"
-#include "agent/core/text.h"
+#include "checks/formats/dist_info.h"
 
 namespace pycheck {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "agent/core/findings.h"
 #include "agent/core/metric_details.h"
-#include "checks/check_table.h"
 #include "agent/core/text.h"
+#include "checks/check_table.h"
 #include "checks/facts/python_commands.h"
 
 namespace pycheck {

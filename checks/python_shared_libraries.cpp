@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
 #include "checks/data/extension_modules.h"
 #include "checks/facts/library_resolver.h"
 #include "checks/facts/python_commands.h"
 #include "checks/facts/shared_library_report.h"
-#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "agent/core/findings.h"
+#include "agent/core/text.h"
 #include "checks/check_table.h"
 #include "checks/facts/python_commands.h"
 #include "checks/formats/cpython_layout.h"
-#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

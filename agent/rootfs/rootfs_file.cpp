@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "agent/rootfs/rootfs.h"
 #include "agent/rootfs/dir_cache.h"
+#include "agent/rootfs/rootfs.h"
 #include "agent/rootfs/rootfs_internal.h"
 
 namespace pycheck {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/report/report.h"
 #include "agent/core/result.h"
+#include "agent/report/report.h"
 #include "agent/run/runner.h"
 
 namespace pycheck {

@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
-#include "agent/serve/health_endpoints.h"
 #include "agent/core/result.h"
 #include "agent/run/runner.h"
+#include "agent/serve/health_endpoints.h"
 
 namespace pycheck {
 

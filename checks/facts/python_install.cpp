@@ -2,10 +2,10 @@
 // for every installation is in python_discovery.cpp.
 #include "checks/facts/python_install.h"
 
-#include "checks/formats/dist_info.h"
 #include "checks/facts/dpkg_database.h"
 #include "checks/facts/dpkg_owner.h"
 #include "checks/formats/cpython_layout.h"
+#include "checks/formats/dist_info.h"
 
 namespace pycheck {
 namespace {

@@ -10,8 +10,8 @@
 
 #include "agent/core/environment.h"
 #include "agent/core/result.h"
-#include "agent/rootfs/rootfs.h"
 #include "agent/core/run_facts.h"
+#include "agent/rootfs/rootfs.h"
 #include "checks/formats/pyvenv_cfg.h"
 
 namespace pycheck {

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "agent/core/text.h"
+#include "checks/data/extension_modules.h"
 #include "checks/facts/dpkg_database.h"
 #include "checks/facts/dpkg_owner.h"
-#include "checks/data/extension_modules.h"
-#include "agent/core/text.h"
 
 namespace pycheck {
 namespace {

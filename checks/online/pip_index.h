@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "agent/core/check.h"
+#include "checks/facts/python_install.h"
 #include "checks/formats/dist_info.h"
 #include "checks/formats/pip_config.h"
-#include "checks/facts/python_install.h"
 
 namespace pycheck {
 

@@ -14,8 +14,8 @@
 
 #include "agent/core/check.h"
 #include "agent/http/http_client.h"
-#include "checks/formats/apt_list_files.h"
 #include "checks/check_table.h"
+#include "checks/formats/apt_list_files.h"
 #include "tests/unit/apt_security_fixture.h"
 #include "tests/unit/check_params.h"
 #include "tests/unit/fixture_root.h"

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/unit/python_image_fixture.h"
 #include "host_tools.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;

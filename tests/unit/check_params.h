@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "agent/core/check.h"
 #include "agent/cli/config.h"
+#include "agent/core/check.h"
 
 namespace pycheck::test {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "checks/data/eol_tables.h"
-#include "tests/unit/python_image_fixture.h"
 #include "host_tools.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;

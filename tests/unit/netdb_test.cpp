@@ -14,8 +14,8 @@
 #include "checks/check_table.h"
 #include "fixture_root.h"
 #include "host_tools.h"
-#include "tests/unit/outcome_text.h"
 #include "tests/unit/hang_guard.h"
+#include "tests/unit/outcome_text.h"
 
 using namespace pycheck;
 using pycheck::test::FixtureRoot;

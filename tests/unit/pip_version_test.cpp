@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "tests/unit/python_image_fixture.h"
 #include "tests/unit/outcome_text.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;

@@ -3,9 +3,9 @@
 #include <map>
 #include <string>
 
-#include "tests/unit/python_image_fixture.h"
 #include "agent/core/findings.h"
 #include "tests/unit/outcome_text.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;

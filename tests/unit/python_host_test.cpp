@@ -9,12 +9,12 @@
 #include <sstream>
 #include <string>
 
-#include "checks/formats/dist_info.h"
 #include "checks/facts/dpkg_owner.h"
 #include "checks/facts/path_search.h"
 #include "checks/facts/python_install.h"
-#include "tests/unit/python_image_fixture.h"
+#include "checks/formats/dist_info.h"
 #include "host_tools.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;

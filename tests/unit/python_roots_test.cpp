@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
+#include "host_tools.h"
 #include "tests/unit/check_params.h"
 #include "tests/unit/python_image_fixture.h"
-#include "host_tools.h"
 
 using namespace pycheck;
 

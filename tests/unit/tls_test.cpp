@@ -5,10 +5,10 @@
 #include <string>
 
 #include "cert_factory.h"
-#include "tests/unit/outcome_text.h"
 #include "check_params.h"
 #include "checks/check_table.h"
 #include "tests/unit/hang_guard.h"
+#include "tests/unit/outcome_text.h"
 
 using namespace pycheck;
 using namespace pycheck::test::certs;

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <string>
 
-#include "tests/unit/python_image_fixture.h"
-#include "tests/unit/outcome_text.h"
 #include "host_tools.h"
+#include "tests/unit/outcome_text.h"
+#include "tests/unit/python_image_fixture.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
