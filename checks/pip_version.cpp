@@ -214,7 +214,7 @@ CheckOutcome judge_pip(const Context& ctx, const PythonRuntime& rt, const FoundP
               {"package_dir", found.has_package ? json(found.site_dir + "/pip") : json(nullptr)},
               {"dist_infos", found.dist_infos}};
   PipVersionRead read = read_pip_version(ctx.fs, found);
-  if (auto late = deadline_passed(ctx.fs, "pip's metadata")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("pip's metadata")) return timed_out(*late);
   pip["code_version"] = read.code_version ? json(*read.code_version) : json(nullptr);
   if (found.dist_infos.size() > 1) {
     out.warn(std::to_string(found.dist_infos.size()) + " pip dist-info folders in " +
@@ -263,7 +263,7 @@ CheckOutcome judge_pip(const Context& ctx, const PythonRuntime& rt, const FoundP
   const std::string headline = "pip " + version + " in " + found.site_dir;
   const PipIndexComparison index = compare_pip_with_index(ctx, rt, *parsed);
   if (index.deadline) return timed_out(*index.deadline);
-  if (auto late = deadline_passed(ctx.fs, "pip's configuration")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("pip's configuration")) return timed_out(*late);
   out.details()["index_comparison"] = index.note;
   out.details()["index"] = index.details;
   out.details()["index"]["behind_is"] = ctx.params.at("behind_is").get<std::string>();
@@ -294,7 +294,7 @@ CheckOutcome run(const Context& ctx) {
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonRuntimeCache pythons(ctx);
   const PythonCommand python3 = find_python_command(pythons, path, "python3");
-  if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("python3 on PATH")) return timed_out(*late);
   if (!python3.runtime) {
     return skipped("python3 is not on PATH (see python.path)", std::move(out.details()));
   }
@@ -309,7 +309,7 @@ CheckOutcome run(const Context& ctx) {
   out.details()["commands"] = commands_json(pythons, path, rt, bound);
   out.details()["ensurepip_bundled"] = ensurepip_json(rt);
   const auto found = find_pip(ctx.fs, rt.site_packages);
-  if (auto late = deadline_passed(ctx.fs, "python3's pip")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("python3's pip")) return timed_out(*late);
   if (!found) {
     out.warn("python3 " + rt.describe() + " has no pip in " + join(rt.site_packages, ", "))
         .breaks("`python3 -m pip` fails: nothing can be installed")

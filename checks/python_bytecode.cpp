@@ -162,7 +162,7 @@ CheckOutcome run(const Context& ctx) {
   const PythonCommand python3 =
       find_python_command(pythons, make_search_path(ctx.env.get("PATH")), "python3");
   if (!python3.lookup.found() || !python3.runtime->base) {
-    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    if (auto late = ctx.fs.deadline_error("python3 on PATH")) return timed_out(*late);
     return skipped(python3.lookup.found()
                        ? "cannot tell python3's installation: " + python3.runtime->base_error
                        : "python3 not found on PATH (python.path reports it)",
@@ -179,7 +179,7 @@ CheckOutcome run(const Context& ctx) {
                                   : "under PYTHONPYCACHEPREFIX " + pycache_prefix;
 
   auto count = count_stdlib(ctx.fs, base.stdlib, tag, pycache_prefix);
-  if (auto late = deadline_passed(ctx.fs, "the standard library")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("the standard library")) return timed_out(*late);
   if (!count) {
     if (count.missing()) {
       return skipped(base.stdlib + " is missing (python.installs reports it)", std::move(details));

@@ -83,7 +83,7 @@ std::variant<Python3Version, CheckOutcome> gather_python3(const Context& ctx, js
   const SearchPath path = make_search_path(ctx.env.get("PATH"));
   PythonRuntimeCache pythons(ctx);
   const PythonCommand python3 = find_python_command(pythons, path, "python3");
-  if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("python3 on PATH")) return timed_out(*late);
   details["python3"] = to_json(python3.lookup);
   if (!python3.lookup.found()) {
     return skipped("python3 not found on PATH (python.path reports it)", std::move(details));

@@ -207,7 +207,7 @@ std::string headline(const Gathered& g, const Listing& l, BaseSituation s,
 CheckOutcome run(const Context& ctx) {
   Gathered g;
   gather(ctx, g);
-  if (auto late = deadline_passed(ctx.fs, "the Python installations")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("the Python installations")) return timed_out(*late);
   Listing l = list_installs(g);
   const auto python_version = ctx.env.get("PYTHON_VERSION");
   OutcomeBuilder out(

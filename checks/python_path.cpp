@@ -222,7 +222,7 @@ std::string headline(const PythonCommand& python3, const OutcomeBuilder& out) {
 
 CheckOutcome run(const Context& ctx) {
   const PathCommands found = gather(ctx);
-  if (auto late = deadline_passed(ctx.fs, "python3, python and pip on PATH")) {
+  if (auto late = ctx.fs.deadline_error("python3, python and pip on PATH")) {
     return timed_out(*late);
   }
   OutcomeBuilder out({{"path", capped_path_details(found.path, found.problems)},

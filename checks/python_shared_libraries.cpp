@@ -375,7 +375,7 @@ CheckOutcome run(const Context& ctx) {
   const PythonCommand python3 =
       find_python_command(pythons, make_search_path(ctx.env.get("PATH")), "python3");
   if (!python3.lookup.found()) {
-    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    if (auto late = ctx.fs.deadline_error("python3 on PATH")) return timed_out(*late);
     return skipped("python3 not found (see python.path)");
   }
   LoadFindings found;
@@ -410,7 +410,7 @@ CheckOutcome run(const Context& ctx) {
   found.libraries = count_libraries(std::move(found.scan.libraries), *process);
   found.hints = find_package_hints(ctx.fs, main.elf->header, missing_names(found), ctx.facts);
   found.critical = ctx.params.at("critical_modules").get<std::vector<std::string>>();
-  if (auto late = deadline_passed(ctx.fs, "python3's libraries")) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("python3's libraries")) return timed_out(*late);
   return judge_loading(found, resolver, std::move(details));
 }
 

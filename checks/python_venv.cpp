@@ -357,7 +357,7 @@ CheckOutcome run(const Context& ctx) {
 
   const std::optional<VenvInUse> venv = venv_in_use(virtual_env, python3, python);
   if (!venv) {
-    if (auto late = deadline_passed(ctx.fs, "python3 on PATH")) return timed_out(*late);
+    if (auto late = ctx.fs.deadline_error("python3 on PATH")) return timed_out(*late);
     // Details say why: no VIRTUAL_ENV, no venv python3.
     return skipped("no virtual environment in use", std::move(details));
   }
@@ -368,7 +368,7 @@ CheckOutcome run(const Context& ctx) {
     judge_venv(ctx, pythons, path, venv->prefix, *cfg, verdict, details);
   }
   judge_path_commands(virtual_env, venv->prefix, python3, python, verdict);
-  if (auto late = deadline_passed(ctx.fs, "the venv " + venv->prefix)) return timed_out(*late);
+  if (auto late = ctx.fs.deadline_error("the venv " + venv->prefix)) return timed_out(*late);
   return finish(verdict, venv->prefix, std::move(details));
 }
 

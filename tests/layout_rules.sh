@@ -46,9 +46,8 @@ done < <(find agent checks -name '*.cpp' -o -name '*.h')
 
 # The check table: only the checks themselves and the CLI (tests aside).
 while IFS= read -r file; do
-  case $file in checks/*.cpp|checks/check_table.h|agent/cli/*) ;;
-    *) [ "$(dirname "$file")" = checks ] || { echo "layout: $file includes the check table"; status=1; } ;;
-  esac
+  room=$(dirname "$file")
+  [ "$room" = checks ] || [ "$room" = agent/cli ] || { echo "layout: $file includes the check table"; status=1; }
 done < <(grep -rl --include='*.cpp' --include='*.h' '#include "checks/check_table.h"' agent checks || true)
 
 [ $status = 0 ] && echo "layout: every include follows the rules"

@@ -144,6 +144,10 @@ struct FailureContext {
   const std::string& ca_source;
 };
 
+// The run's deadline (HttpClientOptions::deadline, HttpRequest::deadline), as
+// error messages name it.
+constexpr const char* kDeadline = "the deadline";
+
 Error transfer_error(CURL* curl, CURLcode code, const Transfer& transfer, const char* error_text,
                      const FailureContext& context) {
   const std::string& url = context.shown_url;
@@ -160,9 +164,12 @@ Error transfer_error(CURL* curl, CURLcode code, const Transfer& transfer, const 
     const std::string limit =
         connect_limit ? format_duration(context.options.connect_timeout) + ": the connect timeout"
                       : format_duration(context.budget) + ": " + context.limit_name;
+    // Only the run's deadline is a deadline (Error::timed_out): a slow mirror
+    // within the run's time is a network error the check reports as such.
+    const bool run_deadline = !connect_limit && context.limit_name == kDeadline;
     return Error{"timed out after " + format_duration(context.elapsed) + " fetching " + url +
                      " (limit " + limit + ")",
-                 ETIMEDOUT};
+                 run_deadline ? ETIMEDOUT : 0};
   }
   if (code == CURLE_COULDNT_RESOLVE_HOST)
     return Error{"DNS lookup failed for " + url + ": " + detail};
@@ -273,13 +280,13 @@ Result<HttpResponse> HttpClient::get(const std::string& url, const RequestOption
   for (const auto& deadline : {options_.deadline, request.deadline}) {
     if (deadline && *deadline <= limit_end) {
       limit_end = *deadline;
-      limit_name = "the deadline";
+      limit_name = kDeadline;
     }
   }
   const auto budget = std::chrono::duration_cast<milliseconds>(limit_end - start);
   if (budget.count() <= 0) {
     return Error{"not fetching " + shown_url + ": " + limit_name + " has already passed",
-                 ETIMEDOUT};
+                 limit_name == kDeadline ? ETIMEDOUT : 0};
   }
 
   std::optional<HttpCacheEntry> cached;

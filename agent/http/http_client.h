@@ -87,7 +87,6 @@ class HttpClient {
 
   // Where the CA certificates come from, e.g. "/etc/ssl/certs/ca-certificates.crt".
   const std::string& ca_source() const { return ca_.source; }
-  const CaCertificates& ca_certificates() const { return ca_; }
   const Options& options() const { return options_; }
 
  private:

@@ -68,6 +68,11 @@ bool RootFs::past_deadline() const {
          std::chrono::steady_clock::now() > deadline_;
 }
 
+std::optional<Error> RootFs::deadline_error(std::string_view what) const {
+  if (!past_deadline()) return std::nullopt;
+  return Error{"timed out while reading " + std::string(what), ETIMEDOUT};
+}
+
 namespace {
 
 // The walk keeps its own stack of directory descriptors: ".." pops it (and
@@ -259,10 +264,6 @@ Result<Resolved> RootFs::walk(std::string_view path, bool follow_last, ParentDir
 
 Result<Resolved> RootFs::resolve(std::string_view path) const {
   return walk(path, true, nullptr, nullptr);
-}
-
-Result<Resolved> RootFs::resolve_parent(std::string_view path) const {
-  return walk(path, false, nullptr, nullptr);
 }
 
 Result<FileInfo> RootFs::stat(std::string_view path) const {

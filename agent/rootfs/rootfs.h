@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,12 +91,14 @@ class RootFs {
 
   // Every operation fails with "timed out" once this point has passed.
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+  // "timed out while reading <what>" (ETIMEDOUT) once the deadline has passed.
+  // The existence tests below answer false for a read the deadline stopped:
+  // a check that uses them asks this before it judges.
+  std::optional<Error> deadline_error(std::string_view what) const;
 
   // Resolves `path` (absolute inside the root; relative is taken from "/"),
   // following every symlink including the last one.
   Result<Resolved> resolve(std::string_view path) const;
-  // Like resolve, but does not follow a symlink in the last component.
-  Result<Resolved> resolve_parent(std::string_view path) const;
 
   Result<FileInfo> stat(std::string_view path) const;   // follows links
   Result<FileInfo> lstat(std::string_view path) const;  // does not follow the last one

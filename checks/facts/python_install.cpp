@@ -319,10 +319,4 @@ std::string PythonRuntime::describe() const {
   return real_path + " (" + (v.empty() ? std::string("version unknown") : v) + ", " + where + ")";
 }
 
-std::optional<Error> deadline_passed(const RootFs& fs, std::string_view what) {
-  auto root = fs.stat("/");
-  if (!root.timed_out()) return std::nullopt;
-  return Error{"timed out while reading " + std::string(what), root.error().errno_value};
-}
-
 }  // namespace pycheck

@@ -83,10 +83,4 @@ struct PythonRuntime {
 PythonRuntime describe_python_runtime(const RootFs& fs, std::string_view invoked,
                                       std::string_view real_path, const RunFacts* facts = nullptr);
 
-// Asked once a check has gathered what it reads: the error when the run's
-// deadline has passed. Past it every RootFs read fails, so a read the gathering
-// took for a missing or unreadable file may have been the deadline instead, and
-// the answer may be partial. `what` says what was read ("python3 on PATH").
-std::optional<Error> deadline_passed(const RootFs& fs, std::string_view what);
-
 }  // namespace pycheck
