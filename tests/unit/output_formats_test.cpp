@@ -1,7 +1,7 @@
-// The junit, tap and prometheus renderers, checked with the parsers CI systems
-// use: Python's xml.etree (expat), Perl's TAP::Parser (core Perl) and
-// prometheus_client's text parser (Debian: python3-prometheus-client). A
-// missing parser makes these tests fail, not skip.
+// The junit and tap renderers, checked with the parsers CI systems use:
+// Python's xml.etree (expat) and Perl's TAP::Parser (core Perl). A missing
+// parser makes these tests fail, not skip. Prometheus:
+// prometheus_format_test.cpp.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -15,30 +15,15 @@
 
 #include "agent/report/escape.h"
 #include "agent/report/report.h"
+#include "tests/unit/output_formats_test_support.h"
 
 using namespace pycheck;
 
 namespace {
 
-// Bytes the inspected system may hand us: markup, quotes, escapes, a CDATA
-// terminator, line ends, control characters (NUL included), invalid UTF-8
-// (stray byte, overlong, surrogate, truncated) and real non-ASCII.
-constexpr char kHostileBytes[] =
-    "q\"a'&<>]]>\\#\n\r\t|"
-    "\x01\x1b\x7f\x00|"
-    "\xff|\xc0\x80|\xed\xa0\x80|\xe2\x82x|"
-    "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d \xef\xbf\xbe|end";
-const std::string kHostile(kHostileBytes, sizeof kHostileBytes - 1);
+using namespace formats_test;
 
 constexpr std::string_view kFffd = "\xef\xbf\xbd";
-
-// kHostile after sanitize_utf8 with no filter: each bad byte -> U+FFFD.
-std::string hostile_as_utf8() {
-  std::string r = "\xef\xbf\xbd";
-  return std::string("q\"a'&<>]]>\\#\n\r\t|") + std::string("\x01\x1b\x7f\x00|", 5) + r + "|" + r +
-         r + "|" + r + r + r + "|" + r + r + "x|" +
-         "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d \xef\xbf\xbe|end";
-}
 
 // What survives in XML: the same, minus the characters XML 1.0 forbids
 // (U+0001, U+001B, NUL, U+FFFE); DEL is allowed.
@@ -46,75 +31,6 @@ std::string hostile_in_xml() {
   std::string r = "\xef\xbf\xbd";
   return std::string("q\"a'&<>]]>\\#\n\r\t|") + "\x7f|" + r + "|" + r + r + "|" + r + r + r + "|" +
          r + r + "x|" + "\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x90\x8d |end";
-}
-
-CheckResult result(std::string id, CheckStatus status, std::string summary) {
-  CheckResult r;
-  r.id = std::move(id);
-  r.title = "title";
-  r.status = status;
-  r.summary = std::move(summary);
-  r.duration_ms = 12.5;
-  if (status == CheckStatus::warn || status == CheckStatus::fail || status == CheckStatus::error) {
-    r.findings = {Finding{status, "wrong: " + r.summary, "", "", "fix it", {}}};
-  }
-  return r;
-}
-
-// One check per status; the failing one carries the hostile bytes everywhere.
-Report every_status_report() {
-  Report report;
-  report.pycheck_version = "0.1.0";
-  report.root = "/";
-  report.started_at = "2026-11-28T12:00:00.250Z";
-  report.duration_ms = 1500;
-  report.checks.push_back(result("a.pass", CheckStatus::pass, "all good"));
-  CheckResult warn = result("b.warn", CheckStatus::warn, "a little off");
-  warn.details = {{"path", "/etc/x"},
-                  {"list", {1, "two", nullptr, true, "/etc/x: bad data", "a : b", "http://x"}},
-                  {"nested", {{"k", {{"x", 1}}}, {".dot", {{"-dash", 2}}}}}};
-  report.checks.push_back(warn);
-  CheckResult fail = result("c.fail", CheckStatus::fail, kHostile);
-  fail.findings = {Finding{CheckStatus::fail, kHostile, kHostile, kHostile, kHostile, {kHostile}}};
-  fail.details = {{"value", kHostile},
-                  {kHostile, "hostile key"},
-                  {"empty", json::object()},
-                  {"none", json::array()}};
-  report.checks.push_back(fail);
-  report.checks.push_back(result("d.skip", CheckStatus::skip, "nothing to judge # here"));
-  report.checks.push_back(result("e.error", CheckStatus::error, "could not read /etc/y"));
-  return report;
-}
-
-class TempFile {
- public:
-  explicit TempFile(std::string_view content) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pycheck-fmt-XXXXXX").string();
-    int fd = ::mkstemp(tmpl.data());
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    path_ = tmpl;
-    std::ofstream(path_, std::ios::binary | std::ios::trunc).write(content.data(), content.size());
-  }
-  ~TempFile() { std::filesystem::remove(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs `command` (a shell command line) with `input` as a file argument and
-// returns its stdout parsed as JSON; the command must exit 0.
-json run_parser(const std::string& command, std::string_view input) {
-  TempFile in(input);
-  TempFile script_out("");
-  const std::string line = command + " '" + in.path() + "' > '" + script_out.path() + "'";
-  INFO(line);
-  REQUIRE(std::system(line.c_str()) == 0);
-  std::ifstream f(script_out.path(), std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  INFO(text);
-  return json::parse(text);
 }
 
 // Python script files are kept in the test binary: the parsers' verdicts as JSON.
@@ -127,18 +43,6 @@ for tc in root.findall("testcase"):
     cases.append({"attrib": dict(tc.attrib), "children": kids})
 props = {p.get("name"): p.get("value") for p in root.find("properties")}
 print(json.dumps({"tag": root.tag, "attrib": dict(root.attrib), "cases": cases, "properties": props}))
-)PY";
-
-const std::string kPrometheusParser = R"PY(
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-text = open(sys.argv[1], encoding="utf-8", newline="").read()
-out = []
-for fam in text_string_to_metric_families(text):
-    out.append({"name": fam.name, "type": fam.type, "documentation": fam.documentation,
-                "samples": [{"name": s.name, "labels": s.labels, "value": s.value,
-                             "timestamp": s.timestamp} for s in fam.samples]})
-print(json.dumps(out))
 )PY";
 
 const std::string kTapParser = R"PL(
@@ -159,11 +63,6 @@ print JSON::PP->new->canonical->encode({ version => $p->version, plan => $p->pla
   passed => [ $p->passed ], failed => [ $p->failed ], skipped => [ $p->skipped ],
   parse_errors => [ $p->parse_errors ], is_good_plan => ($p->is_good_plan ? 1 : 0) });
 )PL";
-
-json parse_with_python(const std::string& script, std::string_view input) {
-  TempFile py(script);
-  return run_parser("/usr/bin/python3 '" + py.path() + "'", input);
-}
 
 json parse_with_perl(const std::string& script, std::string_view input) {
   TempFile pl(script);
@@ -328,134 +227,4 @@ TEST_CASE("tap: no checks is a skipped plan", "[formats]") {
   CHECK(parsed["parse_errors"] == json::array());
   CHECK(parsed["plan"] == "1..0");
   CHECK(parsed["tests"] == json::array());
-}
-
-namespace {
-
-const json* family(const json& families, std::string_view name) {
-  for (const json& f : families) {
-    if (f["name"] == name) return &f;
-  }
-  return nullptr;
-}
-
-// A report as a run on the official image produces it: python.path and
-// apt.security-updates with the details shapes those checks write.
-Report image_report(CheckStatus apt_status) {
-  Report report = every_status_report();
-  CheckResult path =
-      result("python.path", CheckStatus::pass, "python3 → /usr/local/bin/python3.11");
-  path.details = {{"commands",
-                   {{"python3",
-                     {{"python",
-                       {{"version", "3.11.2"},
-                        {"base", {{"prefix", "/usr/local"}, {"version", "3.11.2"}}}}}}}}}};
-  report.checks.push_back(path);
-  CheckResult apt = result("apt.security-updates", apt_status, "3 pending security updates");
-  if (apt_status != CheckStatus::skip && apt_status != CheckStatus::error) {
-    apt.details = {{"pending_count", 3}, {"pending", json::array()}};
-  }
-  report.checks.push_back(apt);
-  return report;
-}
-
-}  // namespace
-
-TEST_CASE("prometheus: gauges prometheus_client parses, no timestamps", "[formats]") {
-  const Report report = image_report(CheckStatus::warn);
-  const std::string text = render_prometheus(report);
-  CHECK(text.back() == '\n');
-  CHECK(text.find("pycheck_check_success{check=\"a.pass\"} 1\n") != std::string::npos);
-  CHECK(text.find("pycheck_check_success{check=\"e.error\"} 0\n") != std::string::npos);
-  CHECK(text.find("pycheck_last_run_timestamp_seconds 1795867200.25\n") != std::string::npos);
-  CHECK(text.find("pycheck_check_duration_seconds{check=\"a.pass\"} 0.0125\n") !=
-        std::string::npos);
-
-  const json families = parse_with_python(kPrometheusParser, text);
-  // Each metric exactly once (groups uninterrupted), all gauges with HELP.
-  std::set<std::string> names;
-  for (const json& f : families) {
-    CHECK(names.insert(f["name"].get<std::string>()).second);
-    CHECK(f["type"] == "gauge");
-    CHECK_FALSE(f["documentation"].get<std::string>().empty());
-    for (const json& s : f["samples"]) CHECK(s["timestamp"].is_null());
-  }
-  CHECK(names == std::set<std::string>{"pycheck_check_success", "pycheck_check_status",
-                                       "pycheck_check_duration_seconds",
-                                       "pycheck_last_run_timestamp_seconds",
-                                       "pycheck_security_updates_pending", "pycheck_build_info",
-                                       "pycheck_python_info"});
-  const json* success = family(families, "pycheck_check_success");
-  REQUIRE(success != nullptr);
-  std::map<std::string, double> ok;
-  for (const json& s : (*success)["samples"]) ok[s["labels"]["check"]] = s["value"];
-  CHECK(ok == std::map<std::string, double>{{"a.pass", 1},
-                                            {"b.warn", 1},
-                                            {"c.fail", 0},
-                                            {"d.skip", 1},
-                                            {"e.error", 0},
-                                            {"python.path", 1},
-                                            {"apt.security-updates", 1}});
-  // One-hot: exactly one 1 per check, on its own status.
-  const json* status = family(families, "pycheck_check_status");
-  REQUIRE(status != nullptr);
-  CHECK((*status)["samples"].size() == 7 * 5);
-  std::map<std::string, std::string> hot;
-  for (const json& s : (*status)["samples"]) {
-    if (s["value"] == 1.0) {
-      CHECK(hot.emplace(s["labels"]["check"], s["labels"]["status"]).second);
-    } else {
-      CHECK(s["value"] == 0.0);
-    }
-  }
-  CHECK(hot["c.fail"] == "fail");
-  CHECK(hot["d.skip"] == "skip");
-  CHECK(hot["e.error"] == "error");
-  CHECK(hot.size() == 7);
-  CHECK((*family(families, "pycheck_security_updates_pending"))["samples"][0]["value"] == 3.0);
-  CHECK((*family(families, "pycheck_last_run_timestamp_seconds"))["samples"][0]["value"] ==
-        1795867200.25);
-  CHECK((*family(families, "pycheck_build_info"))["samples"][0]["labels"] ==
-        json({{"version", "0.1.0"}}));
-  CHECK((*family(families, "pycheck_python_info"))["samples"][0]["labels"] ==
-        json({{"version", "3.11.2"}, {"prefix", "/usr/local"}}));
-}
-
-TEST_CASE("prometheus: pending updates and python info only when known", "[formats]") {
-  for (CheckStatus s : {CheckStatus::pass, CheckStatus::fail}) {
-    CHECK(render_prometheus(image_report(s)).find("\npycheck_security_updates_pending 3\n") !=
-          std::string::npos);
-  }
-  for (CheckStatus s : {CheckStatus::skip, CheckStatus::error}) {
-    CHECK(render_prometheus(image_report(s)).find("pycheck_security_updates_pending") ==
-          std::string::npos);
-  }
-  Report bare = every_status_report();  // no python.path, no apt check
-  bare.started_at = "not a time";
-  const std::string text = render_prometheus(bare);
-  CHECK(text.find("pycheck_python_info") == std::string::npos);
-  CHECK(text.find("pycheck_security_updates_pending") == std::string::npos);
-  CHECK(text.find("pycheck_last_run_timestamp_seconds") == std::string::npos);
-  CHECK(text.find("pycheck_build_info{version=\"0.1.0\"} 1\n") != std::string::npos);
-  Report unknown_python = image_report(CheckStatus::pass);
-  unknown_python.checks[5].status = CheckStatus::fail;
-  unknown_python.checks[5].details = {{"commands", {{"python3", {{"python", nullptr}}}}}};
-  CHECK(render_prometheus(unknown_python).find("pycheck_python_info") == std::string::npos);
-}
-
-TEST_CASE("prometheus: hostile label values are escaped and read back exactly", "[formats]") {
-  Report report = image_report(CheckStatus::pass);
-  report.checks[0].id = kHostile;
-  report.checks[5].details["commands"]["python3"]["python"]["base"]["prefix"] = kHostile;
-  const std::string text = render_prometheus(report);
-  CHECK(text.find("\\\"") != std::string::npos);
-  CHECK(text.find("\\n") != std::string::npos);
-  const json families = parse_with_python(kPrometheusParser, text);
-  bool found = false;
-  for (const json& s : (*family(families, "pycheck_check_success"))["samples"]) {
-    found = found || s["labels"]["check"] == hostile_as_utf8();
-  }
-  CHECK(found);
-  CHECK((*family(families, "pycheck_python_info"))["samples"][0]["labels"]["prefix"] ==
-        hostile_as_utf8());
 }

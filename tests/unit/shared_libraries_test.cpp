@@ -2,6 +2,7 @@
 // with a real python3.11, libpython and lib-dynload modules compiled here
 // and this machine's libc and ld.so; where it matters the verdict is checked
 // against the real loader run chrooted into the same root.
+// (The module table and reading a big library: shared_libraries_inputs_test.cpp.)
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -15,69 +16,18 @@
 #include "tests/unit/elf_test_support.h"
 #include "tests/unit/outcome_text.h"
 #include "tests/unit/python_image_fixture.h"
+#include "tests/unit/shared_libraries_test_support.h"
 
 using namespace pycheck;
 using test::FixtureRoot;
 using test::host_file;
-using test::run_command;
-using test::shell_quote;
 
 namespace {
 
 constexpr const char* kMultiarch = "/lib/x86_64-linux-gnu";
 constexpr const char* kUsrMultiarch = "/usr/lib/x86_64-linux-gnu";
 constexpr const char* kDynload = "/usr/local/lib/python3.11/lib-dynload";
-constexpr const char* kSqliteModule = "_sqlite3.cpython-311-x86_64-linux-gnu.so";
-constexpr const char* kJsonModule = "_json.cpython-311-x86_64-linux-gnu.so";
-constexpr const char* kTkModule = "_tkinter.cpython-311-x86_64-linux-gnu.so";
-
-// The objects every scenario uses, compiled once: a python3.11 needing
-// libpython3.11.so.1.0 with and without RUNPATH $ORIGIN/../lib, the
-// library, modules needing libsqlite3.so.0, libtk8.6.so or nothing, and a
-// library the big-file read test needs.
-class Built {
- public:
-  static const Built& get() {
-    static const Built built;
-    return built;
-  }
-  std::string file(const std::string& name) const { return host_file(dir_.host_path(name)); }
-
- private:
-  Built() {
-    dir_.file("py.c", "int Py_BytesMain(int c, char** v) { (void)v; return c - 1; }\n")
-        .file("main.c",
-              "int Py_BytesMain(int, char**);\n"
-              "int main(int c, char** v) { return Py_BytesMain(c, v); }\n")
-        .file("lib.c", "int lib_function(void) { return 7; }\n")
-        .file("mod.c", "int lib_function(void);\nint PyInit_mod(void) { return lib_function(); }\n")
-        .file("plain.c", "int PyInit_plain(void) { return 0; }\n")
-        .file("big.c",
-              "const char big_table[1 << 20] = {1};\n"
-              "int lib_function(void) { return big_table[7]; }\n");
-    cc("-shared -fPIC py.c -Wl,-soname,libpython3.11.so.1.0 -o libpython3.11.so.1.0");
-    cc("main.c ./libpython3.11.so.1.0 -Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/../lib' "
-       "-o python3.11");
-    cc("main.c ./libpython3.11.so.1.0 -o python3.11-norpath");
-    cc("-shared -fPIC lib.c -Wl,-soname,libsqlite3.so.0 -o libsqlite3.so.0");
-    cc("-shared -fPIC lib.c -Wl,-soname,libtk8.6.so -o libtk8.6.so");
-    cc("-shared -fPIC lib.c -Wl,-soname,libnothere.so.7 -o libnothere.so.7");
-    cc(std::string("-shared -fPIC mod.c ./libsqlite3.so.0 -o ") + kSqliteModule);
-    cc(std::string("-shared -fPIC mod.c ./libtk8.6.so -o ") + kTkModule);
-    cc("-shared -fPIC mod.c ./libnothere.so.7 -o _custom.cpython-311-x86_64-linux-gnu.so");
-    cc(std::string("-shared -fPIC plain.c -o ") + kJsonModule);
-    cc("-shared -fPIC big.c -Wl,-soname,libbig.so.1 -Wl,-rpath,/opt/big -o libbig.so.1");
-  }
-  void cc(const std::string& args) {
-    int status = 0;
-    const std::string cmd =
-        "cd " + shell_quote(dir_.dir()) + " && cc " + args + " -Wl,--allow-shlib-undefined";
-    const std::string log = run_command(cmd, &status);
-    INFO(cmd << "\n" << log);
-    REQUIRE(status == 0);
-  }
-  FixtureRoot dir_;
-};
+using namespace shlib_test;
 
 // python:3.11-slim as far as this check looks: the image's /usr/local (from
 // python_image_fixture.h) with real ELF objects, libc and ld.so, two modules.
@@ -437,81 +387,4 @@ TEST_CASE("python.shared-libraries: skips where there is nothing for glibc's loa
     CHECK(status_of(out) == "skip");
     CHECK_THAT(out.summary, Catch::Contains("musl"));
   }
-}
-
-TEST_CASE("extension module names, what breaks, and Debian packages", "[shlib]") {
-  struct Row {
-    const char* file;
-    const char* module;
-    const char* impact;
-  };
-  for (Row row :
-       {Row{"_sqlite3.cpython-311-x86_64-linux-gnu.so", "_sqlite3", "import sqlite3 fails"},
-        Row{"readline.cpython-312-aarch64-linux-gnu.so", "readline",
-            "import readline fails (the interactive prompt loses editing and history)"},
-        Row{"_decimal.abi3.so", "_decimal", "import decimal falls back to the slower _pydecimal"},
-        Row{"_gdbm.so", "_gdbm", "import dbm.gnu fails"},
-        Row{"pyexpat.cpython-311-x86_64-linux-gnu.so", "pyexpat",
-            "import xml.parsers.expat fails (and xml.etree, xml.dom, plistlib)"},
-        Row{"_opcode.cpython-311-x86_64-linux-gnu.so", "_opcode", "import opcode fails"},
-        Row{"audioop.so", "audioop", "import audioop fails"}}) {
-    INFO(row.file);
-    CHECK(extension_module_name(row.file) == row.module);
-    CHECK(extension_module_impact(row.module) == row.impact);
-  }
-  CHECK(extension_module_impact("_uuid").starts_with("import uuid falls back"));
-  CHECK(extension_module_impact("_hashlib").starts_with("import hashlib works only partly"));
-  const std::map<std::string, std::string> packages = {{"libsqlite3.so.0", "libsqlite3-0"},
-                                                       {"libssl.so.3", "libssl3"},
-                                                       {"libcrypto.so.3", "libssl3"},
-                                                       {"libffi.so.8", "libffi8"},
-                                                       {"liblzma.so.5", "liblzma5"},
-                                                       {"libbz2.so.1.0", "libbz2-1.0"},
-                                                       {"libreadline.so.8", "libreadline8"},
-                                                       {"libncursesw.so.6", "libncursesw6"},
-                                                       {"libtinfo.so.6", "libtinfo6"},
-                                                       {"libgdbm.so.6", "libgdbm6"},
-                                                       {"libtk8.6.so", "libtk8.6"},
-                                                       {"libuuid.so.1", "libuuid1"},
-                                                       {"libz.so.1", "zlib1g"},
-                                                       {"libexpat.so.1", "libexpat1"},
-                                                       {"libmpdec.so.3", "libmpdec3"},
-                                                       {"libdb-5.3.so", "libdb5.3"},
-                                                       {"libnsl.so.2", "libnsl2"}};
-  for (const auto& [soname, package] : packages) {
-    INFO(soname);
-    CHECK(debian_package_for_soname(soname) == package);
-  }
-  CHECK_FALSE(debian_package_for_soname("libnothere.so.7").has_value());
-  CHECK_FALSE(debian_package_for_soname("libsqlite3.so").has_value());
-}
-
-TEST_CASE("a library whose dynamic section lies deep in the file is read in pieces",
-          "[shlib][elf]") {
-  FixtureRoot root;
-  const std::string bytes = Built::get().file("libbig.so.1");
-  REQUIRE(bytes.size() > (1u << 20));
-  root.file("/usr/lib/libbig.so.1", bytes);
-  auto whole = parse_elf(bytes);
-  REQUIRE(whole.ok());
-  // The dynamic section sits after the 1 MiB table, past the first read.
-  std::uint64_t dynamic_offset = 0;
-  for (const ProgramHeader& ph : whole->program_headers) {
-    if (ph.type == elfc::kPtDynamic) dynamic_offset = ph.offset;
-  }
-  CHECK(dynamic_offset > (1u << 20));
-  RootFs fs = root.fs();
-  auto pieces = read_elf_file(fs, "/usr/lib/libbig.so.1");
-  REQUIRE(pieces.ok());
-  CHECK(pieces->dynamic.soname == "libbig.so.1");
-  CHECK(pieces->dynamic.runpath == whole->dynamic.runpath);
-  CHECK(pieces->dynamic.needed == whole->dynamic.needed);
-  CHECK(pieces->interpreter == whole->interpreter);
-  CHECK(pieces->program_headers.size() == whole->program_headers.size());
-
-  // Cut inside the dynamic section: the same truncation error as reading it whole.
-  root.file("/usr/lib/libcut.so.1", bytes.substr(0, dynamic_offset + 8));
-  auto cut = read_elf_file(fs, "/usr/lib/libcut.so.1");
-  REQUIRE_FALSE(cut.ok());
-  CHECK_THAT(cut.error().message, Catch::Contains("/usr/lib/libcut.so.1: dynamic section"));
 }
