@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "agent/core/text.h"
+
 extern char** environ;
 
 namespace pycheck {
@@ -14,12 +16,6 @@ bool valid_name(std::string_view name) {
     if (!ok) return false;
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -65,11 +61,11 @@ Result<Environment> Environment::parse_env_file(std::string_view text) {
   while (i <= text.size()) {
     std::size_t end = text.find('\n', i);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = trim(text.substr(i, end - i));
+    std::string_view line = trim_blanks(text.substr(i, end - i));
     ++line_no;
     i = end + 1;
     if (line.empty() || line.front() == '#') continue;
-    if (line.starts_with("export ")) line = trim(line.substr(7));
+    if (line.starts_with("export ")) line = trim_blanks(line.substr(7));
     std::size_t eq = line.find('=');
     if (eq == std::string_view::npos || !valid_name(line.substr(0, eq))) {
       return Error{"line " + std::to_string(line_no) + ": expected KEY=VALUE, got \"" +

@@ -76,6 +76,20 @@ inline std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Without leading and trailing blanks: space, tab and CR (a CRLF line's CR),
+// not LF; what deb822, dpkg and KEY=VALUE files allow around a value.
+inline std::string_view trim_blanks(std::string_view s) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// 'A'-'Z' to 'a'-'z', every other byte unchanged (no locale).
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 // ASCII letters lowercased (C locale tolower); other bytes unchanged.
 inline std::string lowercase(std::string_view s) {
   std::string out(s);

@@ -7,20 +7,12 @@
 #include <set>
 #include <utility>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
 constexpr std::string_view kMergedDirs[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 bool under(std::string_view path, std::string_view dir) {
   return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
@@ -56,7 +48,7 @@ std::vector<std::string> dpkg_list_matches(std::string_view list_text,
   // file has hundreds of lines and we ask about a handful of paths.
   std::vector<std::pair<std::size_t, const std::string*>> hits;  // line position, path
   for (const std::string& path : paths) {
-    if (trim(path).size() != path.size() || path.empty()) {
+    if (trim_blanks(path).size() != path.size() || path.empty()) {
       continue;  // a trimmed, non-empty line can never equal it
     }
     std::size_t from = 0;
@@ -72,7 +64,7 @@ std::vector<std::string> dpkg_list_matches(std::string_view list_text,
       std::size_t line_end = list_text.find('\n', at);
       if (line_end == std::string_view::npos) line_end = list_text.size();
       const std::string_view line = list_text.substr(line_start, line_end - line_start);
-      if (trim(line).data() == list_text.data() + at && trim(line).size() == path.size()) {
+      if (trim_blanks(line).data() == list_text.data() + at && trim_blanks(line).size() == path.size()) {
         hits.emplace_back(line_start, &path);
         from = line_end;
       }

@@ -1,5 +1,7 @@
 #include "checks/facts/glibc_locale.h"
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
@@ -15,12 +17,8 @@ void note_timeout(const Error& e, std::optional<Error>& timeout) {
 GlibcLocales::GlibcLocales(const RootFs& fs, const std::optional<std::string>& locpath)
     : fs_(fs), reader_(fs) {
   if (locpath) {
-    std::string_view rest = *locpath;
-    while (!rest.empty()) {  // empty LOCPATH entries are skipped, as argz does
-      std::size_t colon = rest.find(':');
-      std::string_view dir = rest.substr(0, colon);
-      if (!dir.empty()) dirs_.emplace_back(dir);
-      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    for (std::string_view dir : split(*locpath, ':')) {
+      if (!dir.empty()) dirs_.emplace_back(dir);  // empty LOCPATH entries are skipped, as argz does
     }
   }
   dirs_.emplace_back(kLocaleDir);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 
 bool is_hash_link_name(std::string_view name) {
@@ -16,11 +18,7 @@ bool is_hash_link_name(std::string_view name) {
 std::vector<CaDirectory> ca_directories(const Environment& env) {
   std::vector<CaDirectory> dirs;
   if (auto value = env.get("SSL_CERT_DIR")) {
-    std::string_view rest = *value;
-    while (!rest.empty()) {
-      const std::size_t colon = rest.find(':');
-      const std::string_view dir = rest.substr(0, colon);
-      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    for (std::string_view dir : split(*value, ':')) {
       if (!dir.empty()) dirs.push_back({std::string(dir), "SSL_CERT_DIR"});
     }
   } else {

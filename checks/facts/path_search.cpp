@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
@@ -79,13 +81,7 @@ std::string_view to_string(PathProblemKind kind) {
 
 std::vector<std::string> split_path_variable(std::string_view value) {
   std::vector<std::string> entries;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t colon = value.find(':', start);
-    entries.emplace_back(value.substr(start, colon - start));
-    if (colon == std::string_view::npos) break;
-    start = colon + 1;
-  }
+  for (std::string_view entry : split(value, ':')) entries.emplace_back(entry);
   return entries;
 }
 

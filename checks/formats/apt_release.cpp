@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "agent/core/text.h"
 #include "checks/formats/deb822.h"
 
 namespace pycheck {
@@ -100,13 +101,11 @@ bool parse_number(std::string_view text, std::size_t min_digits, std::size_t max
   return true;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 int month_number(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths{
       "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
   if (name.size() != 3) return 0;
-  const std::string lowered{lower(name[0]), lower(name[1]), lower(name[2])};
+  const std::string lowered{ascii_lower(name[0]), ascii_lower(name[1]), ascii_lower(name[2])};
   for (std::size_t i = 0; i < kMonths.size(); ++i) {
     if (kMonths[i] == lowered) return static_cast<int>(i) + 1;
   }
@@ -117,7 +116,7 @@ bool is_weekday(std::string_view token) {
   static constexpr std::array<std::string_view, 7> kDays{"sun", "mon", "tue", "wed",
                                                          "thu", "fri", "sat"};
   if (token.size() != 4 || token[3] != ',') return false;
-  const std::string lowered{lower(token[0]), lower(token[1]), lower(token[2])};
+  const std::string lowered{ascii_lower(token[0]), ascii_lower(token[1]), ascii_lower(token[2])};
   for (std::string_view day : kDays) {
     if (day == lowered) return true;
   }
@@ -160,7 +159,7 @@ void read_sha256(const Deb822Field& field, std::size_t line_offset, AptRelease& 
            "malformed SHA256 line '" + std::string(line.text.substr(0, 120)) + "'"});
       continue;
     }
-    for (char c : words[0]) file.sha256.push_back(lower(c));
+    for (char c : words[0]) file.sha256.push_back(ascii_lower(c));
     file.path = std::string(words[2]);
     release.sha256.push_back(std::move(file));
   }

@@ -17,8 +17,6 @@ std::string_view strip_cr(std::string_view line) {
   return line;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool is_blank_line(std::string_view line) {
   for (char c : line) {
     if (!is_blank(c)) return false;
@@ -42,16 +40,10 @@ bool split_field_line(std::string_view line, std::string_view& name, std::string
 
 }  // namespace
 
-std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 bool deb822_name_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }

@@ -106,9 +106,6 @@ std::vector<Deb822Stanza> parse_deb822(std::string_view text, Deb822Options opti
 // (words case-insensitive); nullopt for anything else.
 std::optional<bool> parse_apt_bool(std::string_view text);
 
-// Without leading and trailing blanks (space, tab and a stray CR, as apt).
-std::string_view trim_blanks(std::string_view s);
-
 // Splits on blanks (space, tab, CR, LF) and, when `commas` is set, on commas
 // too; empty pieces dropped.
 std::vector<std::string_view> split_words(std::string_view text, bool commas = false);

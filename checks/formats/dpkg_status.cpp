@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "agent/core/text.h"
 #include "checks/formats/deb822.h"
 
 namespace pycheck {

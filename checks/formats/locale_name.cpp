@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "agent/core/text.h"
+
 namespace pycheck {
 namespace {
 
@@ -12,12 +14,11 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return to_lower(x) == to_lower(y);
+           return ascii_lower(x) == ascii_lower(y);
          });
 }
 
@@ -122,7 +123,7 @@ std::string normalize_codeset(std::string_view codeset) {
   bool only_digits = true;
   for (char c : codeset) {
     if (is_alpha(c)) {
-      out += to_lower(c);
+      out += ascii_lower(c);
       only_digits = false;
     } else if (is_digit(c)) {
       out += c;
