@@ -2,9 +2,10 @@
 // image's own security repositories offer a newer version.
 //
 // Offline it reads the lists `apt-get update` left in /var/lib/apt/lists;
-// online (--online) it downloads InRelease and the Packages indexes itself,
-// verifying each index against InRelease's SHA256 list. InRelease's OpenPGP
-// signature is NOT verified (see apt_release.h): the details say so.
+// online (--online) it downloads InRelease and the Packages indexes itself.
+// Either way a Release is used only once its OpenPGP signature verifies with
+// the keys apt would use for that source (apt_keyrings.h, apt_release_trust.h),
+// and each index only when it matches the Release's SHA256 list.
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -19,10 +20,14 @@
 #include "agent/core/text.h"
 #include "agent/http/http_client.h"
 #include "checks/check_table.h"
+#include "checks/facts/apt_keyrings.h"
+#include "checks/facts/apt_lists.h"
+#include "checks/facts/apt_source_list.h"
 #include "checks/facts/dpkg_database.h"
 #include "checks/formats/apt_list_files.h"
 #include "checks/formats/apt_packages.h"
 #include "checks/formats/apt_release.h"
+#include "checks/formats/apt_release_trust.h"
 #include "checks/formats/apt_sources.h"
 #include "checks/formats/debian_version.h"
 #include "checks/formats/decompress.h"
@@ -31,7 +36,6 @@
 namespace pycheck {
 namespace {
 
-constexpr std::string_view kListsDir = "/var/lib/apt/lists";
 constexpr std::size_t kMaxIndexBytes = std::size_t{256} << 20;
 constexpr std::size_t kMaxShown = 5;
 
@@ -39,69 +43,16 @@ bool is_candidate_suite(std::string_view suite) {
   return suite.ends_with("-security") || suite.ends_with("/updates");
 }
 
-// The container's deb entries, from sources.list and sources.list.d/*.list|*.sources.
-Result<std::vector<AptSourceEntry>> read_sources(const RootFs& fs, json& problems) {
-  std::vector<std::string> files;
-  auto main_list = fs.stat("/etc/apt/sources.list");
-  if (main_list.timed_out()) return main_list.error();
-  if (main_list) files.push_back("/etc/apt/sources.list");
-  auto dir = fs.list_dir("/etc/apt/sources.list.d");
-  if (dir) {
-    for (const DirEntry& e : *dir) {
-      if (e.name.ends_with(".list") || e.name.ends_with(".sources")) {
-        files.push_back("/etc/apt/sources.list.d/" + e.name);
-      }
-    }
-  } else if (!dir.missing()) {
-    return dir.error();
-  }
-  std::vector<AptSourceEntry> entries;
-  for (const std::string& file : files) {
-    auto text = fs.read_file(file, 1u << 20);
-    if (!text) return Error{file + ": " + text.error().message, text.error().errno_value};
-    AptSources parsed = parse_apt_sources_file(*text, file);
-    for (const auto& p : parsed.problems) {
-      problems.push_back(p.origin + ":" + std::to_string(p.line) + ": " + p.message);
-    }
-    for (auto& entry : parsed.entries) {
-      if (entry.enabled && entry.type == AptSourceType::deb) entries.push_back(std::move(entry));
-    }
-  }
-  return entries;
-}
-
-// Architectures dpkg installs for: /var/lib/dpkg/arch (native first, then
-// foreign) when present, else those named by installed packages.
-Result<std::vector<std::string>> judged_architectures(const RootFs& fs, const DpkgDatabase& db) {
-  std::vector<std::string> arches;
-  auto text = fs.read_file("/var/lib/dpkg/arch", 4096);
-  if (text.timed_out()) return text.error();
-  if (text) {
-    std::size_t pos = 0;
-    while (pos < text->size()) {
-      std::size_t end = text->find('\n', pos);
-      if (end == std::string::npos) end = text->size();
-      std::string line = text->substr(pos, end - pos);
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
-      if (!line.empty() && std::find(arches.begin(), arches.end(), line) == arches.end()) {
-        arches.push_back(line);
-      }
-      pos = end + 1;
-    }
-  }
-  if (!arches.empty()) return arches;
-  for (const DpkgRecord& r : db.records()) {
-    if (!is_installed(r) || r.architecture.empty() || r.architecture == "all") continue;
-    if (std::find(arches.begin(), arches.end(), r.architecture) == arches.end()) {
-      arches.push_back(r.architecture);
-    }
-  }
-  return arches;
-}
-
 struct LoadedIndex {
   std::string suite;
   AptPackagesIndex index;
+};
+
+// A source apt would not use: its signature or dates refused, or no keys.
+struct Refusal {
+  std::string file;  // the Release file (list file or URL)
+  std::string cause;
+  std::string fix;
 };
 
 struct Scan {
@@ -109,20 +60,68 @@ struct Scan {
   json sources = json::array();
   std::vector<std::string> stale;          // Valid-Until passed
   std::vector<std::string> without_lists;  // candidate sources with no local lists
+  std::vector<std::string> unverified;     // trusted=yes sources: apt checks no signature
   std::optional<Error> error;              // the first failure; the scan stops there
+  std::optional<Refusal> refused;          // idem, for a Release apt would refuse
+  bool stopped() const { return error || refused; }
 };
 
 json release_json(const AptRelease& r) {
-  return {{"origin", r.origin},         {"label", r.label},    {"suite", r.suite},
-          {"codename", r.codename},     {"date", r.date_text}, {"valid_until", r.valid_until_text},
-          {"signature_verified", false}};
+  return {{"origin", r.origin},     {"label", r.label},    {"suite", r.suite},
+          {"codename", r.codename}, {"date", r.date_text}, {"valid_until", r.valid_until_text}};
 }
 
-void note_validity(const AptRelease& r, const std::string& where, const Context& ctx, Scan& scan) {
-  if (r.valid_until &&
-      *r.valid_until < std::chrono::time_point_cast<std::chrono::seconds>(ctx.now)) {
-    scan.stale.push_back(where + " (Valid-Until " + r.valid_until_text + ")");
+json signature_json(const ReleaseTrust& trust, const SourceKeys& keys) {
+  const SignatureCheck& sig = trust.signature;
+  json keyrings = json::array();
+  for (const OpenPgpKeyring& k : keys.keys.keyrings) keyrings.push_back(k.origin);
+  json out = {{"verified", trust.verified},
+              {"verdict", to_string(sig.verdict)},
+              {"reason", sig.reason},
+              {"rule", sig.rule},
+              {"signer_fingerprint", sig.signer_fingerprint},
+              {"signing_key_fingerprint", sig.signing_key_fingerprint},
+              {"user_id", sig.user_id},
+              {"keyring", sig.keyring},
+              {"issuers", sig.issuers},
+              {"keyrings", keyrings},
+              {"keyrings_from", keys.rule}};
+  if (!keys.keys.fingerprints.empty()) out["signed_by_fingerprints"] = keys.keys.fingerprints;
+  if (trust.trusted_option) out["trusted_option"] = true;
+  return out;
+}
+
+// The source's Release as apt would use it, verified with the root's keys;
+// nullopt (with scan.refused or scan.error set) when apt would not use it.
+std::optional<AptRelease> trusted_release(const Context& ctx, const AptSourceEntry& entry,
+                                          const ReleaseFiles& files, bool download, Scan& scan,
+                                          json& source) {
+  const auto shared_db = dpkg_database_of(ctx);
+  auto keys = apt_keys_for(ctx.fs, **shared_db, entry);
+  if (keys.timed_out()) return void(scan.error = keys.error()), std::nullopt;
+  if (!keys) {
+    scan.refused = Refusal{files.name, keys.error().message,
+                           "Install the keyring it names, or correct Signed-By in " +
+                               entry.origin + "."};
+    return std::nullopt;
   }
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(ctx.now);
+  ReleaseTrust trust = judge_release(entry, keys->keys, files, now, download);
+  source["signature"] = signature_json(trust, *keys);
+  if (!trust.release) {
+    scan.refused = Refusal{files.name, trust.refusal, trust.fix};
+    scan.sources.push_back(source);
+    return std::nullopt;
+  }
+  source["release"] = release_json(*trust.release);
+  source["release"]["signature_verified"] = trust.verified;
+  if (trust.trusted_option) {
+    scan.unverified.push_back(entry.uri + " " + entry.suite + " (" + entry.origin + ")");
+  }
+  if (trust.expired) {
+    scan.stale.push_back(files.name + " (Valid-Until " + trust.release->valid_until_text + ")");
+  }
+  return std::move(trust.release);
 }
 
 std::vector<std::string> entry_arches(const AptSourceEntry& entry, const AptRelease& release,
@@ -138,78 +137,47 @@ std::vector<std::string> entry_arches(const AptSourceEntry& entry, const AptRele
   return out;
 }
 
-// Offline: the lists apt left behind for one candidate source.
+// Offline: the lists apt left behind for one candidate source (InRelease, or
+// Release with Release.gpg), verified as apt verified them when it fetched them.
 void scan_lists(const Context& ctx, const AptSourceEntry& entry,
                 const std::vector<std::string>& judged, Scan& scan) {
-  std::string release_path;
-  Result<std::string> text = Error{"", 2};
-  for (std::string_view name : {"InRelease", "Release"}) {
-    release_path = path_join(kListsDir, release_list_file(entry.uri, entry.suite, name));
-    text = ctx.fs.read_file(release_path);
-    if (!text.missing()) break;
+  auto list_path = [&](std::string_view name) {
+    return path_join(kAptListsDir, release_list_file(entry.uri, entry.suite, name));
+  };
+  std::string release_path = list_path("InRelease");
+  auto inrelease = read_apt_list(ctx.fs, release_path);
+  Result<std::optional<std::string>> plain = std::optional<std::string>{}, gpg = plain;
+  if (inrelease && !*inrelease) {
+    release_path = list_path("Release");
+    plain = read_apt_list(ctx.fs, release_path);
+    if (plain && *plain) gpg = read_apt_list(ctx.fs, list_path("Release.gpg"));
   }
-  if (text.missing()) {
-    scan.without_lists.push_back(entry.uri + " " + entry.suite);
-    return;
+  for (const auto* read : {&inrelease, &plain, &gpg}) {
+    if (!*read) return void(scan.error = read->error());
   }
-  if (!text) return void(scan.error = text.error());
-  auto release = parse_apt_release(*text);
-  if (!release) return void(scan.error = Error{release_path + ": " + release.error().message});
+  if (!*inrelease && !*plain) return scan.without_lists.push_back(entry.uri + " " + entry.suite);
+  ReleaseFiles files{release_path, {}, {}, {}};
+  if (*inrelease) files.inrelease = **inrelease;
+  if (*plain) files.release = **plain;
+  if (*gpg) files.release_gpg = **gpg;
   json source = {{"uri", entry.uri},
                  {"suite", entry.suite},
                  {"file", entry.origin},
                  {"from", "lists"},
                  {"release_file", release_path},
-                 {"release", release_json(*release)},
                  {"indexes", json::array()}};
+  const auto release = trusted_release(ctx, entry, files, false, scan, source);
+  if (!release) return;
   source["security"] = is_security_suite(*release);
   if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
-  note_validity(*release, release_path, ctx, scan);
   for (const std::string& component : entry.components) {
     for (const std::string& arch : entry_arches(entry, *release, judged)) {
-      const std::string dir = component + "/binary-" + arch + "/";
-      Result<std::string> raw = Error{"", 2};
-      ListFileCandidate found;
-      for (const ListFileCandidate& c :
-           packages_list_candidates(entry.uri, entry.suite, component, arch)) {
-        raw = ctx.fs.read_file(path_join(kListsDir, c.name), kMaxIndexBytes);
-        found = c;
-        if (!raw.missing()) break;
-      }
-      const std::string list_path = path_join(kListsDir, found.name);
-      if (raw.missing()) {
-        scan.error = Error{"no Packages list for " + dir + " of " + entry.uri + " " + entry.suite +
-                           " in " + std::string(kListsDir) + " although its Release is there"};
-        return;
-      }
-      if (!raw) return void(scan.error = raw.error());
-      auto plain = decompress(*raw, found.compression, kMaxIndexBytes);
-      if (!plain) return void(scan.error = Error{list_path + ": " + plain.error().message});
-      // apt may recompress lists (GzipIndexes: lz4), so the file as stored
-      // need not match the Release entry for its suffix; the decompressed
-      // content is always the index whose plain "Packages" hash Release lists.
-      std::string verified = "unverified (Release lists no hash for " + dir + "Packages)";
-      const ReleaseFile* listed = release->find_file(dir + "Packages");
-      const ReleaseFile* listed_as_stored =
-          release->find_file(dir + "Packages" + std::string(file_suffix(found.compression)));
-      if (listed) {
-        if (sha256_hex(*plain) != listed->sha256 || plain->size() != listed->size) {
-          scan.error =
-              Error{list_path + ": content does not match the SHA256 of " + dir + "Packages in " +
-                    release_path + " (stale or corrupt list: run apt-get update)"};
-          return;
-        }
-        verified = "sha256";
-      } else if (listed_as_stored && found.compression != Compression::none) {
-        if (sha256_hex(*raw) != listed_as_stored->sha256) {
-          scan.error = Error{list_path + ": does not match its SHA256 in " + release_path};
-          return;
-        }
-        verified = "sha256";
-      }
-      LoadedIndex loaded{entry.suite, parse_apt_packages(*plain)};
-      source["indexes"].push_back({{"path", list_path},
-                                   {"verified", verified},
+      auto list = read_packages_list(ctx.fs, entry, *release, release_path, component, arch,
+                                     kMaxIndexBytes);
+      if (!list) return void(scan.error = list.error());
+      LoadedIndex loaded{entry.suite, parse_apt_packages(list->text)};
+      source["indexes"].push_back({{"path", list->path},
+                                   {"verified", list->verified},
                                    {"packages", loaded.index.packages().size()}});
       scan.indexes.push_back(std::move(loaded));
     }
@@ -222,20 +190,21 @@ void scan_online(const Context& ctx, const AptSourceEntry& entry,
                  const std::vector<std::string>& judged, Scan& scan) {
   auto fetched = fetch_release(*ctx.http, entry.uri, entry.suite);
   if (!fetched) return void(scan.error = fetched.error());
-  const AptRelease& release = fetched->release;
   json source = {{"uri", redact_url(entry.uri)},
                  {"suite", entry.suite},
                  {"file", entry.origin},
                  {"from", "online"},
                  {"release_file", redact_url(fetched->url)},
-                 {"release", release_json(release)},
                  {"indexes", json::array()}};
-  source["security"] = is_security_suite(release);
+  const ReleaseFiles files{redact_url(fetched->url), fetched->body, {}, {}};
+  const auto release = trusted_release(ctx, entry, files, true, scan, source);
+  if (!release) return;
+  source["security"] = is_security_suite(*release);
   if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
-  note_validity(release, redact_url(fetched->url), ctx, scan);
   for (const std::string& component : entry.components) {
-    for (const std::string& arch : entry_arches(entry, release, judged)) {
-      auto index = fetch_packages_index(*ctx.http, *fetched, component, arch, kMaxIndexBytes);
+    for (const std::string& arch : entry_arches(entry, *release, judged)) {
+      auto index = fetch_packages_index(*ctx.http, fetched->url, *release, component, arch,
+                                        kMaxIndexBytes);
       if (!index) return void(scan.error = index.error());
       LoadedIndex loaded{entry.suite, parse_apt_packages(index->text)};
       source["indexes"].push_back({{"url", redact_url(index->url)},
@@ -282,9 +251,14 @@ Scan scan_sources(const Context& ctx, const std::vector<const AptSourceEntry*>& 
     } else {
       scan_lists(ctx, *e, arches, scan);
     }
-    if (scan.error) break;
+    if (scan.stopped()) break;
   }
   details["sources"] = scan.sources;
+  bool verified = !scan.sources.empty();
+  for (const json& source : scan.sources) {
+    verified = verified && source.contains("signature") && source["signature"]["verified"] == true;
+  }
+  details["signature_verified"] = verified;
   return scan;
 }
 
@@ -292,10 +266,24 @@ Scan scan_sources(const Context& ctx, const std::vector<const AptSourceEntry*>& 
 std::optional<CheckOutcome> unknown_pending(CheckOutcome& out, const Scan& scan,
                                             std::size_t candidates) {
   if (scan.error && scan.error->timed_out()) return timed_out(*scan.error, std::move(out.details));
+  if (scan.refused) {
+    return finish(std::move(out), CheckStatus::error,
+                  "security updates unknown: apt would refuse " + scan.refused->file + ": " +
+                      scan.refused->cause,
+                  scan.refused->fix);
+  }
   if (scan.error) {
     return finish(std::move(out), CheckStatus::error,
                   "could not read a security index: " + scan.error->message,
                   "Fix the source or the network, or run apt-get update, and run again.");
+  }
+  if (!scan.unverified.empty()) {  // apt would take anything: no count is worth giving
+    out.details["unverified"] = scan.unverified;
+    return finish(std::move(out), CheckStatus::warn,
+                  "security updates unverified: apt trusts " + scan.unverified.front() +
+                      " without checking its signature (trusted=yes)",
+                  "Remove trusted=yes from the source, so that apt verifies what it installs; "
+                  "pycheck then counts its updates.");
   }
   if (!scan.without_lists.empty()) {
     out.details["without_lists"] = scan.without_lists;
@@ -387,9 +375,6 @@ CheckOutcome judge(CheckOutcome out, const Pending& pending, const Scan& scan, c
 CheckOutcome run(const Context& ctx) {
   CheckOutcome out;
   out.details["signature_verified"] = false;
-  out.details["signature_note"] =
-      "InRelease's OpenPGP signature is not verified by pycheck; indexes are checked against its "
-      "SHA256 list";
 
   const auto shared_db = dpkg_database_of(ctx);
   const Result<DpkgDatabase>& db = *shared_db;
@@ -398,12 +383,12 @@ CheckOutcome run(const Context& ctx) {
   }
   if (db.timed_out()) return timed_out(db.error(), std::move(out.details));
   if (!db) return finish(std::move(out), CheckStatus::error, db.error().message);
-  const auto arches = judged_architectures(ctx.fs, *db);
+  const auto arches = dpkg_architectures(ctx.fs, *db);
   if (!arches) return timed_out(arches.error(), std::move(out.details));
   out.details["architectures"] = *arches;
 
   json source_problems = json::array();
-  auto entries = read_sources(ctx.fs, source_problems);
+  auto entries = read_apt_deb_sources(ctx.fs, source_problems);
   if (entries.timed_out()) return timed_out(entries.error(), std::move(out.details));
   if (!entries) return finish(std::move(out), CheckStatus::error, entries.error().message);
   if (!source_problems.empty()) out.details["source_problems"] = source_problems;
@@ -430,10 +415,20 @@ CheckInfo apt_security_updates_check() {
       "pycheck reads the installed packages from the dpkg database, finds the security suites "
       "in the container's own apt sources, and compares each installed package:architecture with "
       "the newest version in those suites' Packages indexes (dpkg's version order). Offline it "
-      "uses the lists in /var/lib/apt/lists (checked against the Release file's SHA256 of the "
-      "uncompressed index); with --online it downloads InRelease and the indexes (by-hash when "
-      "offered) and checks size and SHA-256. InRelease's OpenPGP signature is not verified. An "
-      "index that cannot be read is an error, never \"0 pending\".\n\n"
+      "uses the lists in /var/lib/apt/lists (InRelease, or Release with Release.gpg); with "
+      "--online it downloads InRelease and the indexes (by-hash when offered).\n\n"
+      "Nothing is believed unverified. The Release file's OpenPGP signature is verified as apt "
+      "does, with the keys apt would use for that source: an inline Signed-By key, the Signed-By "
+      "keyring files (its fingerprints restrict the signers), or else /etc/apt/trusted.gpg.d "
+      "(and /etc/apt/trusted.gpg under apt 2.x). pycheck accepts only what both apt 2.6 (gpgv) "
+      "and apt 3.0 (sqv) accept: v4 RSA keys of 2048 bits or more or Ed25519, SHA-256 or "
+      "stronger, keys and subkeys neither expired nor revoked, no bad signature. Only the "
+      "verified text is read. Online, apt's date rules apply too: a Release past its "
+      "Valid-Until, or dated in the future, is refused (check-valid-until and check-date "
+      "honoured); offline, an expired Release only warns that the lists may be outdated. Each "
+      "index must match the Release's SHA-256 and size. A refused signature or an index that "
+      "cannot be read is an error, never \"0 pending\"; a source marked trusted=yes is reported "
+      "as unverified, with no count.\n\n"
       "Fix: rebuild on a freshly pulled base image, or add `apt-get update && apt-get upgrade -y` "
       "to the Dockerfile.",
       &run,

@@ -1,5 +1,7 @@
 #include "checks/formats/apt_release.h"
 
+#include <mbedtls/sha256.h>
+
 #include <array>
 #include <cerrno>
 #include <utility>
@@ -303,6 +305,20 @@ Result<AptRelease> parse_apt_release(std::string_view text) {
     release.problems.push_back({extra.line + line_offset, "text after the Release stanza ignored"});
   }
   return release;
+}
+
+std::string sha256_hex(std::string_view data) {
+  std::array<unsigned char, 32> digest{};
+  mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                     digest.data(), 0);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * digest.size());
+  for (unsigned char b : digest) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 0xf]);
+  }
+  return hex;
 }
 
 bool is_security_suite(const AptRelease& release) {

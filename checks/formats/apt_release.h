@@ -100,4 +100,7 @@ Result<PackagesIndexChoice> pick_packages_index(const AptRelease& release,
                                                 std::string_view component,
                                                 std::string_view architecture);
 
+// Lowercase hex SHA-256 of `data`, as Release files list it.
+std::string sha256_hex(std::string_view data);
+
 }  // namespace pycheck

@@ -3,7 +3,8 @@
 // then gz, then plain), fetched by-hash when the Release offers it, and
 // checked for size and SHA-256 before it is decompressed. An index that does
 // not verify is an error: there is no fallback to an unverified download.
-// InRelease's OpenPGP signature is NOT verified (see apt_release.h).
+// InRelease itself is fetched as bytes: the caller verifies its signature
+// (apt_release_trust.h) before anything in it is used.
 #pragma once
 
 #include <cstddef>
@@ -18,11 +19,11 @@ namespace pycheck {
 class HttpClient;
 
 struct FetchedRelease {
-  std::string url;  // "<uri>/dists/<suite>/InRelease" as requested (credentials included)
-  AptRelease release;
+  std::string url;   // "<uri>/dists/<suite>/InRelease" as requested (credentials included)
+  std::string body;  // as downloaded, not yet verified
 };
 
-// GETs and parses <uri>/dists/<suite>/InRelease. Errors name the URL without credentials.
+// GETs <uri>/dists/<suite>/InRelease. Errors name the URL without credentials.
 Result<FetchedRelease> fetch_release(const HttpClient& http, std::string_view uri,
                                      std::string_view suite);
 
@@ -32,14 +33,13 @@ struct FetchedIndex {
   std::string text;  // the verified index, decompressed
 };
 
-// The Packages index of (component, architecture) named by `release`, verified
-// and decompressed to at most max_bytes. Errors: not listed in the Release,
+// The Packages index of (component, architecture) named by `release` (read
+// from the verified InRelease at `release_url`), checked against it and
+// decompressed to at most max_bytes. Errors: not listed in the Release,
 // HTTP failure, wrong size, wrong SHA-256, corrupt compression.
-Result<FetchedIndex> fetch_packages_index(const HttpClient& http, const FetchedRelease& release,
+Result<FetchedIndex> fetch_packages_index(const HttpClient& http, const std::string& release_url,
+                                          const AptRelease& release,
                                           std::string_view component, std::string_view architecture,
                                           std::size_t max_bytes);
-
-// Lowercase hex SHA-256 of `data`, as Release files list it.
-std::string sha256_hex(std::string_view data);
 
 }  // namespace pycheck

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """A misbehaving HTTP server on 127.0.0.1 for pycheck's online checks.
 
-Prints "PORT <n>" once it listens. The first path segment picks the fault, the
+Usage: fault_server.py KEYRING_OUT. Signs its archives' InRelease with a key
+made at start (gpg, in a temporary home) and writes that key's public
+keyring to KEYRING_OUT for the root under test to trust. Prints "PORT <n>"
+once it listens. The first path segment picks the fault, the
 rest of the path is whatever the client asks for (an apt archive below
 /<fault>/debian-security, a pip index below /<fault>/simple/):
 
@@ -19,11 +22,14 @@ report one pending update.
 """
 import hashlib
 import lzma
+import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
-import os
 from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
@@ -34,7 +40,12 @@ PACKAGES = (b"Package: zlib1g\nSource: zlib\nVersion: 1:9.9.9-1+deb12u1\nArchite
             b"SHA256: " + b"0" * 64 + b"\nDescription: fixture\n\n")
 
 
-def archive(bad_hash):
+def gpg(home, *args, data=None):
+    return subprocess.run(["gpg", "--homedir", home, "--batch", *args], input=data,
+                          capture_output=True, check=True).stdout
+
+
+def archive(bad_hash, home):
     """{path below the archive root: bytes} for dists/bookworm-security."""
     xz = lzma.compress(PACKAGES, format=lzma.FORMAT_XZ)
     listed = {"main/binary-amd64/Packages.xz": xz, "main/binary-amd64/Packages": PACKAGES}
@@ -45,8 +56,7 @@ def archive(bad_hash):
     for name, data in listed.items():
         release.append(f" {hashlib.sha256(data).hexdigest()} {len(data)} {name}")
     text = "\n".join(release) + "\n"
-    inrelease = ("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n" + text +
-                 "-----BEGIN PGP SIGNATURE-----\n\nZmFrZQ==\n-----END PGP SIGNATURE-----\n")
+    inrelease = gpg(home, "--digest-algo", "SHA256", "--clearsign", data=text.encode())
     served = dict(listed)
     if bad_hash:  # same size, one byte different: only the hash can tell
         for name in listed:
@@ -55,12 +65,12 @@ def archive(bad_hash):
             served[name] = bytes(data)
     suite = "debian-security/dists/bookworm-security/"
     out = {suite + name: data for name, data in served.items()}
-    out[suite + "InRelease"] = inrelease.encode()
+    out[suite + "InRelease"] = inrelease
     out[suite + "Release"] = text.encode()
     return out
 
 
-ARCHIVES = {"badhash": archive(True), "goodarchive": archive(False)}
+ARCHIVES = {}
 
 
 class Faulty(BaseHTTPRequestHandler):
@@ -113,6 +123,16 @@ class Faulty(BaseHTTPRequestHandler):
 
 
 def main():
+    home = tempfile.mkdtemp(prefix="fault-server-gnupg-")
+    try:
+        gpg(home, "--passphrase", "", "--quick-gen-key", "fault server <fault@invalid>",
+            "ed25519", "sign", "never")
+        with open(sys.argv[1], "wb") as f:
+            f.write(gpg(home, "--export"))
+        ARCHIVES.update({"badhash": archive(True, home), "goodarchive": archive(False, home)})
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], check=False)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     serve_on_loopback(Faulty)
 
 

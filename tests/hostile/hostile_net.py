@@ -9,14 +9,20 @@ from hostile_lib import HERE, SOURCE_DIR, Server, expect
 
 ONLINE = ("apt.security-updates", "pip.version")
 SOURCES = "/etc/apt/sources.list.d/debian.sources"
+KEYRING = "/usr/share/keyrings/fault-server.gpg"  # the fault server's signing key, in the root
 BAD_HOST = "pycheck-hostile.invalid"  # RFC 2606: never resolves
 
 
 def point_at(root, apt_uri, index_url):
-    """The image's apt sources with the security suite at `apt_uri`; pip's index at `index_url`."""
+    """The image's apt sources with the security suite at `apt_uri`, signed by the fault
+    server's key; pip's index at `index_url`."""
+    if SERVERS:  # else no run reaches the signature (DNS fails first)
+        with open(SERVERS[0].keyring, "rb") as f:
+            root.write(KEYRING, f.read())
     root.write(SOURCES, "Types: deb\nURIs: http://deb.debian.org/debian\n"
                "Suites: bookworm bookworm-updates\nComponents: main\n\n"
-               f"Types: deb\nURIs: {apt_uri}\nSuites: bookworm-security\nComponents: main\n")
+               f"Types: deb\nURIs: {apt_uri}\nSuites: bookworm-security\nComponents: main\n"
+               f"Signed-By: {KEYRING}\n")
     root.env[b"PIP_INDEX_URL"] = index_url.encode()
 
 
@@ -30,7 +36,8 @@ class Servers:
     """The fault server and a TLS server with a self-signed certificate (tests/http)."""
 
     def __init__(self, s):
-        self.faults = Server([os.path.join(HERE, "fault_server.py")])
+        self.keyring = os.path.join(s.work.sub("fault-server"), "keyring.gpg")
+        self.faults = Server([os.path.join(HERE, "fault_server.py"), self.keyring])
         tls_dir = s.work.sub("tls")
         key, cert = os.path.join(tls_dir, "key.pem"), os.path.join(tls_dir, "cert.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

@@ -2,120 +2,27 @@
 // tools (tests/unit/apt_security_fixture.h): offline lists in every
 // compression apt keeps, and online through a local HTTP server
 // (python3 -m http.server on 127.0.0.1).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <set>
 
-#include "agent/core/check.h"
 #include "agent/http/http_client.h"
-#include "checks/check_table.h"
 #include "checks/formats/apt_list_files.h"
 #include "tests/unit/apt_security_fixture.h"
-#include "tests/unit/check_params.h"
-#include "tests/unit/fixture_root.h"
-#include "tests/unit/local_server.h"
 
-namespace pycheck {
+namespace pycheck::test {
 namespace {
 
-using test::FixtureRoot;
-using test::TempDir;
 namespace fs = std::filesystem;
-
-const std::string kSuiteDir = "/debian-security/dists/bookworm-security";
-
-const char* kStatus =
-    "Package: libfoo\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\n"
-    "Version: 1:2.0-1\nSource: foo\n\n"
-    "Package: libfoo\nStatus: install ok installed\nArchitecture: i386\nMulti-Arch: same\n"
-    "Version: 1:2.0-1\nSource: foo\n\n"
-    "Package: bar\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0~rc1-1\n\n"
-    "Package: baz\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0-1\n\n"
-    "Package: qux\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2:1.0-1\n\n"
-    "Package: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 0.1\n\n";
-
-std::string base_uri(int port) {
-  return "http://127.0.0.1:" + std::to_string(port) + "/debian-security";
-}
-
-// A root with the dpkg database and a deb822 source pointing at `uri`.
-void write_system(FixtureRoot& root, const std::string& uri) {
-  root.file("/var/lib/dpkg/status", kStatus).file("/var/lib/dpkg/arch", "amd64\ni386\n");
-  root.file("/etc/apt/sources.list.d/debian.sources",
-            "Types: deb\nURIs: " + uri +
-                "\nSuites: bookworm-security\nComponents: main\n\n"
-                "Types: deb\nURIs: " +
-                uri +
-                "\nSuites: bookworm-proposed-security\n"
-                "Components: main\nEnabled: no\n");
-}
-
-// Copies InRelease and each Packages list (compressed with `tool`, suffix `ext`) into lists.
-void write_lists(FixtureRoot& root, const std::string& archive, const std::string& uri,
-                 const std::string& tool, const std::string& ext) {
-  const std::string u = uri + "/";
-  root.file("/var/lib/apt/lists/" + release_list_file(u, "bookworm-security", "InRelease"),
-            test::read_host_file(archive + kSuiteDir + "/InRelease"));
-  for (std::string arch : {"amd64", "i386"}) {
-    const std::string src = archive + kSuiteDir + "/main/binary-" + arch + "/Packages";
-    const std::string dst = root.host_path(
-        "/var/lib/apt/lists/" + packages_list_file(u, "bookworm-security", "main", arch) + ext);
-    const std::string cmd =
-        tool.empty() ? "cp '" + src + "' '" + dst + "'" : tool + " < '" + src + "' > '" + dst + "'";
-    REQUIRE(test::run_command(cmd + " && echo OK").output == "OK\n");
-  }
-}
-
-CheckOutcome run_check(const FixtureRoot& root, const json& params = json::object(),
-                       const HttpClient* http = nullptr) {
-  const CheckInfo* info = find_check("apt.security-updates");
-  REQUIRE(info != nullptr);
-  RootFs rootfs = root.fs();
-  Environment env;
-  const json merged = test::check_params(*info, params);
-  Context ctx{rootfs, env, merged, std::chrono::system_clock::now(), http != nullptr, http};
-  return info->run(ctx);
-}
-
-std::set<std::string> pending_set(const CheckOutcome& out) {
-  std::set<std::string> s;
-  for (const auto& p : out.details["pending"]) {
-    s.insert(p["package"].get<std::string>() + ":" + p["architecture"].get<std::string>() + "=" +
-             p["candidate"].get<std::string>());
-  }
-  return s;
-}
-
-const std::set<std::string> kExpectedPending = {"libfoo:amd64=1:2.0-1+deb12u1",
-                                                "libfoo:i386=1:2.0-1+deb12u1", "bar:all=1.0~rc2-1"};
-
-// A file server on 127.0.0.1 serving `dir`; stopped when this goes away.
-class FileServer : public test::LocalServer {
- public:
-  explicit FileServer(const std::string& dir)
-      : test::LocalServer(
-            {python3(), "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir},
-            " port ") {}
-};
-
-const std::string kFuture = "Sat, 01 Nov 2036 10:00:00 UTC";
-const std::string kPast = "Sat, 01 Nov 2025 17:00:00 UTC";
 
 TEST_CASE("apt.security-updates offline: lists in every compression", "[aptsec]") {
   TempDir archive;
-  test::build_security_archive(archive.path(), kFuture);
+  build_security_archive(archive.path(), kFuture);
   const std::string uri = base_uri(8080);
   for (auto [tool, ext] : std::vector<std::pair<std::string, std::string>>{
            {"", ""}, {"gzip -9n", ".gz"}, {"xz", ".xz"}, {"lz4 -q", ".lz4"}, {"zstd -q", ".zst"}}) {
     DYNAMIC_SECTION("compression '" << ext << "'") {
       FixtureRoot root;
-      write_system(root, uri);
+      write_system(root, archive.path(), uri);
       write_lists(root, archive.path(), uri, tool, ext);
       const CheckOutcome out = run_check(root);
       INFO(out.summary << "\n" << out.details.dump(2));
@@ -123,7 +30,11 @@ TEST_CASE("apt.security-updates offline: lists in every compression", "[aptsec]"
       CHECK(pending_set(out) == kExpectedPending);
       CHECK(out.details["pending_count"] == 3);
       CHECK(out.details["sources"][0]["indexes"][0]["verified"] == "sha256");
-      CHECK(out.details["signature_verified"] == false);
+      CHECK(out.details["signature_verified"] == true);
+      const json& signature = out.details["sources"][0]["signature"];
+      CHECK(signature["signer_fingerprint"] == key_fingerprint(archive.path(), "archive"));
+      CHECK(signature["keyring"] == kFixtureKeyring);
+      CHECK(signature["keyrings_from"] == "Signed-By");
       CHECK(out.summary.find("3 pending security updates") == 0);
       CHECK(!out.remediation().empty());
       for (const auto& p : out.details["pending"]) {
@@ -136,10 +47,10 @@ TEST_CASE("apt.security-updates offline: lists in every compression", "[aptsec]"
 
 TEST_CASE("apt.security-updates offline: statuses", "[aptsec]") {
   TempDir archive;
-  test::build_security_archive(archive.path(), kFuture);
+  build_security_archive(archive.path(), kFuture);
   const std::string uri = base_uri(8080);
   FixtureRoot root;
-  write_system(root, uri);
+  write_system(root, archive.path(), uri);
 
   SECTION("no lists: skip, saying how to find out") {
     const CheckOutcome out = run_check(root);
@@ -201,10 +112,10 @@ TEST_CASE("apt.security-updates offline: statuses", "[aptsec]") {
 
 TEST_CASE("apt.security-updates offline: Valid-Until in the past warns", "[aptsec]") {
   TempDir archive;
-  test::build_security_archive(archive.path(), kPast);
+  build_security_archive(archive.path(), kPast);
   const std::string uri = base_uri(8080);
   FixtureRoot root;
-  write_system(root, uri);
+  write_system(root, archive.path(), uri);
   write_lists(root, archive.path(), uri, "xz", ".xz");
   root.file("/var/lib/dpkg/status",
             "Package: baz\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0-1\n");
@@ -216,11 +127,11 @@ TEST_CASE("apt.security-updates offline: Valid-Until in the past warns", "[aptse
 
 TEST_CASE("apt.security-updates online", "[aptsec]") {
   TempDir archive;
-  test::build_security_archive(archive.path(), kFuture);
+  build_security_archive(archive.path(), kFuture);
   FileServer server(archive.path());
   HttpClient http;
   FixtureRoot root;
-  write_system(root, base_uri(server.port()));
+  write_system(root, archive.path(), base_uri(server.port()));
   const std::string suite = archive.path() + kSuiteDir;
 
   SECTION("pending, fetched by hash and verified") {
@@ -247,9 +158,9 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
   };
   SECTION("a wrong hash: error") {
     const std::string f = by_hash_file("amd64");
-    std::string data = test::read_host_file(f);
+    std::string data = read_host_file(f);
     data[data.size() / 2] ^= 0x55;
-    test::write_host_file(f, data);
+    write_host_file(f, data);
     const CheckOutcome out = run_check(root, json::object(), &http);
     CHECK(out.status == CheckStatus::error);
     CHECK(out.summary.find("SHA-256") != std::string::npos);
@@ -257,8 +168,8 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
   }
   SECTION("a truncated .xz: error") {
     const std::string f = by_hash_file("amd64");
-    const std::string data = test::read_host_file(f);
-    test::write_host_file(f, data.substr(0, data.size() - 20));
+    const std::string data = read_host_file(f);
+    write_host_file(f, data.substr(0, data.size() - 20));
     CHECK(run_check(root, json::object(), &http).status == CheckStatus::error);
   }
   SECTION("a 404 for one architecture's index: error") {
@@ -275,20 +186,27 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
   }
 }
 
-TEST_CASE("apt.security-updates online: Valid-Until in the past warns", "[aptsec]") {
+TEST_CASE("apt.security-updates online: Valid-Until in the past is refused, as apt does",
+          "[aptsec]") {
   TempDir archive;
-  test::build_security_archive(archive.path(), kPast);
+  build_security_archive(archive.path(), kPast);
   FileServer server(archive.path());
   HttpClient http;
   FixtureRoot root;
-  write_system(root, base_uri(server.port()));
-  root.file("/var/lib/dpkg/status",
-            "Package: baz\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0-1\n");
+  write_system(root, archive.path(), base_uri(server.port()));
   const CheckOutcome out = run_check(root, json::object(), &http);
-  CHECK(out.status == CheckStatus::warn);
-  CHECK(out.summary.find("Valid-Until") != std::string::npos);
-  CHECK(out.details["pending_count"] == 0);
+  INFO(out.summary);
+  CHECK(out.status == CheckStatus::error);
+  CHECK(out.summary.find("expired (Valid-Until " + kPast + ")") != std::string::npos);
+  CHECK_FALSE(out.details.contains("pending_count"));
+  SECTION("unless the source says check-valid-until: no") {
+    root.file("/etc/apt/sources.list",
+              "deb [check-valid-until=no signed-by=" + std::string(kFixtureKeyring) + "] " +
+                  base_uri(server.port()) + " bookworm-security main\n");
+    fs::remove(root.host_path("/etc/apt/sources.list.d/debian.sources"));
+    CHECK(run_check(root, json::object(), &http).status == CheckStatus::warn);
+  }
 }
 
 }  // namespace
-}  // namespace pycheck
+}  // namespace pycheck::test
