@@ -17,7 +17,7 @@ using namespace std::chrono;
 
 namespace {
 
-std::string sha256_hex(std::string_view data) {
+std::string reference_sha256(std::string_view data) {
   unsigned char digest[32];
   REQUIRE(mbedtls_sha256_ret(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
                              digest, 0) == 0);
@@ -355,7 +355,7 @@ TEST_CASE("release: this machine's InRelease files, checked against its Packages
           release->find_file(component + "/binary-" + architecture + "/Packages");
       REQUIRE(listed != nullptr);
       CHECK(listed->size == content->size());
-      CHECK(listed->sha256 == sha256_hex(*content));
+      CHECK(listed->sha256 == reference_sha256(*content));
       auto choice = pick_packages_index(*release, component, architecture);
       REQUIRE(choice.ok());
       CHECK(choice->compression != Compression::none);  // Debian serves .xz (and .gz)

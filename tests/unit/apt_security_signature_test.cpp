@@ -109,7 +109,8 @@ TEST_CASE("apt.security-updates: the lists' signature decides", "[aptsec][signat
   }
   SECTION("an inline Signed-By key") {
     std::string block;
-    for (std::string_view line : split_lines(read_host_file(c.archive.path() + "/keys/archive.asc"))) {
+    const std::string armored = read_host_file(c.archive.path() + "/keys/archive.asc");
+    for (std::string_view line : split_lines(armored)) {
       block += " " + (line.empty() ? std::string(".") : std::string(line)) + "\n";
     }
     c.sources("Signed-By:\n" + block);
