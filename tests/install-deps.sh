@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-fusepy util-linux
   hyperfine valgrind time
+  gpg gpgv   # the OpenPGP oracle (tests/integration/openpgp_oracle.py)
 )
 missing=()
 for p in "${packages[@]}"; do
