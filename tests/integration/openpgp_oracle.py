@@ -556,6 +556,16 @@ def generated_cases(workdir, now):
     add("dash-escape removed", good_bytes.replace(b"\n- -dash:", b"\n-dash:"), "malformed", ("R", "R"))
     add("unknown armor header", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA512\nComment: x\n"),
         "malformed", ("R", "R"))
+    add("Hash header names another digest", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA1\n"),
+        notes=("A", "A"))
+    add("dash line in the armor headers", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA512\n-x: y\n"),
+        "malformed", ("R", "R"))
+    add("Version header in the signature block",
+        good_bytes.replace(b"-----BEGIN PGP SIGNATURE-----\n", b"-----BEGIN PGP SIGNATURE-----\nVersion: x\n"),
+        notes=("A", "A"))
+    add("a second signature block (unknown signer)",
+        good_bytes + signed["stranger"][signed["stranger"].index(b"-----BEGIN PGP SIGNATURE-----"):],
+        notes=("A", "A"))
     add("garbage before", b"garbage\n" + good_bytes, "malformed", ("R", "R"))
     add("garbage after", good_bytes + b"garbage\n", "malformed", ("R", "R"))
     add("wrong CRC", good_bytes.replace(crc_line.group(1), b"=" + wrong_crc), "malformed", ("R", "R"))
