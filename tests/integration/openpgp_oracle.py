@@ -268,6 +268,7 @@ class Gpg:
 class Verdict:
     ok: bool
     why: str
+    missing_keys: tuple = ()  # gpgv's NO_PUBKEY key ids
 
     def cell(self):
         return ("A " if self.ok else "R ") + self.why
@@ -296,7 +297,8 @@ def gpgv_verdict(keyrings, signature, data, workdir):
         words.append("digest " + "/".join(sorted({APT_UNTRUSTED_DIGESTS[s[8]] for s in valid
                                                  if s[8] in APT_UNTRUSTED_DIGESTS})))
     why = " ".join(words) or f"gpgv exit {result.returncode}, no status"
-    return Verdict(bool(good) and bool(trusted) and not bad, why)
+    missing = tuple(s[1] for s in status if s[0] == "NO_PUBKEY" and len(s) > 1)
+    return Verdict(bool(good) and bool(trusted) and not bad, why, missing)
 
 
 def apt_method(prefix, signature, data, keyrings):
@@ -683,6 +685,10 @@ def main():
             elif not policy and case.expect and out["verdict"] != case.expect:
                 failures.append(f"{case.name}: refused as {out['verdict']} ({out['reason']}); "
                                 f"apt's reason class is {case.expect}")
+            if (not policy and case.expect == "no_public_key" and apt26.missing_keys
+                    and not any(k.upper() in out["reason"].upper() for k in apt26.missing_keys)):
+                failures.append(f"{case.name}: the reason ({out['reason']}) does not name the missing key "
+                                f"as apt does (NO_PUBKEY {' '.join(apt26.missing_keys)})")
             if case.real and not out["ok"]:
                 failures.append(f"{case.name}: the real file must verify; pycheck: {out['verdict']} "
                                 f"({out['reason']})")
