@@ -29,7 +29,7 @@ die() {
 
 # The project's own build tools (build-deps.sh installs what libcurl needs).
 PACKAGES=(cmake ninja-build g++ file binutils nlohmann-json3-dev libcli11-dev catch2
-  libmbedtls-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev)
+  libmbedtls-dev libsodium-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||

@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake ninja-build pkg-config file
   nlohmann-json3-dev libcli11-dev catch2
-  libmbedtls-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
+  libmbedtls-dev libsodium-dev libcurl4-openssl-dev zlib1g-dev liblzma-dev liblz4-dev libzstd-dev
   python3 python3-pip python3-jsonschema
   openssl ca-certificates netbase locales binutils-powerpc64-linux-gnu
   dpkg dpkg-dev apt gzip xz-utils lz4 zstd strace debootstrap distro-info-data python3-venv
@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-fusepy util-linux
   hyperfine valgrind time
-  gpg gpgv   # the OpenPGP oracle (tests/integration/openpgp_oracle.py)
+  gnupg gpgv
 )
 missing=()
 for p in "${packages[@]}"; do

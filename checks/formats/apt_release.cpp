@@ -5,14 +5,11 @@
 #include <utility>
 
 #include "agent/core/text.h"
+#include "checks/formats/clearsigned.h"
 #include "checks/formats/deb822.h"
 
 namespace pycheck {
 namespace {
-
-constexpr std::string_view kBeginMessage = "-----BEGIN PGP SIGNED MESSAGE-----";
-constexpr std::string_view kBeginSignature = "-----BEGIN PGP SIGNATURE-----";
-constexpr std::string_view kEndSignature = "-----END PGP SIGNATURE-----";
 
 // Iterates the lines of a text, without their "\n" or "\r\n".
 class Lines {
@@ -38,57 +35,6 @@ class Lines {
 
 Error clearsign_error(std::string_view what) {
   return Error{"clearsigned message: " + std::string(what)};
-}
-
-// Extracts the signed text; `lines_before_body` receives how many file lines
-// precede it (so body line n is file line n + lines_before_body).
-Result<std::string> split_clearsigned(std::string_view text, std::size_t& lines_before_body) {
-  Lines lines(text);
-  std::string_view line;
-  if (!lines.next(line) || line != kBeginMessage) {
-    return clearsign_error("does not start with '" + std::string(kBeginMessage) + "'");
-  }
-  while (true) {  // armor headers ("Hash: SHA256") up to an empty line
-    if (!lines.next(line)) return clearsign_error("truncated in the armor headers");
-    if (line.empty()) break;
-    if (line.front() == '-') {
-      return clearsign_error("unexpected line starting with a dash in the armor headers (line " +
-                             std::to_string(lines.number()) + ")");
-    }
-  }
-  lines_before_body = lines.number();
-  std::string body;
-  while (true) {
-    if (!lines.next(line)) return clearsign_error("no signature block (truncated file?)");
-    if (!line.empty() && line.front() == '-') {
-      if (line == kBeginSignature) break;
-      if (!line.starts_with("- ")) {
-        return clearsign_error("unexpected line starting with a dash in the message (line " +
-                               std::to_string(lines.number()) + ")");
-      }
-      line.remove_prefix(2);
-    }
-    body.append(line);
-    body.push_back('\n');
-  }
-  bool open_signature = true;
-  while (lines.next(line)) {
-    if (open_signature) {
-      if (line == kEndSignature) {
-        open_signature = false;
-      } else if (!line.empty() && line.front() == '-') {
-        return clearsign_error("unexpected line starting with a dash in the signature (line " +
-                               std::to_string(lines.number()) + ")");
-      }
-    } else if (line == kBeginSignature) {
-      open_signature = true;
-    } else if (line.find_first_not_of(" \t") != std::string_view::npos) {
-      return clearsign_error("unsigned lines after the signature (line " +
-                             std::to_string(lines.number()) + ")");
-    }
-  }
-  if (open_signature) return clearsign_error("signature block not closed (truncated file?)");
-  return body;
 }
 
 bool parse_number(std::string_view text, std::size_t min_digits, std::size_t max_digits, int& out) {
@@ -191,15 +137,12 @@ bool has_line(std::string_view text, std::string_view wanted) {
 
 }  // namespace
 
-bool is_clearsigned(std::string_view text) {
-  std::string_view first = text.substr(0, text.find('\n'));
-  if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
-  return first == kBeginMessage;
-}
+bool is_clearsigned(std::string_view text) { return starts_clearsigned(text); }
 
 Result<std::string> clearsigned_body(std::string_view text) {
-  std::size_t lines_before_body = 0;
-  return split_clearsigned(text, lines_before_body);
+  auto parts = split_clearsigned(text);
+  if (!parts) return parts.error();
+  return std::move(parts->message);
 }
 
 Result<std::chrono::sys_seconds> parse_release_date(std::string_view text) {
@@ -245,14 +188,15 @@ Result<AptRelease> parse_apt_release(std::string_view text) {
   std::string_view body = text;
   std::size_t line_offset = 0;
   if (is_clearsigned(text)) {
-    auto split = split_clearsigned(text, line_offset);
+    auto split = split_clearsigned(text);
     if (!split) return split.error();
-    storage = std::move(split).value();
+    line_offset = split->lines_before_body;
+    storage = std::move(split->message);
     body = storage;
     release.signed_message = true;
-  } else if (has_line(text, kBeginMessage) || has_line(text, kBeginSignature)) {
+  } else if (has_line(text, kPgpBeginSignedMessage) || has_line(text, kPgpBeginSignature)) {
     // apt refuses these: an armored block not at the start smells of a trick.
-    return clearsign_error("does not start with '" + std::string(kBeginMessage) + "'");
+    return clearsign_error("does not start with '" + std::string(kPgpBeginSignedMessage) + "'");
   }
 
   Deb822Reader reader(body, Deb822Options{.comments = false});
