@@ -32,7 +32,15 @@ mirror, verified with each root's own keyring. A missing oracle tool (gpg,
 gpgv, the trixie root, its sqv) fails the run, never skips it.
 
 Where an oracle disagrees with the notes' verdict table (§5) the run prints it
-(NOTES DIFFER); that is a finding about the tools, not a failure.
+(NOTES DIFFER); that is a finding about the tools, not a failure. Each column
+is also checked against apt's own method (the host's /usr/lib/apt/methods/gpgv,
+the root's /usr/lib/apt/methods/sqv, fed one "600 URI Acquire"): if the
+emulation and apt disagree, the oracle is wrong and the run fails.
+
+Found this way (apt 2.6.1 + gpgv 2.2.40, apt 3.0.4 + sqv 1.3.0): apt refuses
+only armor headers that start with a dash; any other header line (Comment:,
+even a line with no colon) is dropped by its split, so both accept the file.
+A wrong armor CRC24: gpgv refuses it (NODATA), sqv ignores it (policy: refuse).
 
 --trixie-root defaults to $ORACLE_TRIXIE_ROOT, else $PYCHECK_CACHE_DIR/roots/trixie;
 --bookworm-root to $PYCHECK_CACHE_DIR/roots/base (PYCHECK_CACHE_DIR defaults
@@ -562,6 +570,8 @@ def generated_cases(workdir, now):
     add("dash-escape removed", good_bytes.replace(b"\n- -dash:", b"\n-dash:"), "malformed", ("R", "R"))
     add("unknown armor header", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA512\nComment: x\n"),
         "malformed", ("R", "R"))
+    add("a line that is no header among the armor headers",
+        good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA512\nnot a header at all\n"), notes=("R", "R"))
     add("Hash header names another digest", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA1\n"),
         notes=("A", "A"))
     add("dash line in the armor headers", good_bytes.replace(b"Hash: SHA512\n", b"Hash: SHA512\n-x: y\n"),
