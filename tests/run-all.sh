@@ -4,7 +4,8 @@
 #      end-to-end tests run against it;
 #   2. the same unit and end-to-end tests under ASan+UBSan;
 #   3. the integration tests: the static binary inside real root filesystems
-#      (debootstrap + upstream CPython, cached) compared with the real tools;
+#      (debootstrap + upstream CPython, cached) compared with the real tools,
+#      and the InRelease verifier compared with apt's gpgv and sqv;
 #   4. hostile roots, stuck filesystems, unprivileged read-only runs, network
 #      faults; a short fuzzing run of every reader;
 #   5. the benchmarks, which print figures and judge nothing.
@@ -36,6 +37,11 @@ bash tests/integration/build-roots.sh
 python3 tests/integration/test_roots.py build-static/pycheck
 # The unit run leaves this hidden test out: it needs the roots just built.
 build-static/tests/pycheck_tests "[.python-integration]"
+# The InRelease verifier against apt itself: apt 2.6's gpgv pipeline on this
+# machine, apt 3.0's sqv inside the trixie root, generated keys, tampered copies
+# and the archive's real InRelease files (prints the table and the time per file).
+ninja -C build-static openpgp_verdict >/dev/null
+python3 tests/integration/openpgp_oracle.py build-static/tests/openpgp_verdict
 
 echo "== hostile roots, deadlines, read-only and unprivileged runs"
 /usr/bin/python3 tests/hostile/test_hostile.py build-static/pycheck
