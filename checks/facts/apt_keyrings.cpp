@@ -15,21 +15,6 @@ constexpr std::string_view kTrustedParts = "/etc/apt/trusted.gpg.d";
 constexpr std::string_view kTrustedLegacy = "/etc/apt/trusted.gpg";
 constexpr std::size_t kMaxKeyringBytes = std::size_t{8} << 20;
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-// "ABCD...40 hex" or the same with apt's exact-key '!', upper-cased; empty when not one.
-std::string fingerprint_of(std::string_view item) {
-  const bool exact = item.ends_with('!');
-  if (exact) item.remove_suffix(1);
-  if (item.size() != 40 || !std::all_of(item.begin(), item.end(), is_hex)) return {};
-  std::string out;
-  for (char c : item) out.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c);
-  if (exact) out.push_back('!');
-  return out;
-}
-
 // apt's name filter for trusted.gpg.d: letters, digits, '_', ':', '.', '-'.
 bool is_part_name(std::string_view name) {
   if (!name.ends_with(".gpg") && !name.ends_with(".asc")) return false;
@@ -82,38 +67,35 @@ Result<SourceKeys> apt_keys_for(const RootFs& fs, const DpkgDatabase& db,
                                 const AptSourceEntry& entry) {
   SourceKeys out;
   const std::string where = entry.origin + ":" + std::to_string(entry.line);
-  if (!entry.signed_by_key.empty()) {
+  SignedBy signed_by;
+  if (auto it = entry.options.find("signed-by"); it != entry.options.end()) {
+    auto parsed = parse_signed_by(it->second);
+    if (!parsed) return Error{"Signed-By of " + where + ": " + parsed.error().message, EINVAL};
+    signed_by = std::move(*parsed);
+  }
+  if (!signed_by.inline_key.empty()) {
     out.rule = "Signed-By (inline key)";
-    out.keys.keyrings.push_back({"Signed-By of " + where, entry.signed_by_key});
+    out.keys.keyrings.push_back({"Signed-By of " + where, signed_by.inline_key});
     return out;
   }
-  bool has_paths = false;
-  for (const std::string& item : entry.signed_by) {
-    if (item.starts_with('/')) {
-      has_paths = true;
-      auto keyring = read_keyring(fs, item);
-      if (!keyring) {
-        return Error{"Signed-By keyring of " + where + ": " + keyring.error().message +
-                         " (apt refuses the source, it never falls back to other keys)",
-                     keyring.error().errno_value};
-      }
-      out.keys.keyrings.push_back(std::move(*keyring));
-    } else if (std::string fingerprint = fingerprint_of(item); !fingerprint.empty()) {
-      out.keys.fingerprints.push_back(std::move(fingerprint));
-    } else {
-      return Error{"Signed-By of " + where + ": '" + item +
-                       "' is neither an absolute keyring path nor a 40-digit fingerprint",
-                   EINVAL};
+  out.keys.fingerprints = signed_by.fingerprints;
+  for (const std::string& path : signed_by.keyrings) {
+    auto keyring = read_keyring(fs, path);
+    if (!keyring) {
+      return Error{"Signed-By keyring of " + where + ": " + keyring.error().message +
+                       " (apt refuses the source, it never falls back to other keys)",
+                   keyring.error().errno_value};
     }
+    out.keys.keyrings.push_back(std::move(*keyring));
   }
-  if (has_paths) {
+  if (!signed_by.keyrings.empty()) {
     out.rule = "Signed-By";
     return out;
   }
   auto keyrings = default_keyrings(fs, db);
   if (!keyrings) return keyrings.error();
   out.keys.keyrings = std::move(*keyrings);
-  out.rule = entry.signed_by.empty() ? "trusted.gpg.d" : "Signed-By fingerprints, trusted.gpg.d";
+  out.rule = out.keys.fingerprints.empty() ? "trusted.gpg.d" : "Signed-By fingerprints, trusted.gpg.d";
   return out;
 }
 

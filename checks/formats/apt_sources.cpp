@@ -1,6 +1,8 @@
 #include "checks/formats/apt_sources.h"
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <utility>
 
 #include "agent/core/text.h"
@@ -265,7 +267,38 @@ void parse_sources_stanza(const Deb822Stanza& stanza, std::string_view origin, A
   }
 }
 
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 }  // namespace
+
+Result<SignedBy> parse_signed_by(std::string_view value) {
+  SignedBy out;
+  if (value.find("-----BEGIN PGP PUBLIC KEY BLOCK-----") != std::string_view::npos) {
+    out.inline_key = std::string(value);
+    return out;
+  }
+  for (std::string_view item : split_words(value, true)) {
+    if (item.starts_with('/')) {
+      out.keyrings.emplace_back(item);
+      continue;
+    }
+    const bool exact = item.ends_with('!');
+    const std::string_view hex = exact ? item.substr(0, item.size() - 1) : item;
+    if (hex.size() != 40 || !std::all_of(hex.begin(), hex.end(), is_hex_digit)) {
+      return Error{"'" + std::string(item.substr(0, 80)) +
+                       "' is neither an absolute keyring path nor a 40-digit fingerprint",
+                   EINVAL};
+    }
+    std::string fingerprint;
+    for (char c : hex) fingerprint.push_back(c >= 'a' && c <= 'f' ? static_cast<char>(c - 32) : c);
+    if (exact) fingerprint.push_back('!');
+    out.fingerprints.push_back(std::move(fingerprint));
+  }
+  if (out.keyrings.empty() && out.fingerprints.empty()) return Error{"empty Signed-By", EINVAL};
+  return out;
+}
 
 std::string_view to_string(AptSourceType type) {
   return type == AptSourceType::deb ? "deb" : "deb-src";

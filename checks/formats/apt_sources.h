@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/core/result.h"
+
 namespace pycheck {
 
 enum class AptSourceType { deb, deb_src };
@@ -56,6 +58,18 @@ struct AptSources {
   std::vector<AptSourceEntry> entries;  // disabled deb822 entries included (enabled = false)
   std::vector<AptSourcesProblem> problems;
 };
+
+// What a Signed-By value (options["signed-by"]) names, as apt reads it
+// (apt-pkg/deb/debmetaindex.cc): an inline ASCII-armored key block, or
+// absolute keyring paths and fingerprints (40 hex digits; a trailing '!'
+// means that exact key, not a subkey) separated by commas or blanks.
+struct SignedBy {
+  std::string inline_key;                 // the armored block, when the value is one
+  std::vector<std::string> keyrings;      // paths, in order
+  std::vector<std::string> fingerprints;  // upper-case hex, '!' kept
+};
+// Errors (EINVAL): an item that is neither a path nor a fingerprint, or no item at all.
+Result<SignedBy> parse_signed_by(std::string_view value);
 
 // A one-line format file (sources.list or sources.list.d/*.list).
 AptSources parse_sources_list(std::string_view text, std::string_view origin);

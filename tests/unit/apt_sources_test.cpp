@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "agent/core/text.h"
 #include "tests/unit/apt_test_support.h"
 
 using namespace pycheck;
@@ -380,5 +381,24 @@ TEST_CASE("sources: random garbage never crashes", "[apt][sources]") {
         CHECK_FALSE(e.suite.empty());
       }
     }
+  }
+}
+
+TEST_CASE("Signed-By values as apt reads them", "[apt][sources]") {
+  const std::string fpr = "A7236886F3CCCAAD148A27F80E98404D386FA1D9";
+  auto ok = parse_signed_by("/usr/share/keyrings/a.gpg, " + lowercase(fpr) + "! /k/b.pgp " + fpr);
+  REQUIRE(ok);
+  CHECK(ok->keyrings == std::vector<std::string>{"/usr/share/keyrings/a.gpg", "/k/b.pgp"});
+  CHECK(ok->fingerprints == std::vector<std::string>{fpr + "!", fpr});
+  CHECK(ok->inline_key.empty());
+  auto key = parse_signed_by("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----");
+  REQUIRE(key);
+  CHECK(key->inline_key.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----"));
+  for (const char* bad : {"debian-archive-keyring.gpg", "A7236886F3CCCAAD", "", " , ",
+                          "A7236886F3CCCAAD148A27F80E98404D386FA1DZ", "./relative.gpg"}) {
+    INFO(bad);
+    auto refused = parse_signed_by(bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().errno_value == EINVAL);
   }
 }
