@@ -60,8 +60,10 @@ CryptoCheck check_rsa(const OpenPgpSignature& sig, const OpenPgpPublicKey& key,
 
 CryptoCheck check_ed25519(const OpenPgpSignature& sig, const OpenPgpPublicKey& key,
                           const unsigned char* digest, std::size_t digest_size) {
-  static const bool initialised = sodium_init() >= 0;
-  if (!initialised || key.ed25519.size() != crypto_sign_ed25519_PUBLICKEYBYTES) {
+  // No sodium_init(): verifying uses neither the RNG nor a primitive whose
+  // implementation it picks at run time, and calling it would link Argon2,
+  // BLAKE2b, ChaCha20, Salsa20 and Poly1305 for nothing (about 70 KB).
+  if (key.ed25519.size() != crypto_sign_ed25519_PUBLICKEYBYTES) {
     return CryptoCheck::unsupported;
   }
   if (sig.mpi1.size() > 32 || sig.mpi2.size() > 32) return CryptoCheck::bad;
