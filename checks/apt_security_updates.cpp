@@ -170,17 +170,32 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
   if (!release) return;
   source["security"] = is_security_suite(*release);
   if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
+  std::string missing;  // the first component/arch without its Packages list
   for (const std::string& component : entry.components) {
     for (const std::string& arch : entry_arches(entry, *release, judged)) {
       auto list = read_packages_list(ctx.fs, entry, *release, release_path, component, arch,
                                      kMaxIndexBytes);
       if (!list) return void(scan.error = list.error());
-      LoadedIndex loaded{entry.suite, parse_apt_packages(list->text)};
-      source["indexes"].push_back({{"path", list->path},
-                                   {"verified", list->verified},
+      if (!*list) {
+        if (missing.empty()) missing = component + "/binary-" + arch + "/";
+        continue;
+      }
+      LoadedIndex loaded{entry.suite, parse_apt_packages((*list)->text)};
+      source["indexes"].push_back({{"path", (*list)->path},
+                                   {"verified", (*list)->verified},
                                    {"packages", loaded.index.packages().size()}});
       scan.indexes.push_back(std::move(loaded));
     }
+  }
+  // The Release kept but no index: apt 3.0's `apt-get dist-clean`, the last
+  // step of every python:*-trixie image. That is no lists; some missing is an error.
+  if (!missing.empty() && source["indexes"].empty()) {
+    return scan.without_lists.push_back(entry.uri + " " + entry.suite + " (Release file only)");
+  }
+  if (!missing.empty()) {
+    return void(scan.error = Error{"no Packages list for " + missing + " of " + entry.uri + " " +
+                                   entry.suite + " in " + std::string(kAptListsDir) +
+                                   " although its Release is there"});
   }
   scan.sources.push_back(std::move(source));
 }

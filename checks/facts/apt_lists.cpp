@@ -13,7 +13,7 @@ Result<std::optional<std::string>> read_apt_list(const RootFs& fs, const std::st
   return std::optional<std::string>{std::move(*text)};
 }
 
-Result<PackagesList> read_packages_list(const RootFs& fs, const AptSourceEntry& entry,
+Result<std::optional<PackagesList>> read_packages_list(const RootFs& fs, const AptSourceEntry& entry,
                                         const AptRelease& release, const std::string& release_path,
                                         std::string_view component, std::string_view architecture,
                                         std::size_t max_bytes) {
@@ -27,10 +27,7 @@ Result<PackagesList> read_packages_list(const RootFs& fs, const AptSourceEntry& 
     if (!raw.missing()) break;
   }
   const std::string list_path = path_join(kAptListsDir, found.name);
-  if (raw.missing()) {
-    return Error{"no Packages list for " + dir + " of " + entry.uri + " " + entry.suite + " in " +
-                 std::string(kAptListsDir) + " although its Release is there"};
-  }
+  if (raw.missing()) return std::optional<PackagesList>{};
   if (!raw) return raw.error();
   auto plain = decompress(*raw, found.compression, max_bytes);
   if (!plain) return Error{list_path + ": " + plain.error().message};
@@ -53,7 +50,7 @@ Result<PackagesList> read_packages_list(const RootFs& fs, const AptSourceEntry& 
     }
     verified = "sha256";
   }
-  return PackagesList{list_path, std::move(verified), std::move(*plain)};
+  return std::optional<PackagesList>{PackagesList{list_path, std::move(verified), std::move(*plain)}};
 }
 
 }  // namespace pycheck

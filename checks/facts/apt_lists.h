@@ -27,9 +27,9 @@ struct PackagesList {
 
 // The Packages list of (component, architecture) of `entry`, in whatever
 // compression apt stored it, checked against `release` (read from
-// `release_path`). Errors: no list although the Release is there, unreadable,
-// corrupt, or not matching the Release's SHA256.
-Result<PackagesList> read_packages_list(const RootFs& fs, const AptSourceEntry& entry,
+// `release_path`); nullopt when there is none. Errors: unreadable, corrupt,
+// or not matching the Release's SHA256.
+Result<std::optional<PackagesList>> read_packages_list(const RootFs& fs, const AptSourceEntry& entry,
                                         const AptRelease& release, const std::string& release_path,
                                         std::string_view component, std::string_view architecture,
                                         std::size_t max_bytes);
