@@ -165,18 +165,27 @@ class Verifier {
       return verdict(Verdict::no_public_key, "NO_PUBKEY",
                      "key " + key.fingerprint + " is not one of Signed-By's fingerprints");
     }
+    // apt 2.6's words for refused digests: "Signature by key FPR uses weak
+    // digest algorithm (SHA1)"; the same form for keys sqv refuses.
+    auto weak = [&](const std::string& algorithm, std::string rule) {
+      out.verdict = Verdict::weak_algorithm;
+      out.reason = "Signature by key " + key.fingerprint + " uses weak algorithm (" + algorithm + ")";
+      out.rule = std::move(rule);
+      return out;
+    };
     if (!key.usable_algorithm()) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     openpgp_pk_name(key.algorithm) + " key: only RSA and Ed25519 are checked");
+      return weak(openpgp_pk_name(key.algorithm),
+                  openpgp_pk_name(key.algorithm) + " key: only RSA and Ed25519 keys are accepted");
     }
     if (!key.rsa_n.empty() && key.bits < 2048) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     "RSA " + std::to_string(key.bits) + " key: apt 3.0 (sqv) refuses RSA under 2048 bits");
+      const std::string rsa = "RSA " + std::to_string(key.bits);
+      return weak(rsa, rsa + " key: apt 3.0 (sqv) refuses RSA keys under 2048 bits");
     }
     if (sig.hash_algorithm != 8 && sig.hash_algorithm != 9 && sig.hash_algorithm != 10) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     openpgp_hash_name(sig.hash_algorithm) +
-                         " digest: apt refuses it (only SHA-256, SHA-384, SHA-512 are accepted by both gpgv and sqv)");
+      const std::string hash = openpgp_hash_name(sig.hash_algorithm);
+      return weak(hash, hash + " digest: " +
+                            (sig.hash_algorithm == 11 ? "apt 3.0 (sqv) refuses it"
+                                                      : "apt 2.6 (gpgv) and 3.0 (sqv) refuse it"));
     }
     const std::int64_t signed_at = sig.created.value_or(0);
     const SigningKeyJudgement judged = judge_signing_key(cert, subkey, signed_at, now_);
@@ -188,7 +197,7 @@ class Verifier {
     }
     const CryptoCheck crypto = openpgp_check_signature(sig, key, {data});
     if (crypto == CryptoCheck::unsupported) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:", "cannot check a " + what + " by this key");
+      return weak(openpgp_pk_name(sig.pk_algorithm), "cannot check a " + what + " by this key");
     }
     if (crypto == CryptoCheck::bad) {
       return verdict(Verdict::bad_signature, "BADSIG", what + " by " + key.fingerprint + " does not match");

@@ -112,6 +112,7 @@ TEST_CASE("openpgp: weak keys and digests are refused", "[openpgp]") {
   }
   CHECK(check(k.weak_signed).rule.find("RSA 1024") != std::string::npos);
   CHECK(check(k.sha1_signed).rule.find("SHA-1 digest") != std::string::npos);
+  CHECK(check(k.sha1_signed).reason == "Signature by key " + k.ed + " uses weak algorithm (SHA-1)");
   CHECK(check(k.sha224_signed).rule.find("SHA-224 digest") != std::string::npos);
 }
 
@@ -228,4 +229,24 @@ TEST_CASE("openpgp: armored keyrings and several keyrings", "[openpgp]") {
   const SignatureCheck c = verify_clearsigned(k.ed_signed, trusted, now_seconds());
   REQUIRE(c.ok());
   CHECK(c.keyring == "/etc/apt/trusted.gpg.d/ed.asc");
+}
+
+// gpgv (apt 2.6's verifier) as an oracle where the policy column follows it:
+// what we verify it calls GOODSIG, what we call bad it calls BADSIG.
+TEST_CASE("openpgp: gpgv agrees on good and bad signatures", "[openpgp]") {
+  Keys& k = keys();
+  const std::string ring = k.home.write("trusted.gpg", k.keyring);
+  auto gpgv = [&](const std::string& text) {
+    const std::string file = k.home.write("InRelease", text);
+    return host::run_status("gpgv --status-fd 1 --keyring " + ring + " " + file + " 2>/dev/null").out;
+  };
+  for (const std::string* good : {&k.rsa_signed, &k.rsa_primary_signed, &k.ed_signed}) {
+    REQUIRE(check(*good).ok());
+    CHECK(gpgv(*good).find("[GNUPG:] GOODSIG") != std::string::npos);
+  }
+  const std::string tampered = replace_once(k.rsa_signed, "Suite: stable", "Suite: stablf");
+  REQUIRE(check(tampered).verdict == SignatureVerdict::bad_signature);
+  CHECK(gpgv(tampered).find("[GNUPG:] BADSIG") != std::string::npos);
+  CHECK(gpgv(k.expired_signed).find("[GNUPG:] EXPKEYSIG") != std::string::npos);
+  CHECK(gpgv(k.ed_revoked_signed).find("[GNUPG:] REVKEYSIG") != std::string::npos);
 }
