@@ -65,7 +65,7 @@ class Verifier {
         return fail(Verdict::malformed, "signature block holds a packet of tag " +
                                             std::to_string(packet.tag) + ", not a signature");
       }
-      if (++count > 64) return fail(Verdict::malformed, "more than 64 signatures");
+      if (++count > 16) return fail(Verdict::malformed, "more than 16 signatures");
       if (packet.body.empty() || packet.body.front() != 4) continue;  // v3/v5/v6: not used
       std::optional<OpenPgpSignature> sig = parse_signature(packet.body);
       if (!sig) return fail(Verdict::malformed, "broken v4 signature packet");
@@ -156,6 +156,7 @@ class Verifier {
                              openpgp_hash_name(sig.hash_algorithm) + " signature";
     auto verdict = [&](Verdict v, std::string_view word, std::string rule) {
       out.verdict = v;
+      if (out.user_id.empty()) out.user_id = user_id_of(cert);
       out.reason = std::string(word) + " " + key.key_id;
       if (!out.user_id.empty()) out.reason += " " + out.user_id;
       out.rule = std::move(rule);
@@ -187,9 +188,9 @@ class Verifier {
                             (sig.hash_algorithm == 11 ? "apt 3.0 (sqv) refuses it"
                                                       : "apt 2.6 (gpgv) and 3.0 (sqv) refuse it"));
     }
+    // The data signature first: a forged one costs one check, not the
+    // certificate's (its user id for apt's words comes from a cache).
     const std::int64_t signed_at = sig.created.value_or(0);
-    const SigningKeyJudgement judged = judge_signing_key(cert, subkey, signed_at, now_);
-    out.user_id = judged.user_id;
     if (!sig.created || sig.unknown_critical) {
       return verdict(Verdict::bad_signature, "BADSIG",
                      sig.created ? "an unknown critical subpacket invalidates the " + what
@@ -209,6 +210,8 @@ class Verifier {
     if (sig.expires_after.value_or(0) != 0 && signed_at + std::int64_t{*sig.expires_after} <= now_) {
       return verdict(Verdict::expired_signature, "EXPSIG", "the " + what + " has expired");
     }
+    const SigningKeyJudgement judged = judge_signing_key(cert, subkey, signed_at, now_);
+    out.user_id = judged.user_id;
     using State = SigningKeyJudgement::State;
     switch (judged.state) {
       case State::revoked: return verdict(Verdict::revoked_key, "REVKEYSIG", judged.detail);
@@ -221,8 +224,15 @@ class Verifier {
     return verdict(Verdict::verified, "GOODSIG", "good " + what + " by " + judged.detail);
   }
 
+  const std::string& user_id_of(const OpenPgpCertificate& cert) {
+    const auto [it, inserted] = user_ids_.try_emplace(&cert);
+    if (inserted) it->second = judge_signing_key(cert, -1, now_, now_).user_id;
+    return it->second;
+  }
+
   const TrustedKeys& trusted_;
   std::int64_t now_;
+  std::unordered_map<const OpenPgpCertificate*, std::string> user_ids_;
   OpenPgpKeyrings rings_;
   std::unordered_map<std::string, std::vector<KeyRef>> by_key_id_;
 };
