@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   python3-fusepy util-linux
   hyperfine valgrind time
-  gnupg gpgv
+  gnupg gpgv sqv
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -21,12 +21,11 @@
 
 namespace pycheck {
 
-// The signed text of a clearsigned message, with apt's strictness: the
-// message must start with "-----BEGIN PGP SIGNED MESSAGE-----"; armor header
-// lines end at the first empty line; in the text, a line starting with '-'
-// must be a "- " escape or "-----BEGIN PGP SIGNATURE-----"; signature blocks
-// must be closed and nothing but further signature blocks (or blank lines)
-// may follow. Lines may end in "\r\n"; the result uses "\n" and ends with one.
+// The signed text of a clearsigned message: split_clearsigned's message
+// (checks/formats/clearsigned.h, apt's strictness: only "Hash:" armor
+// headers, "- " escapes, nothing unsigned after the signature; trailing
+// blanks and "\r" removed from each line; "\n" line ends with a final one).
+// Not verified: see openpgp_verify.h for that.
 Result<std::string> clearsigned_body(std::string_view text);
 
 // True when `text` starts as a clearsigned message (InRelease rather than Release).

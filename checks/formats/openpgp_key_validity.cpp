@@ -1,8 +1,11 @@
 // judge_signing_key (openpgp_certificates.h): whether a key of a certificate
 // may have made a data signature, as both gpgv and sqv judge it.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "checks/formats/openpgp_certificates.h"
 #include "checks/formats/openpgp_crypto.h"
@@ -19,12 +22,12 @@ constexpr int kMaxChecks = 48;
 
 bool sha2(int hash) { return hash == 8 || hash == 9 || hash == 10; }
 
-// A signature by `by` (when it names an issuer, that issuer) that is in
-// force at `now`: created, not expired, no unknown critical subpacket, and
-// cryptographically good over `data`. Revocations also count with SHA-1 or
-// SHA-224 (gpg honours them; refusing the key is the cautious side).
-bool in_force(const OpenPgpSignature& sig, const OpenPgpPublicKey& by, std::int64_t now,
-              bool revocation, std::initializer_list<std::string_view> data, int& budget) {
+// Could `sig` by `by` be in force at `now`: created, not expired, no unknown
+// critical subpacket, an acceptable digest, and `by` as its issuer when it
+// names one? Checks nothing cryptographic. Revocations also count with SHA-1
+// or SHA-224 (gpg honours them; refusing the key is the cautious side).
+bool plausible(const OpenPgpSignature& sig, const OpenPgpPublicKey& by, std::int64_t now,
+               bool revocation) {
   if (!sig.created || sig.unknown_critical) return false;
   if (!sig.issuer_fingerprint.empty() && sig.issuer_fingerprint != by.fingerprint) return false;
   if (sig.issuer_fingerprint.empty() && !sig.issuer_key_id.empty() && sig.issuer_key_id != by.key_id) {
@@ -34,12 +37,31 @@ bool in_force(const OpenPgpSignature& sig, const OpenPgpPublicKey& by, std::int6
     return false;
   }
   if (*sig.created > now) return false;
-  if (sig.expires_after.value_or(0) != 0 && *sig.created + std::int64_t{*sig.expires_after} <= now) {
-    return false;
-  }
+  return sig.expires_after.value_or(0) == 0 || *sig.created + std::int64_t{*sig.expires_after} > now;
+}
+
+// The cryptographic check, within the judgement's budget.
+bool good(const OpenPgpSignature& sig, const OpenPgpPublicKey& by,
+          std::initializer_list<std::string_view> data, int& budget) {
   if (budget <= 0) return false;
   --budget;
   return openpgp_check_signature(sig, by, data) == CryptoCheck::good;
+}
+
+bool in_force(const OpenPgpSignature& sig, const OpenPgpPublicKey& by, std::int64_t now,
+              bool revocation, std::initializer_list<std::string_view> data, int& budget) {
+  return plausible(sig, by, now, revocation) && good(sig, by, data, budget);
+}
+
+// Newest first: the first good one is the one in force, so older ones are
+// never checked (RSA checks are most of a verification's time).
+bool newer(const OpenPgpSignature* a, const OpenPgpSignature* b) {
+  if (a->primary_user_id != b->primary_user_id) return a->primary_user_id;
+  return *a->created > *b->created;
+}
+
+void newest_first(std::vector<const OpenPgpSignature*>& sigs) {
+  std::stable_sort(sigs.begin(), sigs.end(), newer);
 }
 
 std::string date_of(std::int64_t t) {
@@ -69,27 +91,36 @@ PrimaryState judge_primary(const OpenPgpCertificate& cert, std::int64_t now, int
   for (const OpenPgpSignature& sig : cert.direct) {
     if (sig.type == 0x20 && in_force(sig, key, now, true, {p}, revocation_budget)) state.revoked = true;
   }
-  const OpenPgpSignature* best_uid = nullptr;
-  bool best_primary_flag = false;
+  // The primary user id (flagged) wins, then the newest binding.
+  std::vector<std::pair<const OpenPgpSignature*, const OpenPgpUserId*>> bindings;
   for (const OpenPgpUserId& uid : cert.user_ids) {
-    const std::string u = openpgp_user_id_hash_material(uid.text);
     for (const OpenPgpSignature& sig : uid.signatures) {
-      if (sig.type < 0x10 || sig.type > 0x13 || !in_force(sig, key, now, false, {p, u}, budget)) continue;
-      // The primary user id (flagged) wins; then the newest binding.
-      const bool better = best_uid == nullptr || (sig.primary_user_id && !best_primary_flag) ||
-                          (sig.primary_user_id == best_primary_flag && *sig.created > *best_uid->created);
-      if (better) {
-        best_uid = &sig;
-        best_primary_flag = sig.primary_user_id;
-        state.user_id = uid.text;
+      if (sig.type >= 0x10 && sig.type <= 0x13 && plausible(sig, key, now, false)) {
+        bindings.emplace_back(&sig, &uid);
       }
     }
   }
-  state.self = best_uid;
+  std::stable_sort(bindings.begin(), bindings.end(),
+                   [](const auto& a, const auto& b) { return newer(a.first, b.first); });
+  for (const auto& [sig, uid] : bindings) {
+    if (good(*sig, key, {p, openpgp_user_id_hash_material(uid->text)}, budget)) {
+      state.self = sig;
+      state.user_id = uid->text;
+      break;
+    }
+  }
+  std::vector<const OpenPgpSignature*> direct;
   for (const OpenPgpSignature& sig : cert.direct) {
-    if (sig.type == 0x1F && in_force(sig, key, now, false, {p}, budget) &&
+    if (sig.type == 0x1F && plausible(sig, key, now, false) &&
         (state.self == nullptr || *sig.created > *state.self->created)) {
-      state.self = &sig;
+      direct.push_back(&sig);
+    }
+  }
+  newest_first(direct);
+  for (const OpenPgpSignature* sig : direct) {
+    if (good(*sig, key, {p}, budget)) {
+      state.self = sig;
+      break;
     }
   }
   return state;
@@ -145,9 +176,7 @@ SigningKeyJudgement judge_signing_key(const OpenPgpCertificate& cert, int subkey
   const std::string p = openpgp_key_hash_material(cert.primary);
   const std::string s = openpgp_key_hash_material(sub.key);
   const std::string& sub_fpr = sub.key.fingerprint;
-  const OpenPgpSignature* binding = nullptr;
-  bool newer_binding = false;
-  int revocation_budget = kMaxChecks;
+  int revocation_budget = kMaxChecks;  // revocations first, on their own budget
   for (const OpenPgpSignature& sig : sub.signatures) {
     if (sig.type == 0x28 && in_force(sig, cert.primary, now, true, {p, s}, revocation_budget)) {
       out.state = State::revoked;
@@ -155,14 +184,22 @@ SigningKeyJudgement judge_signing_key(const OpenPgpCertificate& cert, int subkey
       return out;
     }
   }
+  const OpenPgpSignature* binding = nullptr;
+  bool newer_binding = false;
+  std::vector<const OpenPgpSignature*> bindings;
   for (const OpenPgpSignature& sig : sub.signatures) {
-    if (sig.type != 0x18 || !in_force(sig, cert.primary, now, false, {p, s}, budget)) continue;
+    if (sig.type == 0x18 && plausible(sig, cert.primary, now, false)) bindings.push_back(&sig);
+  }
+  newest_first(bindings);
+  for (const OpenPgpSignature* sig : bindings) {
+    if (!good(*sig, cert.primary, {p, s}, budget)) continue;
     // sqv judges the key as it was when the signature was made.
-    if (*sig.created > signed_at) {
+    if (*sig->created > signed_at) {
       newer_binding = true;
       continue;
     }
-    if (binding == nullptr || *sig.created > *binding->created) binding = &sig;
+    binding = sig;
+    break;
   }
   if (binding == nullptr) {
     out.state = newer_binding ? State::not_yet_valid : State::unbound;

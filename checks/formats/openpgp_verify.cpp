@@ -65,7 +65,7 @@ class Verifier {
         return fail(Verdict::malformed, "signature block holds a packet of tag " +
                                             std::to_string(packet.tag) + ", not a signature");
       }
-      if (++count > 64) return fail(Verdict::malformed, "more than 64 signatures");
+      if (++count > 16) return fail(Verdict::malformed, "more than 16 signatures");
       if (packet.body.empty() || packet.body.front() != 4) continue;  // v3/v5/v6: not used
       std::optional<OpenPgpSignature> sig = parse_signature(packet.body);
       if (!sig) return fail(Verdict::malformed, "broken v4 signature packet");
@@ -156,6 +156,7 @@ class Verifier {
                              openpgp_hash_name(sig.hash_algorithm) + " signature";
     auto verdict = [&](Verdict v, std::string_view word, std::string rule) {
       out.verdict = v;
+      if (out.user_id.empty()) out.user_id = user_id_of(cert);
       out.reason = std::string(word) + " " + key.key_id;
       if (!out.user_id.empty()) out.reason += " " + out.user_id;
       out.rule = std::move(rule);
@@ -165,22 +166,31 @@ class Verifier {
       return verdict(Verdict::no_public_key, "NO_PUBKEY",
                      "key " + key.fingerprint + " is not one of Signed-By's fingerprints");
     }
+    // apt 2.6's words for refused digests: "Signature by key FPR uses weak
+    // digest algorithm (SHA1)"; the same form for keys sqv refuses.
+    auto weak = [&](const std::string& algorithm, std::string rule) {
+      out.verdict = Verdict::weak_algorithm;
+      out.reason = "Signature by key " + key.fingerprint + " uses weak algorithm (" + algorithm + ")";
+      out.rule = std::move(rule);
+      return out;
+    };
     if (!key.usable_algorithm()) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     openpgp_pk_name(key.algorithm) + " key: only RSA and Ed25519 are checked");
+      return weak(openpgp_pk_name(key.algorithm),
+                  openpgp_pk_name(key.algorithm) + " key: only RSA and Ed25519 keys are accepted");
     }
     if (!key.rsa_n.empty() && key.bits < 2048) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     "RSA " + std::to_string(key.bits) + " key: apt 3.0 (sqv) refuses RSA under 2048 bits");
+      const std::string rsa = "RSA " + std::to_string(key.bits);
+      return weak(rsa, rsa + " key: apt 3.0 (sqv) refuses RSA keys under 2048 bits");
     }
     if (sig.hash_algorithm != 8 && sig.hash_algorithm != 9 && sig.hash_algorithm != 10) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:",
-                     openpgp_hash_name(sig.hash_algorithm) +
-                         " digest: apt refuses it (only SHA-256, SHA-384, SHA-512 are accepted by both gpgv and sqv)");
+      const std::string hash = openpgp_hash_name(sig.hash_algorithm);
+      return weak(hash, hash + " digest: " +
+                            (sig.hash_algorithm == 11 ? "apt 3.0 (sqv) refuses it"
+                                                      : "apt 2.6 (gpgv) and 3.0 (sqv) refuse it"));
     }
+    // The data signature first: a forged one costs one check, not the
+    // certificate's (its user id for apt's words comes from a cache).
     const std::int64_t signed_at = sig.created.value_or(0);
-    const SigningKeyJudgement judged = judge_signing_key(cert, subkey, signed_at, now_);
-    out.user_id = judged.user_id;
     if (!sig.created || sig.unknown_critical) {
       return verdict(Verdict::bad_signature, "BADSIG",
                      sig.created ? "an unknown critical subpacket invalidates the " + what
@@ -188,7 +198,7 @@ class Verifier {
     }
     const CryptoCheck crypto = openpgp_check_signature(sig, key, {data});
     if (crypto == CryptoCheck::unsupported) {
-      return verdict(Verdict::weak_algorithm, "weak algorithm:", "cannot check a " + what + " by this key");
+      return weak(openpgp_pk_name(sig.pk_algorithm), "cannot check a " + what + " by this key");
     }
     if (crypto == CryptoCheck::bad) {
       return verdict(Verdict::bad_signature, "BADSIG", what + " by " + key.fingerprint + " does not match");
@@ -200,6 +210,8 @@ class Verifier {
     if (sig.expires_after.value_or(0) != 0 && signed_at + std::int64_t{*sig.expires_after} <= now_) {
       return verdict(Verdict::expired_signature, "EXPSIG", "the " + what + " has expired");
     }
+    const SigningKeyJudgement judged = judge_signing_key(cert, subkey, signed_at, now_);
+    out.user_id = judged.user_id;
     using State = SigningKeyJudgement::State;
     switch (judged.state) {
       case State::revoked: return verdict(Verdict::revoked_key, "REVKEYSIG", judged.detail);
@@ -212,8 +224,15 @@ class Verifier {
     return verdict(Verdict::verified, "GOODSIG", "good " + what + " by " + judged.detail);
   }
 
+  const std::string& user_id_of(const OpenPgpCertificate& cert) {
+    const auto [it, inserted] = user_ids_.try_emplace(&cert);
+    if (inserted) it->second = judge_signing_key(cert, -1, now_, now_).user_id;
+    return it->second;
+  }
+
   const TrustedKeys& trusted_;
   std::int64_t now_;
+  std::unordered_map<const OpenPgpCertificate*, std::string> user_ids_;
   OpenPgpKeyrings rings_;
   std::unordered_map<std::string, std::vector<KeyRef>> by_key_id_;
 };
