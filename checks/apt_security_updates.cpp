@@ -76,17 +76,11 @@ Result<std::vector<std::string>> judged_architectures(const RootFs& fs, const Dp
   std::vector<std::string> arches;
   auto text = fs.read_file("/var/lib/dpkg/arch", 4096);
   if (text.timed_out()) return text.error();
-  if (text) {
-    std::size_t pos = 0;
-    while (pos < text->size()) {
-      std::size_t end = text->find('\n', pos);
-      if (end == std::string::npos) end = text->size();
-      std::string line = text->substr(pos, end - pos);
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
-      if (!line.empty() && std::find(arches.begin(), arches.end(), line) == arches.end()) {
-        arches.push_back(line);
-      }
-      pos = end + 1;
+  for (std::string_view raw : text ? split_lines(*text) : std::vector<std::string_view>{}) {
+    std::string line(raw);
+    while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
+    if (!line.empty() && std::find(arches.begin(), arches.end(), line) == arches.end()) {
+      arches.push_back(line);
     }
   }
   if (!arches.empty()) return arches;
@@ -165,6 +159,7 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
   source["security"] = is_security_suite(*release);
   if (!source["security"].get<bool>()) return void(scan.sources.push_back(std::move(source)));
   note_validity(*release, release_path, ctx, scan);
+  std::string missing;  // the first component/arch without its Packages list
   for (const std::string& component : entry.components) {
     for (const std::string& arch : entry_arches(entry, *release, judged)) {
       const std::string dir = component + "/binary-" + arch + "/";
@@ -178,9 +173,8 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
       }
       const std::string list_path = path_join(kListsDir, found.name);
       if (raw.missing()) {
-        scan.error = Error{"no Packages list for " + dir + " of " + entry.uri + " " + entry.suite +
-                           " in " + std::string(kListsDir) + " although its Release is there"};
-        return;
+        if (missing.empty()) missing = dir;
+        continue;
       }
       if (!raw) return void(scan.error = raw.error());
       auto plain = decompress(*raw, found.compression, kMaxIndexBytes);
@@ -213,6 +207,15 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
                                    {"packages", loaded.index.packages().size()}});
       scan.indexes.push_back(std::move(loaded));
     }
+  }
+  // No index but the Release kept: apt 3.0's `apt-get dist-clean` (python:*-trixie): no lists.
+  if (!missing.empty() && source["indexes"].empty()) {
+    return scan.without_lists.push_back(entry.uri + " " + entry.suite + " (Release file only)");
+  }
+  if (!missing.empty()) {
+    return void(scan.error = Error{"no Packages list for " + missing + " of " + entry.uri + " " +
+                                   entry.suite + " in " + std::string(kListsDir) +
+                                   " although its Release is there"});
   }
   scan.sources.push_back(std::move(source));
 }
