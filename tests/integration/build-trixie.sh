@@ -17,7 +17,10 @@ TRIXIE_GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305   # the image's value fo
 # No LANG: the image sets LANG=C.UTF-8 for 3.10-3.12 only. PATH is bookworm's.
 
 # --- source: Debian trixie's pristine python3.13 tarball, fetched once -------------
-cached_tarball_trixie() { find "$ROOTS_DIR/src" -maxdepth 1 -name 'python3.13_*.orig.tar.*' | sort -V | tail -n 1; }
+# trixie's source package also ships upstream's signature, python3.13_*.orig.tar.xz.asc
+cached_tarball_trixie() {
+  find "$ROOTS_DIR/src" -maxdepth 1 -name 'python3.13_*.orig.tar.*' -not -name '*.asc' | sort -V | tail -n 1
+}
 fetch_source_trixie() {
   local src="$ROOTS_DIR/src" apt="$ROOTS_DIR/src/apt-trixie"
   TRIXIE_TARBALL="$(cached_tarball_trixie)"
