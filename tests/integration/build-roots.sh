@@ -3,6 +3,7 @@
 # folders, plus variants with typical mistakes, for pycheck's integration tests.
 # The base follows docker-library/python's 3.11/slim-bookworm Dockerfile on top of a
 # debootstrap'ed debian:bookworm-slim (shared notes: python-image.md, section 1).
+# The root "trixie" stands in for python:3.13-slim-trixie (build-trixie.sh).
 #
 # Usage: build-roots.sh [--list | --rebuild]
 #   --list     only print the root paths     --rebuild  ignore the cache
@@ -307,6 +308,8 @@ build_variant() {
 hash16() { sha256sum | cut -c1-16; }
 BASE_KEY="$({ declare -f fetch_source cached_tarball configure_image write_python_build \
   in_root run_in build_base; printf '%s\n' "$SUITE" "$KEYRING" "$IMAGE_PATH" "$GPG_KEY"; } | hash16)"
+# shellcheck source=build-trixie.sh
+source "$HERE/build-trixie.sh"   # the trixie root's steps and TRIXIE_KEY
 variant_key() {   # variant_key NAME: what NAME.key holds once NAME is up to date
   printf '%s %s\n' "$(cat "$ROOTS_DIR/base.key")" \
     "$(declare -f "variant_$1" build_variant drop_new_pyc env_set | hash16)"
@@ -325,6 +328,11 @@ main() {
       if [ -n "$REBUILD" ] || ! root_ready base || [[ "$(cat "$ROOTS_DIR/base.key")" != "$BASE_KEY"-* ]]; then
         LOG="$ROOTS_DIR/logs/base.log"; : >"$LOG"
         fetch_source; build_base; status=built
+      fi
+    elif [ "$name" = trixie ]; then
+      if [ -n "$REBUILD" ] || ! root_ready trixie || [[ "$(cat "$ROOTS_DIR/trixie.key")" != "$TRIXIE_KEY"-* ]]; then
+        LOG="$ROOTS_DIR/logs/trixie.log"; : >"$LOG"
+        fetch_source_trixie; build_trixie; status=built
       fi
     elif [ -n "$REBUILD" ] || ! root_ready "$name" || [ "$(cat "$ROOTS_DIR/$name.key")" != "$(variant_key "$name")" ]; then
       LOG="$ROOTS_DIR/logs/$name.log"; : >"$LOG"

@@ -13,9 +13,10 @@ export PYCHECK_CACHE_DIR="${PYCHECK_CACHE_DIR:-/var/cache/pycheck}"
 export ROOTS_DIR="$PYCHECK_CACHE_DIR/roots"
 
 # shellcheck disable=SC2034  # used by scripts that source this file
-# "base" stands in for python:3.11-slim-bookworm; the others are variants of it.
+# "base" stands in for python:3.11-slim-bookworm; the others are variants of it,
+# except "trixie", python:3.13-slim-trixie (today's default base of the image).
 ROOT_NAMES=(base debian-python3 no-ca-certificates no-netbase missing-locale
-            with-locales venv no-sqlite no-libssl apt-lists)
+            with-locales venv no-sqlite no-libssl apt-lists trixie)
 
 root_path() { printf '%s/%s\n' "$ROOTS_DIR" "$1"; }
 root_env()  { printf '%s/%s.env\n' "$ROOTS_DIR" "$1"; }

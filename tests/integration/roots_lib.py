@@ -34,12 +34,16 @@ EXPECTED = {
     # apt.security-updates on apt-lists: pass or warn depending on the day the
     # lists were fetched; compare_apt_security checks the pending set against apt.
     "apt-lists": {"python.path": "pass"},
+    # python:3.13-slim-trixie, today's default base: no LANG in its ENV (3.13+), no lists.
+    "trixie": {"apt.security-updates": "skip", "python.path": "pass", "python.installs": "pass",
+               "locale": "pass", "tls.ca-certificates": "pass", "net.services": "pass",
+               "python.shared-libraries": "pass"},
 }
 
 # python.venv: skipped where python3 is not in a venv, whole in the venv root.
 # python.bytecode, python.eol and os.eol are judged in their compare methods:
 # bytecode accumulates when python3 runs in a root, the EOL verdicts depend on the day.
-for _name, _checks in {"base": {"python.venv": "skip"},
+for _name, _checks in {"base": {"python.venv": "skip"}, "trixie": {"python.venv": "skip"},
                        "debian-python3": {"python.venv": "skip"},
                        "venv": {"python.venv": "pass"}}.items():
     EXPECTED[_name].update(_checks)

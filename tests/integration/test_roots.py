@@ -5,7 +5,8 @@ Usage (as root, after tests/integration/build-roots.sh):
     test_roots.py STATIC_PYCHECK [ROOT_NAME ...]
 
 For every root built by build-roots.sh (a python:3.11-slim-bookworm stand-in
-and variants a user would plausibly produce), this runs the static pycheck
+and variants a user would plausibly produce, and a python:3.13-slim-trixie
+stand-in), this runs the static pycheck
 binary twice: inside the root with chroot and the image's environment (as
 `docker exec` would), and from outside with --root/--env-file. Both reports
 must agree, and every fact pycheck reports is compared with what the real
@@ -25,7 +26,7 @@ import unittest
 # As before the split, a run leaves nothing in the tree: no __pycache__ for the roots_*.py.
 sys.dont_write_bytecode = True
 
-from roots_apt import AptSecurityOnlineTests  # noqa: E402
+from roots_apt import ONLINE_TESTS, AptSecurityOnlineTests  # noqa: E402
 from roots_compare import RootTests  # noqa: E402
 from roots_golden import GoldenTextTests  # noqa: E402,F401 (found by unittest.main)
 from roots_lib import EXPECTED, ONLY, ROOTS_DIR  # noqa: E402
@@ -41,8 +42,9 @@ def make_test(name):
 for _name in EXPECTED:
     if not ONLY or _name in ONLY:
         setattr(RootTests, "test_" + _name.replace("-", "_"), make_test(_name))
-if ONLY and not {"base", "apt-security-online"} & set(ONLY):
-    del AptSecurityOnlineTests  # runs with the base root, or when named alone
+for _name, _test in ONLINE_TESTS.items():
+    if ONLY and not {_name, "apt-security-online"} & set(ONLY):
+        delattr(AptSecurityOnlineTests, _test)  # runs with its root, or when named alone
 
 
 if __name__ == "__main__":
