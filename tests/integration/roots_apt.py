@@ -2,6 +2,7 @@
 apt sources to its security suites and read `apt-get -s upgrade` (the offline
 comparison in roots_compare.py uses them too), and the online comparison in a copy
 of the base root."""
+import glob
 import gzip
 import hashlib
 import json
@@ -135,6 +136,35 @@ def pending_of(check):
             for p in check["details"]["pending"]}
 
 
+def signed_by_of(root):
+    """{URI: the Signed-By keyring path} of the root's deb822 security sources."""
+    out = {}
+    for name in glob.glob(os.path.join(root, "etc/apt/sources.list.d/*.sources")):
+        with open(name) as f:
+            for stanza in deb822_stanzas(f.read()):
+                if "Signed-By" in stanza and any(is_security_suite(s) for s in stanza.get("Suites", "").split()):
+                    for uri in stanza.get("URIs", "").split():
+                        out[uri.rstrip("/") + "/"] = stanza["Signed-By"].strip()
+    return out
+
+
+def assert_signatures_verified(test, root, check):
+    """Every security Release pycheck used was verified, with the root's own Signed-By keyring
+    (the real archive's InRelease against the image's debian-archive-keyring)."""
+    details = check["details"]
+    test.assertTrue(details["signature_verified"], check["summary"])
+    keyrings = signed_by_of(root)
+    test.assertTrue(keyrings, "no Signed-By in the root's security sources")
+    for source in details["sources"]:
+        sig = source["signature"]
+        test.assertTrue(sig["verified"], sig)
+        test.assertEqual(sig["keyrings_from"], "Signed-By", sig)
+        uri = source["uri"].rstrip("/") + "/"
+        test.assertEqual(sig["keyring"], keyrings[uri], sig)
+        test.assertRegex(sig["signer_fingerprint"], "^[0-9A-F]{40}$")
+        test.assertIn("Debian", sig["user_id"], sig)
+
+
 def release_dates_of(check):
     return sorted(s["release"]["date"] for s in check["details"]["sources"] if s.get("security"))
 
@@ -237,6 +267,7 @@ class AptSecurityOnlineTests(unittest.TestCase):
         # pycheck first (inside and outside agree), then apt right after.
         as_built = pycheck_online(root, inside=True)
         self.assertEqual(strip_volatile(as_built), strip_volatile(pycheck_online(root, inside=False)))
+        assert_signatures_verified(self, root, as_built)
         with open(status_path) as f:
             status = f.read()
         shutil.copy2(status_path, status_path + ".pycheck-orig")

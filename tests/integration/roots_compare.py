@@ -12,7 +12,8 @@ import sys
 import tempfile
 import unittest
 
-from roots_apt import apt_security_pending, pending_of, write_security_sources
+from roots_apt import (apt_security_pending, assert_signatures_verified, pending_of,
+                       write_security_sources)
 from roots_lib import EXPECTED, PYCHECK, ROOTS_DIR, RootUnderTest, by_id, strip_volatile
 
 
@@ -205,6 +206,7 @@ class RootTests(unittest.TestCase):
             self.assertEqual(check["status"], "skip", check["summary"])
             return
         self.assertIn(check["status"], ("pass", "warn"), check["summary"])
+        assert_signatures_verified(self, root.dir, check)
         # Restricted to the root's security sources: with every suite, apt's candidate can
         # come from the point release and its Inst line may name several releases.
         with tempfile.TemporaryDirectory(prefix="pycheck-aptsec-", dir="/var/tmp") as tmp:
