@@ -83,6 +83,25 @@ TEST_CASE("apt.security-updates offline: statuses", "[aptsec]") {
     CHECK(out.status == CheckStatus::error);
     CHECK(out.summary.find("SHA256") != std::string::npos);
   }
+  SECTION("the Release kept, every Packages list gone (apt-get dist-clean): no lists, skip") {
+    write_lists(root, archive.path(), uri, "", "");
+    for (std::string arch : {"amd64", "i386"}) {
+      fs::remove(root.host_path(
+          "/var/lib/apt/lists/" + packages_list_file(uri + "/", "bookworm-security", "main", arch)));
+    }
+    const CheckOutcome out = run_check(root);
+    INFO(out.summary);
+    CHECK(out.status == CheckStatus::skip);
+    CHECK(out.summary.find("Release file only") != std::string::npos);
+  }
+  SECTION("one architecture's list gone: error") {
+    write_lists(root, archive.path(), uri, "", "");
+    fs::remove(root.host_path(
+        "/var/lib/apt/lists/" + packages_list_file(uri + "/", "bookworm-security", "main", "i386")));
+    const CheckOutcome out = run_check(root);
+    CHECK(out.status == CheckStatus::error);
+    CHECK(out.summary.find("no Packages list for main/binary-i386/") != std::string::npos);
+  }
   SECTION("a FIFO in place of a list: error") {
     write_lists(root, archive.path(), uri, "", "");
     const std::string name = packages_list_file(uri + "/", "bookworm-security", "main", "i386");

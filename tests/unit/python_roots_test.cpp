@@ -43,7 +43,7 @@ std::string inside(const std::string& root, const Environment& env, const std::s
 }  // namespace
 
 TEST_CASE("roots: python checks agree with the Python inside", "[.python-integration]") {
-  for (const char* name : {"base", "debian-python3", "venv"}) {
+  for (const char* name : {"base", "debian-python3", "venv", "trixie"}) {
     const std::string root = roots_dir() + "/" + name;
     INFO("root " << root);
     REQUIRE(std::filesystem::exists(root + "/usr/local/bin/python3"));
