@@ -13,28 +13,6 @@
 namespace pycheck {
 namespace {
 
-// Iterates the lines of a text, without their "\n" or "\r\n".
-class Lines {
- public:
-  explicit Lines(std::string_view text) : text_(text) {}
-  bool next(std::string_view& line) {
-    if (pos_ >= text_.size()) return false;
-    std::size_t end = text_.find('\n', pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    line = text_.substr(pos_, end - pos_);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos_ = end + 1;
-    ++number_;
-    return true;
-  }
-  std::size_t number() const { return number_; }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  std::size_t number_ = 0;
-};
-
 Error clearsign_error(std::string_view what) {
   return Error{"clearsigned message: " + std::string(what)};
 }
@@ -129,9 +107,8 @@ void read_date(const Deb822Stanza& stanza, std::string_view name, std::size_t li
 }
 
 bool has_line(std::string_view text, std::string_view wanted) {
-  Lines lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
+  for (std::string_view line : split_lines(text)) {
+    if (line.ends_with('\r')) line.remove_suffix(1);
     if (line == wanted) return true;
   }
   return false;

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <catch2/catch.hpp>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 
 #include "agent/core/check.h"
+#include "agent/http/http_client.h"
 #include "checks/check_table.h"
 #include "checks/formats/apt_list_files.h"
 #include "tests/unit/apt_test_support.h"
@@ -179,5 +181,26 @@ class FileServer : public LocalServer {
 
 inline const std::string kFuture = "Sat, 01 Nov 2036 10:00:00 UTC";
 inline const std::string kPast = "Sat, 01 Nov 2025 17:00:00 UTC";
+
+// A signed archive served on 127.0.0.1 and a root whose source trusts and points at it.
+struct OnlineArchive {
+  TempDir archive;
+  std::optional<FileServer> server;
+  HttpClient http;
+  FixtureRoot root;
+  std::string uri;
+  std::string suite;  // the suite's folder on the host
+
+  explicit OnlineArchive(const std::string& valid_until) {
+    build_security_archive(archive.path(), valid_until);
+    server.emplace(archive.path());
+    uri = base_uri(server->port());
+    write_system(root, archive.path(), uri);
+    suite = archive.path() + kSuiteDir;
+  }
+  CheckOutcome run(const json& params = json::object()) const {
+    return run_check(root, params, &http);
+  }
+};
 
 }  // namespace pycheck::test

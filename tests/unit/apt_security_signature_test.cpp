@@ -143,33 +143,29 @@ TEST_CASE("apt.security-updates: the lists' signature decides", "[aptsec][signat
 
 TEST_CASE("apt.security-updates online: only a verified InRelease counts",
           "[aptsec][signature]") {
-  TempDir archive;
-  build_security_archive(archive.path(), kFuture);
-  FileServer server(archive.path());
-  HttpClient http;
-  FixtureRoot root;
-  write_system(root, archive.path(), base_uri(server.port()));
-  const std::string suite = archive.path() + kSuiteDir;
+  OnlineArchive online(kFuture);
+  FixtureRoot& root = online.root;
+  const std::string& suite = online.suite;
 
   SECTION("signed by the trusted key: verified, pending counted") {
-    check_verified(run_check(root, json::object(), &http));
+    check_verified(online.run());
   }
   SECTION("InRelease signed by another key: refused") {
     fs::copy_file(suite + "/InRelease.other", suite + "/InRelease",
                   fs::copy_options::overwrite_existing);
-    check_refused(run_check(root, json::object(), &http), "NO_PUBKEY");
+    check_refused(online.run(), "NO_PUBKEY");
   }
   SECTION("signature stripped: refused") {
     write_host_file(suite + "/InRelease", read_host_file(suite + "/Release"));
-    check_refused(run_check(root, json::object(), &http), "InRelease");
+    check_refused(online.run(), "InRelease");
   }
   SECTION("trusted=yes: unverified, no count") {
     fs::copy_file(suite + "/InRelease.other", suite + "/InRelease",
                   fs::copy_options::overwrite_existing);
     root.file("/etc/apt/sources.list.d/debian.sources",
-              "Types: deb\nURIs: " + base_uri(server.port()) +
+              "Types: deb\nURIs: " + online.uri +
                   "\nSuites: bookworm-security\nComponents: main\nTrusted: yes\n");
-    const CheckOutcome out = run_check(root, json::object(), &http);
+    const CheckOutcome out = online.run();
     CHECK(out.status == CheckStatus::warn);
     CHECK(out.summary.find("unverified") != std::string::npos);
     CHECK_FALSE(out.details.contains("pending_count"));

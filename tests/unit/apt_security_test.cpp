@@ -145,16 +145,12 @@ TEST_CASE("apt.security-updates offline: Valid-Until in the past warns", "[aptse
 }
 
 TEST_CASE("apt.security-updates online", "[aptsec]") {
-  TempDir archive;
-  build_security_archive(archive.path(), kFuture);
-  FileServer server(archive.path());
-  HttpClient http;
-  FixtureRoot root;
-  write_system(root, archive.path(), base_uri(server.port()));
-  const std::string suite = archive.path() + kSuiteDir;
+  OnlineArchive online(kFuture);
+  FixtureRoot& root = online.root;
+  const std::string& suite = online.suite;
 
   SECTION("pending, fetched by hash and verified") {
-    const CheckOutcome out = run_check(root, json::object(), &http);
+    const CheckOutcome out = online.run();
     INFO(out.summary << "\n" << out.details.dump(2));
     CHECK(out.status == CheckStatus::warn);
     CHECK(pending_set(out) == kExpectedPending);
@@ -165,7 +161,7 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
   SECTION("not pending") {
     root.file("/var/lib/dpkg/status",
               "Package: baz\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0-1\n");
-    CHECK(run_check(root, json::object(), &http).status == CheckStatus::pass);
+    CHECK(online.run().status == CheckStatus::pass);
   }
   SECTION("offline run ignores the network") { CHECK(run_check(root).status == CheckStatus::skip); }
   auto by_hash_file = [&](const std::string& arch) {
@@ -180,7 +176,7 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
     std::string data = read_host_file(f);
     data[data.size() / 2] ^= 0x55;
     write_host_file(f, data);
-    const CheckOutcome out = run_check(root, json::object(), &http);
+    const CheckOutcome out = online.run();
     CHECK(out.status == CheckStatus::error);
     CHECK(out.summary.find("SHA-256") != std::string::npos);
     CHECK(out.summary.find("127.0.0.1") != std::string::npos);
@@ -189,17 +185,17 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
     const std::string f = by_hash_file("amd64");
     const std::string data = read_host_file(f);
     write_host_file(f, data.substr(0, data.size() - 20));
-    CHECK(run_check(root, json::object(), &http).status == CheckStatus::error);
+    CHECK(online.run().status == CheckStatus::error);
   }
   SECTION("a 404 for one architecture's index: error") {
     fs::remove(by_hash_file("i386"));
-    const CheckOutcome out = run_check(root, json::object(), &http);
+    const CheckOutcome out = online.run();
     CHECK(out.status == CheckStatus::error);
     CHECK(out.summary.find("404") != std::string::npos);
   }
   SECTION("no InRelease: error naming the URL") {
     fs::remove(suite + "/InRelease");
-    const CheckOutcome out = run_check(root, json::object(), &http);
+    const CheckOutcome out = online.run();
     CHECK(out.status == CheckStatus::error);
     CHECK(out.summary.find("InRelease") != std::string::npos);
   }
@@ -207,13 +203,9 @@ TEST_CASE("apt.security-updates online", "[aptsec]") {
 
 TEST_CASE("apt.security-updates online: Valid-Until in the past is refused, as apt does",
           "[aptsec]") {
-  TempDir archive;
-  build_security_archive(archive.path(), kPast);
-  FileServer server(archive.path());
-  HttpClient http;
-  FixtureRoot root;
-  write_system(root, archive.path(), base_uri(server.port()));
-  const CheckOutcome out = run_check(root, json::object(), &http);
+  OnlineArchive online(kPast);
+  FixtureRoot& root = online.root;
+  const CheckOutcome out = online.run();
   INFO(out.summary);
   CHECK(out.status == CheckStatus::error);
   CHECK(out.summary.find("expired (Valid-Until " + kPast + ")") != std::string::npos);
@@ -221,9 +213,9 @@ TEST_CASE("apt.security-updates online: Valid-Until in the past is refused, as a
   SECTION("unless the source says check-valid-until: no") {
     root.file("/etc/apt/sources.list",
               "deb [check-valid-until=no signed-by=" + std::string(kFixtureKeyring) + "] " +
-                  base_uri(server.port()) + " bookworm-security main\n");
+                  online.uri + " bookworm-security main\n");
     fs::remove(root.host_path("/etc/apt/sources.list.d/debian.sources"));
-    CHECK(run_check(root, json::object(), &http).status == CheckStatus::warn);
+    CHECK(online.run().status == CheckStatus::warn);
   }
 }
 
