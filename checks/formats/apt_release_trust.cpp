@@ -55,7 +55,7 @@ std::string describe(SignatureVerdict verdict) {
     case SignatureVerdict::revoked_key: return "the signing key is revoked";
     case SignatureVerdict::expired_signature: return "the signature has expired";
     case SignatureVerdict::weak_algorithm: return "signed with an algorithm apt refuses";
-    case SignatureVerdict::not_yet_valid: return "signature dated in the future";
+    case SignatureVerdict::not_yet_valid: return "not valid yet";
     case SignatureVerdict::verified: break;
   }
   return "verified";

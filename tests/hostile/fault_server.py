@@ -40,6 +40,9 @@ PACKAGES = (b"Package: zlib1g\nSource: zlib\nVersion: 1:9.9.9-1+deb12u1\nArchite
             b"SHA256: " + b"0" * 64 + b"\nDescription: fixture\n\n")
 
 
+KEY_TIME, SIGN_TIME = "20251101T000000!", "20251102T000000!"
+
+
 def gpg(home, *args, data=None):
     return subprocess.run(["gpg", "--homedir", home, "--batch", *args], input=data,
                           capture_output=True, check=True).stdout
@@ -56,7 +59,8 @@ def archive(bad_hash, home):
     for name, data in listed.items():
         release.append(f" {hashlib.sha256(data).hexdigest()} {len(data)} {name}")
     text = "\n".join(release) + "\n"
-    inrelease = gpg(home, "--digest-algo", "SHA256", "--clearsign", data=text.encode())
+    inrelease = gpg(home, "--faked-system-time", SIGN_TIME, "--digest-algo", "SHA256",
+                    "--clearsign", data=text.encode())
     served = dict(listed)
     if bad_hash:  # same size, one byte different: only the hash can tell
         for name in listed:
@@ -125,8 +129,9 @@ class Faulty(BaseHTTPRequestHandler):
 def main():
     home = tempfile.mkdtemp(prefix="fault-server-gnupg-")
     try:
-        gpg(home, "--passphrase", "", "--quick-gen-key", "fault server <fault@invalid>",
-            "ed25519", "sign", "never")
+        # Key and signatures dated before the suite's pinned --now (hostile_lib.NOW).
+        gpg(home, "--faked-system-time", KEY_TIME, "--passphrase", "", "--quick-gen-key",
+            "fault server <fault@invalid>", "ed25519", "sign", "never")
         with open(sys.argv[1], "wb") as f:
             f.write(gpg(home, "--export"))
         ARCHIVES.update({"badhash": archive(True, home), "goodarchive": archive(False, home)})
