@@ -52,34 +52,42 @@ constexpr std::array kImpact = {
     Pair{"_statistics", "import statistics falls back to the pure-Python normal_dist_inv_cdf"},
 };
 
-// Sonames the standard library's modules link to on Debian 12, with the
-// package shipping each (checked with dpkg -S in a python:3.11-slim-bookworm
-// build; trixie renamed some after the 64-bit time_t transition, e.g. libssl3t64).
+// Sonames the standard library's modules link to, with the package shipping
+// each: checked with dpkg -S in the python:3.11-slim-bookworm and
+// python:3.13-slim-trixie stand-ins; the third name, when not empty, is the
+// package after the 64-bit time_t transition (trixie, Ubuntu 24.04).
+struct SonamePackage {
+  std::string_view soname;
+  std::string_view package;
+  std::string_view t64_package;
+};
 constexpr std::array kDebianPackages = {
-    Pair{"libsqlite3.so.0", "libsqlite3-0"},
-    Pair{"libssl.so.3", "libssl3"},
-    Pair{"libcrypto.so.3", "libssl3"},
-    Pair{"libffi.so.8", "libffi8"},
-    Pair{"liblzma.so.5", "liblzma5"},
-    Pair{"libbz2.so.1.0", "libbz2-1.0"},
-    Pair{"libreadline.so.8", "libreadline8"},
-    Pair{"libncursesw.so.6", "libncursesw6"},
-    Pair{"libpanelw.so.6", "libncursesw6"},
-    Pair{"libtinfo.so.6", "libtinfo6"},
-    Pair{"libgdbm.so.6", "libgdbm6"},
-    Pair{"libgdbm_compat.so.4", "libgdbm-compat4"},
-    Pair{"libtk8.6.so", "libtk8.6"},
-    Pair{"libtcl8.6.so", "libtcl8.6"},
-    Pair{"libuuid.so.1", "libuuid1"},
-    Pair{"libz.so.1", "zlib1g"},
-    Pair{"libexpat.so.1", "libexpat1"},
-    Pair{"libmpdec.so.3", "libmpdec3"},
-    Pair{"libdb-5.3.so", "libdb5.3"},
-    Pair{"libnsl.so.2", "libnsl2"},
-    Pair{"libtirpc.so.3", "libtirpc3"},
-    Pair{"libcrypt.so.1", "libcrypt1"},
-    Pair{"libc.so.6", "libc6"},
-    Pair{"libm.so.6", "libc6"},
+    SonamePackage{"libsqlite3.so.0", "libsqlite3-0", ""},
+    SonamePackage{"libssl.so.3", "libssl3", "libssl3t64"},
+    SonamePackage{"libcrypto.so.3", "libssl3", "libssl3t64"},
+    SonamePackage{"libffi.so.8", "libffi8", ""},
+    SonamePackage{"liblzma.so.5", "liblzma5", ""},
+    SonamePackage{"libbz2.so.1.0", "libbz2-1.0", ""},
+    SonamePackage{"libreadline.so.8", "libreadline8", "libreadline8t64"},
+    SonamePackage{"libncursesw.so.6", "libncursesw6", ""},
+    SonamePackage{"libpanelw.so.6", "libncursesw6", ""},
+    SonamePackage{"libtinfo.so.6", "libtinfo6", ""},
+    SonamePackage{"libgdbm.so.6", "libgdbm6", "libgdbm6t64"},
+    SonamePackage{"libgdbm_compat.so.4", "libgdbm-compat4", "libgdbm-compat4t64"},
+    SonamePackage{"libtk8.6.so", "libtk8.6", ""},
+    SonamePackage{"libtcl8.6.so", "libtcl8.6", ""},
+    SonamePackage{"libuuid.so.1", "libuuid1", ""},
+    SonamePackage{"libz.so.1", "zlib1g", ""},
+    SonamePackage{"libzstd.so.1", "libzstd1", ""},
+    SonamePackage{"libexpat.so.1", "libexpat1", ""},
+    SonamePackage{"libmpdec.so.3", "libmpdec3", ""},
+    SonamePackage{"libmpdec.so.4", "libmpdec4", ""},
+    SonamePackage{"libdb-5.3.so", "libdb5.3", "libdb5.3t64"},
+    SonamePackage{"libnsl.so.2", "libnsl2", ""},
+    SonamePackage{"libtirpc.so.3", "libtirpc3", "libtirpc3t64"},
+    SonamePackage{"libcrypt.so.1", "libcrypt1", ""},
+    SonamePackage{"libc.so.6", "libc6", ""},
+    SonamePackage{"libm.so.6", "libc6", ""},
 };
 
 }  // namespace
@@ -97,9 +105,26 @@ std::string extension_module_impact(std::string_view module) {
   return "import " + std::string(plain) + " fails";
 }
 
-std::optional<std::string_view> debian_package_for_soname(std::string_view soname) {
-  for (const auto& [name, package] : kDebianPackages) {
-    if (name == soname) return package;
+LibraryNaming library_naming(const OsRelease& os) {
+  const std::string version = os.version_id();
+  int major = 0;
+  for (char c : version.substr(0, version.find('.'))) {
+    if (c < '0' || c > '9') return LibraryNaming::before_t64;
+    major = major * 10 + (c - '0');
+  }
+  if (os.id() == "debian") {
+    return version.empty() || major >= 13 ? LibraryNaming::t64 : LibraryNaming::before_t64;
+  }
+  if (os.id() == "ubuntu" && major >= 24) return LibraryNaming::t64;
+  return LibraryNaming::before_t64;
+}
+
+std::optional<std::string_view> debian_package_for_soname(std::string_view soname,
+                                                          LibraryNaming naming) {
+  for (const SonamePackage& entry : kDebianPackages) {
+    if (entry.soname != soname) continue;
+    if (naming == LibraryNaming::t64 && !entry.t64_package.empty()) return entry.t64_package;
+    return entry.package;
   }
   return std::nullopt;
 }

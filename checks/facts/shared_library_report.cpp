@@ -1,15 +1,29 @@
 #include "checks/facts/shared_library_report.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "agent/core/text.h"
 #include "checks/data/extension_modules.h"
 #include "checks/facts/dpkg_database.h"
 #include "checks/facts/dpkg_owner.h"
+#include "checks/formats/os_release.h"
 
 namespace pycheck {
 namespace {
+
+// How the root's release names its library packages, from its os-release
+// (before_t64 when there is none or it cannot be read).
+LibraryNaming library_naming_of(const RootFs& fs) {
+  for (std::string_view path : {"/etc/os-release", "/usr/lib/os-release"}) {
+    auto text = fs.read_file(path, 64u << 10);
+    if (text.missing()) continue;
+    auto os = text ? parse_os_release(*text) : Result<OsRelease>(text.error());
+    return os ? library_naming(*os) : LibraryNaming::before_t64;
+  }
+  return LibraryNaming::before_t64;
+}
 
 constexpr std::string_view kNotInStatus = "not in dpkg's status";
 
@@ -257,6 +271,11 @@ PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,
     for (const std::string& s : unique) paths.push_back(path_join(dir, s));
   }
   auto owners = find_dpkg_owners(fs, paths);
+  std::optional<LibraryNaming> root_naming;  // read once, when the table is needed
+  auto naming = [&] {
+    if (!root_naming) root_naming = library_naming_of(fs);
+    return *root_naming;
+  };
   const auto shared_database = dpkg_database_of(fs, facts);
   const Result<DpkgDatabase>& database = *shared_database;
   for (const std::string& s : unique) {
@@ -273,7 +292,7 @@ PackageHints find_package_hints(const RootFs& fs, const ElfHeader& header,
     }
     if (!hint.package.empty()) {
       hint.source = "dpkg";
-    } else if (auto known = debian_package_for_soname(s)) {
+    } else if (auto known = debian_package_for_soname(s, naming())) {
       hint.package = std::string(*known);
       hint.source = "table";
     }

@@ -66,6 +66,29 @@ TEST_CASE("extension module names, what breaks, and Debian packages", "[shlib]")
   CHECK_FALSE(debian_package_for_soname("libsqlite3.so").has_value());
 }
 
+TEST_CASE("library package names after the 64-bit time_t transition", "[shlib]") {
+  auto naming = [](const char* os_release) {
+    auto os = parse_os_release(os_release);
+    REQUIRE(os);
+    return library_naming(*os);
+  };
+  CHECK(naming("ID=debian\nVERSION_ID=\"12\"\n") == LibraryNaming::before_t64);
+  CHECK(naming("ID=debian\nVERSION_ID=\"13\"\nVERSION_CODENAME=trixie\n") == LibraryNaming::t64);
+  CHECK(naming("ID=debian\nVERSION_CODENAME=forky\n") == LibraryNaming::t64);  // testing
+  CHECK(naming("ID=ubuntu\nVERSION_ID=\"22.04\"\n") == LibraryNaming::before_t64);
+  CHECK(naming("ID=ubuntu\nVERSION_ID=\"24.04\"\n") == LibraryNaming::t64);
+  CHECK(naming("ID=alpine\nVERSION_ID=3.20.0\n") == LibraryNaming::before_t64);
+  // As dpkg -S says in the python:3.13-slim-trixie stand-in (tests/integration).
+  const LibraryNaming t64 = LibraryNaming::t64;
+  CHECK(debian_package_for_soname("libssl.so.3", t64) == "libssl3t64");
+  CHECK(debian_package_for_soname("libcrypto.so.3", t64) == "libssl3t64");
+  CHECK(debian_package_for_soname("libreadline.so.8", t64) == "libreadline8t64");
+  CHECK(debian_package_for_soname("libgdbm.so.6", t64) == "libgdbm6t64");
+  CHECK(debian_package_for_soname("libdb-5.3.so", t64) == "libdb5.3t64");
+  CHECK(debian_package_for_soname("libsqlite3.so.0", t64) == "libsqlite3-0");
+  CHECK(debian_package_for_soname("libssl.so.3") == "libssl3");
+}
+
 TEST_CASE("a library whose dynamic section lies deep in the file is read in pieces",
           "[shlib][elf]") {
   FixtureRoot root;
