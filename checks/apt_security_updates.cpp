@@ -50,7 +50,7 @@ struct LoadedIndex {
 
 // A source apt would not use: its signature or dates refused, or no keys.
 struct Refusal {
-  std::string file;  // the Release file (list file or URL)
+  std::string file;  // "the InRelease of URI SUITE"
   std::string cause;
   std::string fix;
 };
@@ -91,6 +91,12 @@ json signature_json(const ReleaseTrust& trust, const SourceKeys& keys) {
   return out;
 }
 
+// "the InRelease of URI SUITE", as a person would name it.
+std::string refused_file(const AptSourceEntry& entry, const ReleaseFiles& files) {
+  return std::string(files.inrelease ? "the InRelease" : "the Release") + " of " +
+         redact_url(entry.uri) + " " + entry.suite;
+}
+
 // The source's Release as apt would use it, verified with the root's keys;
 // nullopt (with scan.refused or scan.error set) when apt would not use it.
 std::optional<AptRelease> trusted_release(const Context& ctx, const AptSourceEntry& entry,
@@ -100,7 +106,7 @@ std::optional<AptRelease> trusted_release(const Context& ctx, const AptSourceEnt
   auto keys = apt_keys_for(ctx.fs, **shared_db, entry);
   if (keys.timed_out()) return void(scan.error = keys.error()), std::nullopt;
   if (!keys) {
-    scan.refused = Refusal{files.name, keys.error().message,
+    scan.refused = Refusal{refused_file(entry, files), keys.error().message,
                            "Install the keyring it names, or correct Signed-By in " +
                                entry.origin + "."};
     return std::nullopt;
@@ -109,7 +115,7 @@ std::optional<AptRelease> trusted_release(const Context& ctx, const AptSourceEnt
   ReleaseTrust trust = judge_release(entry, keys->keys, files, now, download);
   source["signature"] = signature_json(trust, *keys);
   if (!trust.release) {
-    scan.refused = Refusal{files.name, trust.refusal, trust.fix};
+    scan.refused = Refusal{refused_file(entry, files), trust.refusal, trust.fix};
     scan.sources.push_back(source);
     return std::nullopt;
   }
