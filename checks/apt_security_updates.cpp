@@ -66,31 +66,6 @@ struct Scan {
   bool stopped() const { return error || refused; }
 };
 
-json release_json(const AptRelease& r) {
-  return {{"origin", r.origin},     {"label", r.label},    {"suite", r.suite},
-          {"codename", r.codename}, {"date", r.date_text}, {"valid_until", r.valid_until_text}};
-}
-
-json signature_json(const ReleaseTrust& trust, const SourceKeys& keys) {
-  const SignatureCheck& sig = trust.signature;
-  json keyrings = json::array();
-  for (const OpenPgpKeyring& k : keys.keys.keyrings) keyrings.push_back(k.origin);
-  json out = {{"verified", trust.verified},
-              {"verdict", to_string(sig.verdict)},
-              {"reason", sig.reason},
-              {"rule", sig.rule},
-              {"signer_fingerprint", sig.signer_fingerprint},
-              {"signing_key_fingerprint", sig.signing_key_fingerprint},
-              {"user_id", sig.user_id},
-              {"keyring", sig.keyring},
-              {"issuers", sig.issuers},
-              {"keyrings", keyrings},
-              {"keyrings_from", keys.rule}};
-  if (!keys.keys.fingerprints.empty()) out["signed_by_fingerprints"] = keys.keys.fingerprints;
-  if (trust.trusted_option) out["trusted_option"] = true;
-  return out;
-}
-
 // "the InRelease of URI SUITE", as a person would name it.
 std::string refused_file(const AptSourceEntry& entry, const ReleaseFiles& files) {
   return std::string(files.inrelease ? "the InRelease" : "the Release") + " of " +
@@ -113,13 +88,13 @@ std::optional<AptRelease> trusted_release(const Context& ctx, const AptSourceEnt
   }
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(ctx.now);
   ReleaseTrust trust = judge_release(entry, keys->keys, files, now, download);
-  source["signature"] = signature_json(trust, *keys);
+  source["signature"] = signature_details(trust, keys->keys, keys->rule);
   if (!trust.release) {
     scan.refused = Refusal{refused_file(entry, files), trust.refusal, trust.fix};
     scan.sources.push_back(source);
     return std::nullopt;
   }
-  source["release"] = release_json(*trust.release);
+  source["release"] = release_details(*trust.release);
   source["release"]["signature_verified"] = trust.verified;
   if (trust.trusted_option) {
     scan.unverified.push_back(entry.uri + " " + entry.suite + " (" + entry.origin + ")");

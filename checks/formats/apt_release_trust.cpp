@@ -125,4 +125,30 @@ ReleaseTrust judge_release(const AptSourceEntry& entry, const TrustedKeys& keys,
   return trust;
 }
 
+json release_details(const AptRelease& r) {
+  return {{"origin", r.origin},     {"label", r.label},    {"suite", r.suite},
+          {"codename", r.codename}, {"date", r.date_text}, {"valid_until", r.valid_until_text}};
+}
+
+json signature_details(const ReleaseTrust& trust, const TrustedKeys& keys,
+                       std::string_view keyrings_from) {
+  const SignatureCheck& sig = trust.signature;
+  json keyrings = json::array();
+  for (const OpenPgpKeyring& k : keys.keyrings) keyrings.push_back(k.origin);
+  json out = {{"verified", trust.verified},
+              {"verdict", to_string(sig.verdict)},
+              {"reason", sig.reason},
+              {"rule", sig.rule},
+              {"signer_fingerprint", sig.signer_fingerprint},
+              {"signing_key_fingerprint", sig.signing_key_fingerprint},
+              {"user_id", sig.user_id},
+              {"keyring", sig.keyring},
+              {"issuers", sig.issuers},
+              {"keyrings", keyrings},
+              {"keyrings_from", keyrings_from}};
+  if (!keys.fingerprints.empty()) out["signed_by_fingerprints"] = keys.fingerprints;
+  if (trust.trusted_option) out["trusted_option"] = true;
+  return out;
+}
+
 }  // namespace pycheck

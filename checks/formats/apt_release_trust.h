@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/core/check.h"
 #include "checks/formats/apt_release.h"
 #include "checks/formats/apt_sources.h"
 #include "checks/formats/openpgp_verify.h"
@@ -46,5 +47,13 @@ struct ReleaseTrust {
 ReleaseTrust judge_release(const AptSourceEntry& entry, const TrustedKeys& keys,
                            const ReleaseFiles& files, std::chrono::sys_seconds now,
                            bool check_dates);
+
+// The report's view of a Release: origin, label, suite, codename, dates.
+json release_details(const AptRelease& release);
+
+// The report's view of a judged signature: verdict, reason, rule, signer,
+// keyring, issuers, the keyrings tried and how apt chose them (`keyrings_from`).
+json signature_details(const ReleaseTrust& trust, const TrustedKeys& keys,
+                       std::string_view keyrings_from);
 
 }  // namespace pycheck
