@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the static libcurl and libmicrohttpd that the release pycheck links, from
-# Debian's curl and libmicrohttpd source packages (so Debian's patches, security
-# fixes included, apply). Both go into one prefix.
+# Builds the static libcurl, libmicrohttpd, liblz4 and libsodium that the release
+# pycheck links, from Debian's curl, libmicrohttpd, lz4 and libsodium source
+# packages (so Debian's patches, security fixes included, apply). All go into one
+# prefix.
 #
 #   packaging/build-deps.sh            -> prints the prefix on the last stdout line
 #
@@ -22,6 +23,17 @@
 #
 # libmicrohttpd (the HTTP server of `pycheck serve`) is cut down to plain HTTP:
 # no TLS, no auth, no post processor, no upgrade, no messages; epoll on.
+#
+# liblz4 is the version of the installed liblz4-dev, only its static library,
+# built -Os with a section per function and object: Debian's liblz4.a has no
+# sections, so its lz4frame.o drags the whole compressor (LZ4HC_*, LZ4_compress_*,
+# LZ4F_compress*, about 80 KB) into a binary that only decompresses.
+#
+# libsodium likewise (the installed libsodium-dev's version, static, -Os, a
+# section per function): in Debian's libsodium.a, sodium_misuse (reached from the
+# Ed25519 verifier through utils.o) shares core.o's one text section with
+# sodium_init, which links every cipher's run-time implementation picker (about
+# 70 KB of ChaCha20, Salsa20, Poly1305, BLAKE2b, X25519, randombytes).
 #
 # Needs root on a machine that lacks the build packages (it installs them with
 # apt-get). It never edits the machine's apt configuration: the deb-src entries
@@ -45,7 +57,10 @@ case "$TLS" in
   openssl) TLS_PACKAGES=(libssl-dev) ;;
   *) die "PYCHECK_TLS must be mbedtls or openssl, not '$TLS'" ;;
 esac
-PACKAGES=(build-essential dpkg-dev pkg-config libc-ares-dev zlib1g-dev "${TLS_PACKAGES[@]}")
+# autoconf, automake and libtool: libsodium's Debian source ships no configure.
+PACKAGES=(build-essential dpkg-dev pkg-config libc-ares-dev zlib1g-dev liblz4-dev libsodium-dev
+  autoconf automake libtool
+  "${TLS_PACKAGES[@]}")
 
 # ---------------------------------------------------------------------------
 # Build packages: install only what is missing.
@@ -81,10 +96,16 @@ candidate_source_version() {  # $1 = binary package
   echo "${source_version:-$candidate}"
 }
 
-cache_key() {  # $1 = curl source version, $2 = libmicrohttpd source version
+# The source version of an installed binary package ($1), empty when not installed.
+installed_source_version() {
+  dpkg-query -W -f='${db:Status-Status} ${source:Version}\n' "$1" 2>/dev/null |
+    awk '$1 == "installed" {print $2}'
+}
+
+cache_key() {  # $1 = curl, $2 = libmicrohttpd, $3 = lz4, $4 = libsodium source version
   {
     cat "$SCRIPT_PATH"
-    echo "debian-source-version=$1 microhttpd=$2 tls=$TLS arch=$(dpkg --print-architecture)"
+    echo "debian-source-version=$1 microhttpd=$2 lz4=$3 sodium=$4 tls=$TLS arch=$(dpkg --print-architecture)"
   } | sha256sum | cut -c1-16
 }
 
@@ -164,7 +185,8 @@ setup_private_apt() {
   APT_TMP="$(mktemp -d /tmp/pycheck-apt.XXXXXX)"
   chmod 0755 "$APT_TMP"
   mkdir -p "$APT_TMP/sources.list.d" "$APT_TMP/state/lists/partial" \
-    "$APT_TMP/cache/archives/partial" "$APT_TMP/src/curl" "$APT_TMP/src/microhttpd"
+    "$APT_TMP/cache/archives/partial" "$APT_TMP/src/curl" "$APT_TMP/src/microhttpd" \
+    "$APT_TMP/src/lz4" "$APT_TMP/src/sodium"
   : >"$APT_TMP/sources.list"
   for file in /etc/apt/sources.list.d/*.sources; do
     [[ -f "$file" ]] || continue
@@ -332,6 +354,65 @@ build_microhttpd() {  # $1 = version, $2 = prefix (already holding curl)
   echo "set(PYCHECK_MICROHTTPD_DEBIAN_VERSION \"$version\")" >>"$prefix/pycheck-deps.cmake"
 }
 
+build_lz4() {  # $1 = version, $2 = prefix (already holding curl)
+  local version="$1" prefix="$2" srcdir stage
+  log "fetching lz4 $version source (Debian patches applied by dpkg-source)"
+  (cd "$APT_TMP/src/lz4" && apt-get "${APT_OPTS[@]}" source --download-only -qq "lz4=$version" >&2)
+  (cd "$APT_TMP/src/lz4" && dpkg-source -x ./*.dsc lz4-src >&2) ||
+    die "dpkg-source could not unpack lz4 $version"
+  srcdir="$APT_TMP/src/lz4/lz4-src"
+  stage="$prefix.lz4.partial"
+  rm -rf "$stage"
+  mkdir -p "$stage/lib" "$stage/include"
+  log "building liblz4 $version (static library only)"
+  (
+    mkdir -p "$APT_TMP/tmp"
+    export TMPDIR="$APT_TMP/tmp"
+    # lib/Makefile appends its warning flags to CFLAGS from the environment.
+    CFLAGS="-Os -ffunction-sections -fdata-sections" \
+      make -C "$srcdir/lib" BUILD_SHARED=no liblz4.a >"$stage/make.log" 2>&1 ||
+      { tail -40 "$stage/make.log" >&2; exit 1; }
+  ) || die "building liblz4 failed (logs in $stage)"
+  cp "$srcdir/lib/liblz4.a" "$stage/lib/"
+  cp "$srcdir"/lib/lz4*.h "$stage/include/"
+  cp -a "$stage/lib/." "$prefix/lib/"
+  cp -a "$stage/include/." "$prefix/include/"
+  mv "$stage/make.log" "$prefix/lz4-make.log"
+  rm -rf "$stage"
+  echo "set(PYCHECK_LZ4_DEBIAN_VERSION \"$version\")" >>"$prefix/pycheck-deps.cmake"
+}
+
+sodium_configure_flags() {
+  printf '%s\n' --disable-shared --enable-static --disable-dependency-tracking --disable-pie
+}
+
+build_sodium() {  # $1 = version, $2 = prefix (already holding curl)
+  local version="$1" prefix="$2" srcdir stage
+  log "fetching libsodium $version source (Debian patches applied by dpkg-source)"
+  (cd "$APT_TMP/src/sodium" &&
+    apt-get "${APT_OPTS[@]}" source --download-only -qq "libsodium=$version" >&2)
+  (cd "$APT_TMP/src/sodium" && dpkg-source -x ./*.dsc sodium-src >&2) ||
+    die "dpkg-source could not unpack libsodium $version"
+  srcdir="$APT_TMP/src/sodium/sodium-src"
+  stage="$prefix.sodium.partial"
+  rm -rf "$stage"
+  mkdir -p "$stage"
+  log "configuring libsodium $version"
+  (
+    # Debian's rules regenerate the build system too (the source has no configure).
+    (cd "$srcdir" && autoreconf -fi) >"$stage/autoreconf.log" 2>&1 ||
+      { tail -40 "$stage/autoreconf.log" >&2; exit 1; }
+    configure_and_make libsodium "$srcdir" "$prefix" "$stage" sodium_configure_flags src/libsodium
+    make -C src/libsodium install DESTDIR="$stage/root" >>"$stage/make.log" 2>&1
+  ) || die "building libsodium failed (logs in $stage)"
+  cp -a "$stage/root$prefix/." "$prefix/"
+  mv "$stage/configure.log" "$prefix/sodium-configure.log"
+  mv "$stage/make.log" "$prefix/sodium-make.log"
+  rm -rf "$stage"
+  rm -f "$prefix"/lib/*.la
+  echo "set(PYCHECK_SODIUM_DEBIAN_VERSION \"$version\")" >>"$prefix/pycheck-deps.cmake"
+}
+
 # Resolves "$1" (a source package, candidate version "$2") against the source
 # index; prints the version to build.
 resolve_source_version() {
@@ -347,16 +428,20 @@ resolve_source_version() {
 }
 
 main() {
-  local curl_version mhd_version key="" prefix="" started
+  local curl_version mhd_version lz4_version sodium_version key="" prefix="" started
   started=$SECONDS
   ensure_packages
   curl_version="$(candidate_source_version curl)"
   mhd_version="$(candidate_source_version libmicrohttpd12)"
+  lz4_version="$(installed_source_version liblz4-dev)"
+  [[ -n "$lz4_version" ]] || die "liblz4-dev is not installed"
+  sodium_version="$(installed_source_version libsodium-dev)"
+  [[ -n "$sodium_version" ]] || die "libsodium-dev is not installed"
   if [[ -n "$curl_version" && -n "$mhd_version" ]]; then
-    key="$(cache_key "$curl_version" "$mhd_version")"
+    key="$(cache_key "$curl_version" "$mhd_version" "$lz4_version" "$sodium_version")"
     prefix="$DEPS_DIR/$key"
     if [[ -f "$prefix/.complete" ]]; then
-      log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
+      log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version, lz4 $lz4_version, libsodium $sodium_version in $prefix"
       echo "$prefix"
       return 0
     fi
@@ -366,23 +451,27 @@ main() {
   exec 9>"$DEPS_DIR/.lock"
   flock 9
   if [[ -n "$prefix" && -f "$prefix/.complete" ]]; then
-    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
+    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version, lz4 $lz4_version, libsodium $sodium_version in $prefix"
     echo "$prefix"
     return 0
   fi
   setup_private_apt
   curl_version="$(resolve_source_version curl "$curl_version")"
   mhd_version="$(resolve_source_version libmicrohttpd "$mhd_version")"
-  prefix="$DEPS_DIR/$(cache_key "$curl_version" "$mhd_version")"
+  lz4_version="$(resolve_source_version lz4 "$lz4_version")"
+  sodium_version="$(resolve_source_version libsodium "$sodium_version")"
+  prefix="$DEPS_DIR/$(cache_key "$curl_version" "$mhd_version" "$lz4_version" "$sodium_version")"
   if [[ -f "$prefix/.complete" ]]; then
-    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version in $prefix"
+    log "cached: curl $curl_version ($TLS), libmicrohttpd $mhd_version, lz4 $lz4_version, libsodium $sodium_version in $prefix"
     echo "$prefix"
     return 0
   fi
   build_curl "$curl_version" "$prefix"
   build_microhttpd "$mhd_version" "$prefix"
+  build_lz4 "$lz4_version" "$prefix"
+  build_sodium "$sodium_version" "$prefix"
   touch "$prefix/.complete"
-  log "built curl $curl_version ($TLS) and libmicrohttpd $mhd_version in $prefix" \
+  log "built curl $curl_version ($TLS), libmicrohttpd $mhd_version, lz4 $lz4_version and libsodium $sodium_version in $prefix" \
     "in $((SECONDS - started)) s"
   echo "$prefix"
 }
