@@ -137,6 +137,13 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
     if (!*read) return void(scan.error = read->error());
   }
   if (!*inrelease && !*plain) return scan.without_lists.push_back(entry.uri + " " + entry.suite);
+  // The Release kept but no index (apt 3.0's `apt-get dist-clean`, the last step
+  // of every python:*-trixie image): nothing to count, so nothing to verify.
+  auto any_list = has_packages_list(ctx.fs, entry, judged);
+  if (!any_list) return void(scan.error = any_list.error());
+  if (!*any_list) {
+    return scan.without_lists.push_back(entry.uri + " " + entry.suite + " (Release file only)");
+  }
   ReleaseFiles files{release_path, {}, {}, {}};
   if (*inrelease) files.inrelease = **inrelease;
   if (*plain) files.release = **plain;
@@ -168,12 +175,7 @@ void scan_lists(const Context& ctx, const AptSourceEntry& entry,
       scan.indexes.push_back(std::move(loaded));
     }
   }
-  // The Release kept but no index: apt 3.0's `apt-get dist-clean`, the last
-  // step of every python:*-trixie image. That is no lists; some missing is an error.
-  if (!missing.empty() && source["indexes"].empty()) {
-    return scan.without_lists.push_back(entry.uri + " " + entry.suite + " (Release file only)");
-  }
-  if (!missing.empty()) {
+  if (!missing.empty()) {  // some lists there, others gone
     return void(scan.error = Error{"no Packages list for " + missing + " of " + entry.uri + " " +
                                    entry.suite + " in " + std::string(kAptListsDir) +
                                    " although its Release is there"});

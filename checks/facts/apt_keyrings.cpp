@@ -75,7 +75,12 @@ Result<SourceKeys> apt_keys_for(const RootFs& fs, const DpkgDatabase& db,
   }
   if (!signed_by.inline_key.empty()) {
     out.rule = "Signed-By (inline key)";
-    out.keys.keyrings.push_back({"Signed-By of " + where, signed_by.inline_key});
+    // apt strips every line of an inline key, whatever its indent.
+    std::string key;
+    for (std::string_view line : split_lines(signed_by.inline_key)) {
+      key.append(trim_blanks(line)).push_back('\n');
+    }
+    out.keys.keyrings.push_back({"Signed-By of " + where, std::move(key)});
     return out;
   }
   out.keys.fingerprints = signed_by.fingerprints;

@@ -13,6 +13,22 @@ Result<std::optional<std::string>> read_apt_list(const RootFs& fs, const std::st
   return std::optional<std::string>{std::move(*text)};
 }
 
+Result<bool> has_packages_list(const RootFs& fs, const AptSourceEntry& entry,
+                               const std::vector<std::string>& architectures) {
+  for (const std::string& component : entry.components) {
+    for (const std::string& arch :
+         entry.architectures.empty() ? architectures : entry.architectures) {
+      for (const ListFileCandidate& c :
+           packages_list_candidates(entry.uri, entry.suite, component, arch)) {
+        auto found = fs.stat(path_join(kAptListsDir, c.name));
+        if (found) return true;
+        if (!found.missing()) return found.error();
+      }
+    }
+  }
+  return false;
+}
+
 Result<std::optional<PackagesList>> read_packages_list(const RootFs& fs, const AptSourceEntry& entry,
                                         const AptRelease& release, const std::string& release_path,
                                         std::string_view component, std::string_view architecture,
@@ -34,7 +50,6 @@ Result<std::optional<PackagesList>> read_packages_list(const RootFs& fs, const A
   // apt may recompress lists (GzipIndexes: lz4), so the file as stored
   // need not match the Release entry for its suffix; the decompressed
   // content is always the index whose plain "Packages" hash Release lists.
-  std::string verified = "unverified (Release lists no hash for " + dir + "Packages)";
   const ReleaseFile* listed = release.find_file(dir + "Packages");
   const ReleaseFile* listed_as_stored =
       release.find_file(dir + "Packages" + std::string(file_suffix(found.compression)));
@@ -43,14 +58,15 @@ Result<std::optional<PackagesList>> read_packages_list(const RootFs& fs, const A
       return Error{list_path + ": content does not match the SHA256 of " + dir + "Packages in " +
                    release_path + " (stale or corrupt list: run apt-get update)"};
     }
-    verified = "sha256";
   } else if (listed_as_stored && found.compression != Compression::none) {
     if (sha256_hex(*raw) != listed_as_stored->sha256) {
       return Error{list_path + ": does not match its SHA256 in " + release_path};
     }
-    verified = "sha256";
+  } else {  // nothing the signature covers vouches for it: never counted
+    return Error{list_path + ": " + release_path + " lists no SHA256 for " + dir +
+                 "Packages, so nothing verifies it"};
   }
-  return std::optional<PackagesList>{PackagesList{list_path, std::move(verified), std::move(*plain)}};
+  return std::optional<PackagesList>{PackagesList{list_path, "sha256", std::move(*plain)}};
 }
 
 }  // namespace pycheck

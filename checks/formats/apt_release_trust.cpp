@@ -1,5 +1,6 @@
 #include "checks/formats/apt_release_trust.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "checks/formats/deb822.h"
@@ -20,8 +21,10 @@ std::chrono::seconds max_future(const AptSourceEntry& entry) {
   if (it == entry.options.end()) return kDefaultMaxFuture;
   const char* end = it->second.data() + it->second.size();
   auto [ptr, ec] = std::from_chars(it->second.data(), end, seconds);
-  return ec == std::errc{} && ptr == end && seconds >= 0 ? std::chrono::seconds{seconds}
-                                                         : kDefaultMaxFuture;
+  constexpr long long kMost = 10LL * 366 * 24 * 3600;  // the root's value: no overflow of now + it
+  return ec == std::errc{} && ptr == end && seconds >= 0
+             ? std::chrono::seconds{std::min(seconds, kMost)}
+             : kDefaultMaxFuture;
 }
 
 // What to do about a refused signature, by its cause.

@@ -73,7 +73,9 @@ TEST_CASE("apt.security-updates: the lists' signature decides", "[aptsec][signat
     std::string text = c.host("InRelease");
     text.erase(text.find("-----BEGIN PGP SIGNATURE-----"));
     c.root.file(release_list(c.uri, "InRelease"), text);
-    check_refused(run_check(c.root), "InRelease");
+    const CheckOutcome out = run_check(c.root);
+    check_refused(out, "no signature block");
+    CHECK(out.details["sources"][0]["signature"]["verdict"] == "malformed");
   }
   SECTION("Release with its Release.gpg, no InRelease: verified") {
     fs::remove(c.root.host_path(release_list(c.uri, "InRelease")));
@@ -157,7 +159,9 @@ TEST_CASE("apt.security-updates online: only a verified InRelease counts",
   }
   SECTION("signature stripped: refused") {
     write_host_file(suite + "/InRelease", read_host_file(suite + "/Release"));
-    check_refused(online.run(), "InRelease");
+    const CheckOutcome out = online.run();
+    check_refused(out, "not signed");
+    CHECK(out.details["sources"][0]["signature"]["verdict"] == "unsigned_file");
   }
   SECTION("trusted=yes: unverified, no count") {
     fs::copy_file(suite + "/InRelease.other", suite + "/InRelease",
