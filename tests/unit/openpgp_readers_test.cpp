@@ -53,7 +53,10 @@ TEST_CASE("openpgp: CRC24 and armor", "[openpgp]") {
 
 TEST_CASE("openpgp: the clearsigned split as apt does it", "[openpgp]") {
   const std::string sig = "-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n";
-  auto parts = split_clearsigned("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nA: b  \n- -C\n\n" + sig);
+  // The signature blocks are views into the input: it must outlive `parts`.
+  const std::string input =
+      "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nA: b  \n- -C\n\n" + sig;
+  auto parts = split_clearsigned(input);
   REQUIRE(parts.ok());
   CHECK(parts->message == "A: b\n-C\n\n");
   CHECK(canonical_cleartext(parts->message) == "A: b\r\n-C\r\n");
