@@ -252,13 +252,20 @@ configure_flags() {
     --disable-get-easy-options
 }
 
+# debian_source PACKAGE VERSION DIR: fetches the source package through the
+# private apt config, unpacks it with Debian's patches applied (dpkg-source) under
+# $APT_TMP/src/DIR and prints the unpacked tree's path.
+debian_source() {
+  local package="$1" version="$2" dir="$APT_TMP/src/$3"
+  log "fetching $package $version source (Debian patches applied by dpkg-source)"
+  (cd "$dir" && apt-get "${APT_OPTS[@]}" source --download-only -qq "$package=$version" >&2)
+  (cd "$dir" && dpkg-source -x ./*.dsc src >&2) || die "dpkg-source could not unpack $package $version"
+  echo "$dir/src"
+}
+
 build_curl() {  # $1 = version, $2 = prefix
   local version="$1" prefix="$2" srcdir stage
-  log "fetching curl $version source (Debian patches applied by dpkg-source)"
-  (cd "$APT_TMP/src/curl" && apt-get "${APT_OPTS[@]}" source --download-only -qq "curl=$version" >&2)
-  (cd "$APT_TMP/src/curl" && dpkg-source -x ./*.dsc curl-src >&2) ||
-    die "dpkg-source could not unpack curl $version"
-  srcdir="$APT_TMP/src/curl/curl-src"
+  srcdir="$(debian_source curl "$version" curl)"
   # Debian's last two patches rename the library for its GnuTLS and NSS flavours;
   # its rules pop them for the OpenSSL flavour, and so do we. The other patches
   # that touch build files (configure.ac: LDAP, GSSAPI; Makefile.am: zsh) concern
@@ -328,12 +335,7 @@ microhttpd_configure_flags() {
 
 build_microhttpd() {  # $1 = version, $2 = prefix (already holding curl)
   local version="$1" prefix="$2" srcdir stage
-  log "fetching libmicrohttpd $version source (Debian patches applied by dpkg-source)"
-  (cd "$APT_TMP/src/microhttpd" &&
-    apt-get "${APT_OPTS[@]}" source --download-only -qq "libmicrohttpd=$version" >&2)
-  (cd "$APT_TMP/src/microhttpd" && dpkg-source -x ./*.dsc mhd-src >&2) ||
-    die "dpkg-source could not unpack libmicrohttpd $version"
-  srcdir="$APT_TMP/src/microhttpd/mhd-src"
+  srcdir="$(debian_source libmicrohttpd "$version" microhttpd)"
   stage="$prefix.microhttpd.partial"
   rm -rf "$stage"
   mkdir -p "$stage"
@@ -356,11 +358,7 @@ build_microhttpd() {  # $1 = version, $2 = prefix (already holding curl)
 
 build_lz4() {  # $1 = version, $2 = prefix (already holding curl)
   local version="$1" prefix="$2" srcdir stage
-  log "fetching lz4 $version source (Debian patches applied by dpkg-source)"
-  (cd "$APT_TMP/src/lz4" && apt-get "${APT_OPTS[@]}" source --download-only -qq "lz4=$version" >&2)
-  (cd "$APT_TMP/src/lz4" && dpkg-source -x ./*.dsc lz4-src >&2) ||
-    die "dpkg-source could not unpack lz4 $version"
-  srcdir="$APT_TMP/src/lz4/lz4-src"
+  srcdir="$(debian_source lz4 "$version" lz4)"
   stage="$prefix.lz4.partial"
   rm -rf "$stage"
   mkdir -p "$stage/lib" "$stage/include"
@@ -388,12 +386,7 @@ sodium_configure_flags() {
 
 build_sodium() {  # $1 = version, $2 = prefix (already holding curl)
   local version="$1" prefix="$2" srcdir stage
-  log "fetching libsodium $version source (Debian patches applied by dpkg-source)"
-  (cd "$APT_TMP/src/sodium" &&
-    apt-get "${APT_OPTS[@]}" source --download-only -qq "libsodium=$version" >&2)
-  (cd "$APT_TMP/src/sodium" && dpkg-source -x ./*.dsc sodium-src >&2) ||
-    die "dpkg-source could not unpack libsodium $version"
-  srcdir="$APT_TMP/src/sodium/sodium-src"
+  srcdir="$(debian_source libsodium "$version" sodium)"
   stage="$prefix.sodium.partial"
   rm -rf "$stage"
   mkdir -p "$stage"
