@@ -17,8 +17,9 @@ declare -A allowed=(
   [checks]="agent/core checks/formats checks/data agent/rootfs checks/facts agent/http checks/online"
   [agent/report]="agent/core"
   [agent/run]="agent/core agent/rootfs agent/report"
-  [agent/serve]="agent/core agent/report agent/run"
-  [agent/cli]="agent/core agent/rootfs agent/http agent/report agent/run agent/serve checks"
+  [agent/scan]="agent/core agent/rootfs agent/report agent/run checks/facts"
+  [agent/serve]="agent/core agent/report agent/run agent/scan"
+  [agent/cli]="agent/core agent/rootfs agent/http agent/report agent/run agent/scan agent/serve checks"
 )
 
 status=0

@@ -1,6 +1,7 @@
 #include "agent/cli/cli.h"
 
 #include <malloc.h>
+#include <sys/sysinfo.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -14,6 +15,9 @@
 #include "agent/cli/run_inputs.h"
 #include "agent/core/duration.h"
 #include "agent/run/worker.h"
+#include "agent/scan/node_scan.h"
+#include "agent/serve/scan_scheduler.h"
+#include "agent/serve/scheduler.h"
 #include "agent/serve/serve.h"
 #include "checks/check_table.h"
 
@@ -118,9 +122,92 @@ Result<int> run_command(const RunArgs& args) {
 
 struct ServeArgs {
   std::string listen = std::string(kDefaultListen);
-  std::string interval = "30s";
+  std::string interval;  // 30s, or 60s with --scan
   std::string online_interval = "6h";
+  bool scan = false;
 };
+
+// The options of `scan` (and `serve --scan`).
+struct ScanArgs {
+  int jobs = 0;  // 0: the number of online CPUs
+  bool all = false;
+  std::string node_root = "/";
+  std::string scan_timeout = "60s";
+};
+
+// A scan looks at every container, never at one root or one environment.
+Result<ScanOptions> plan_scan(const RunArgs& args, const ScanArgs& scan_args,
+                              const CLI::App& app) {
+  for (const char* option : {"--root", "--pid", "--env-file"}) {
+    if (app.count(option) > 0)
+      return Error{std::string(option) +
+                   " does not apply to a scan: it checks every container with its own root "
+                   "and environment"};
+  }
+  auto scan_timeout = parse_duration(scan_args.scan_timeout);
+  if (!scan_timeout) return Error{"--scan-timeout: " + scan_timeout.error().message};
+  auto inputs = build_run(args, RunKind::serve);  // a scan's runs are unattended, as serve's
+  if (!inputs) return inputs.error();
+  ScanOptions options;
+  options.checks = std::move(inputs->checks);
+  options.jobs = scan_args.jobs > 0 ? scan_args.jobs : std::max(1, ::get_nprocs());
+  options.all = scan_args.all;
+  options.timeout = inputs->timeout;
+  options.scan_timeout = *scan_timeout;
+  options.online = inputs->online;
+  options.fail_on = inputs->fail_on;
+  options.now = inputs->now;
+  options.node_root = scan_args.node_root;
+  options.prepare_online = [cache_dir = inputs->cache_dir](RunSetup& setup,
+                                                           std::chrono::milliseconds timeout) {
+    setup.http = run_http_client(cache_dir, timeout);
+  };
+  return options;
+}
+
+// `pycheck scan`: the whole scan in a worker (agent/run/worker.h), so a check
+// stuck in a hung read of one container cannot keep pycheck from exiting.
+Result<int> scan_command(const RunArgs& args, const ScanArgs& scan_args, const CLI::App& app) {
+  hold_closed_stdio();
+  if (args.format == "junit" || args.format == "tap")
+    return Error{"--format " + args.format + " does not apply to a scan: use text, json or prometheus"};
+  auto options = plan_scan(args, scan_args, app);
+  if (!options) return options.error();
+  const TextOptions text = text_options(args);
+  auto render = [&](const ScanReport& scan) {
+    if (args.format == "json") return render_scan_json(scan);
+    if (args.format == "prometheus") return render_scan_prometheus(scan);
+    return render_scan_text(scan, text.color);
+  };
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<ScanReport> scan;  // lives in this frame: the worker exits from inside
+  auto work = [&] {
+    ::mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    reserve_descriptors_for_rootfs();
+    scan = run_scan(*options, nullptr);
+    return WorkerOutput{scan->exit_code(), render(*scan), scan_verdict_line(*scan),
+                        scan->abandoned_checks > 0};
+  };
+  constexpr auto kWorkerGrace = std::chrono::milliseconds(500);  // to render and send the report
+  auto worker = run_in_worker(work, started + options->scan_timeout + kWorkerGrace);
+  if (!worker) {
+    // Never healthy when the worker could not tell.
+    ScanReport failed;
+    failed.pycheck_version = PYCHECK_VERSION;
+    failed.started_at = format_rfc3339(std::chrono::system_clock::now());
+    failed.node_root = options->node_root;
+    failed.jobs = options->jobs;
+    failed.scanner_error = worker.error().message;
+    worker = WorkerOutput{1, render(failed), scan_verdict_line(failed), false};
+  }
+  Result<int> code = deliver(args, *worker);
+  if (worker->threads_left_behind) {
+    const int exit = exit_code(code);
+    std::fflush(nullptr);
+    std::_Exit(exit);
+  }
+  return code;
+}
 
 struct ServePlan {
   ListenAddress listen;
@@ -135,7 +222,7 @@ struct ServePlan {
 Result<ServePlan> plan_serve(const RunArgs& args, const ServeArgs& serve_args) {
   auto listen = parse_listen_address(serve_args.listen);
   if (!listen) return listen.error();
-  auto interval = parse_duration(serve_args.interval);
+  auto interval = parse_duration(serve_args.interval.empty() ? "30s" : serve_args.interval);
   if (!interval) return Error{"--interval: " + interval.error().message};
   auto online_interval = parse_duration(serve_args.online_interval);
   if (!online_interval) return Error{"--online-interval: " + online_interval.error().message};
@@ -173,7 +260,33 @@ Result<ServePlan> plan_serve(const RunArgs& args, const ServeArgs& serve_args) {
 Result<int> serve_command(const RunArgs& args, const ServeArgs& serve_args) {
   auto plan = plan_serve(args, serve_args);
   if (!plan) return plan.error();
-  return run_serve(plan->listen, std::move(plan->options), std::move(plan->make_setup));
+  Scheduler scheduler(std::move(plan->options), std::move(plan->make_setup), serve_log);
+  return run_serve(plan->listen, scheduler);
+}
+
+// `pycheck serve --scan`: a node scan in the background every --interval.
+Result<int> serve_scan_command(const RunArgs& args, const ServeArgs& serve_args,
+                               const ScanArgs& scan_args, const CLI::App& app) {
+  auto listen = parse_listen_address(serve_args.listen);
+  if (!listen) return listen.error();
+  auto interval = parse_duration(serve_args.interval.empty() ? "60s" : serve_args.interval);
+  if (!interval) return Error{"--interval: " + interval.error().message};
+  auto options = plan_scan(args, scan_args, app);
+  if (!options) return options.error();
+  ScanScheduler scanner(std::move(*options), *interval, serve_log);
+  return run_serve(*listen, scanner);
+}
+
+void add_scan_options(CLI::App& command, ScanArgs& args) {
+  command.add_option("--jobs", args.jobs, "Containers checked at once (default: the CPUs)")
+      ->check(CLI::PositiveNumber);
+  command.add_flag("--all", args.all, "Check containers without Python on their PATH too");
+  command.add_option("--node-root", args.node_root,
+                     "Where the node's files are (runtime state, /var/log/pods) for container "
+                     "names (default /)")
+      ->check(CLI::ExistingDirectory);
+  command.add_option("--scan-timeout", args.scan_timeout,
+                     "Deadline for the whole scan (default 60s); --timeout bounds each container");
 }
 
 void print_list() {
@@ -255,10 +368,18 @@ int run_cli(int argc, char** argv) {
   serve->add_option(
       "--listen", serve_args.listen,
       "ADDR:PORT: 127.0.0.1:8079 (default), [::1]:8079, :8079 (all IPv4 interfaces), [::]:8079");
-  serve->add_option("--interval", serve_args.interval, "Time between offline runs (default 30s)");
+  serve->add_option("--interval", serve_args.interval,
+                    "Time between offline runs (default 30s), or between scans (default 60s)");
   serve->add_option(
       "--online-interval", serve_args.online_interval,
       "With --online: time between runs of the checks that use the network (default 6h, ±10%)");
+  serve->add_flag("--scan", serve_args.scan,
+                  "Serve a scan of every container of the node instead (see pycheck scan)");
+  ScanArgs scan_args;
+  add_scan_options(*serve, scan_args);
+  auto* scan = app.add_subcommand(
+      "scan", "Check every container of this node (run on the host, or with hostPID)");
+  add_scan_options(*scan, scan_args);
   (void)run;
   try {
     app.parse(argc, argv);
@@ -282,8 +403,13 @@ int run_cli(int argc, char** argv) {
       if (app.count("--format") > 0 || app.count("--output") > 0)
         return Error{
             "--format and --output do not apply to serve: it serves /report (JSON) and /metrics"};
+      if (serve_args.scan) return serve_scan_command(args, serve_args, scan_args, app);
+      for (const char* option : {"--jobs", "--all", "--node-root", "--scan-timeout"}) {
+        if (serve->count(option) > 0) return Error{std::string(option) + " needs --scan"};
+      }
       return serve_command(args, serve_args);
     }
+    if (scan->parsed()) return scan_command(args, scan_args, app);
     return run_command(args);
   };
   return exit_code(command());

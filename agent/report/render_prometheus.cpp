@@ -16,6 +16,7 @@
 #include "agent/core/metric_details.h"
 #include "agent/core/text.h"
 #include "agent/report/escape.h"
+#include "agent/report/prometheus_text.h"
 #include "agent/report/report.h"
 
 namespace pycheck {
@@ -23,68 +24,6 @@ namespace {
 
 constexpr CheckStatus kStatuses[] = {CheckStatus::pass, CheckStatus::warn, CheckStatus::fail,
                                      CheckStatus::skip, CheckStatus::error};
-
-std::string label_value(std::string_view raw) {
-  std::string out;
-  for (char c : sanitize_utf8(raw)) {
-    if (const char* escaped = quote_escape(c)) {
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-using Labels = std::vector<std::pair<std::string_view, std::string>>;
-
-struct Sample {
-  Labels labels;
-  double value = 0;
-};
-
-void add_metric(std::string& out, std::string_view name, std::string_view help,
-                const std::vector<Sample>& samples) {
-  if (samples.empty()) return;
-  out += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
-  out += "# TYPE " + std::string(name) + " gauge\n";
-  for (const Sample& s : samples) {
-    out += name;
-    if (!s.labels.empty()) {
-      out += "{";
-      append_joined(out, s.labels, ",", [](std::string& o, const auto& label) {
-        o += std::string(label.first) + "=\"" + label_value(label.second) + "\"";
-      });
-      out += "}";
-    }
-    out += " " + format_number(s.value) + "\n";
-  }
-}
-
-// "2026-11-28T12:00:00.123Z" (format_rfc3339) -> seconds since the epoch.
-std::optional<double> parse_started_at(const std::string& text) {
-  std::tm tm{};
-  int millis = 0, n = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
-    return std::nullopt;
-  }
-  std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(n));
-  if (rest.starts_with(".")) {
-    int digits = 0;
-    rest.remove_prefix(1);
-    while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
-      if (digits < 3) millis = millis * 10 + (rest.front() - '0'), ++digits;
-      rest.remove_prefix(1);
-    }
-    for (; digits < 3; ++digits) millis *= 10;
-  }
-  if (rest != "Z") return std::nullopt;  // pycheck writes UTC only
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  const std::time_t secs = timegm(&tm);
-  return static_cast<double>(secs) + millis / 1000.0;
-}
 
 // The value at `keys` inside nested objects, or null when any step is missing.
 const json* find_path(const json& root, std::span<const char* const> keys) {
@@ -98,24 +37,6 @@ const json* find_path(const json& root, std::span<const char* const> keys) {
   return at;
 }
 
-const CheckResult* find_result(const Report& report, std::string_view id) {
-  for (const CheckResult& r : report.checks) {
-    if (r.id == id) return &r;
-  }
-  return nullptr;
-}
-
-// The pending count apt.security-updates found; nullopt when it could not
-// tell (skip: no lists offline; error) — absence of the metric means unknown.
-std::optional<double> security_updates_pending(const Report& report) {
-  const CheckResult* r = find_result(report, metric_details::kSecurityUpdatesCheck);
-  if (r == nullptr || r->status == CheckStatus::skip || r->status == CheckStatus::error) {
-    return std::nullopt;
-  }
-  const auto count = r->details.find(metric_details::kPendingCount);
-  if (count == r->details.end() || !count->is_number()) return std::nullopt;
-  return count->get<double>();
-}
 
 // python3's version and installation prefix from python.path's details
 // (commands.python3.python: version, base.prefix); nullopt when unknown.
@@ -134,7 +55,7 @@ std::optional<std::pair<std::string, std::string>> python_info(const Report& rep
 }  // namespace
 
 std::string render_prometheus(const Report& report) {
-  std::vector<Sample> success, status, duration;
+  std::vector<PrometheusSample> success, status, duration;
   for (const CheckResult& r : report.checks) {
     // A warning is a success here as in the exit code (without --fail-on warn);
     // pycheck_check_status tells warn apart.
@@ -154,28 +75,28 @@ std::string render_prometheus(const Report& report) {
   }
 
   std::string out;
-  add_metric(
+  add_prometheus_gauge(
       out, "pycheck_check_success",
       "1 if the check passed, warned or was skipped, 0 if it failed or could not tell (error).",
       success);
-  add_metric(out, "pycheck_check_status",
+  add_prometheus_gauge(out, "pycheck_check_status",
              "The check's status: 1 for the status it had, 0 for the others.", status);
-  add_metric(out, "pycheck_check_duration_seconds", "How long the check took.", duration);
+  add_prometheus_gauge(out, "pycheck_check_duration_seconds", "How long the check took.", duration);
   if (auto started = parse_started_at(report.started_at)) {
-    add_metric(out, "pycheck_last_run_timestamp_seconds",
+    add_prometheus_gauge(out, "pycheck_last_run_timestamp_seconds",
                "When the run that produced these metrics started, seconds since the epoch.",
                {{{}, *started}});
   }
   if (auto pending = security_updates_pending(report)) {
-    add_metric(out, "pycheck_security_updates_pending",
+    add_prometheus_gauge(out, "pycheck_security_updates_pending",
                "Installed packages with a newer version in the image's security repositories "
                "(absent: unknown).",
                {{{}, *pending}});
   }
-  add_metric(out, "pycheck_build_info", "pycheck's version.",
+  add_prometheus_gauge(out, "pycheck_build_info", "pycheck's version.",
              {{{{"version", report.pycheck_version}}, 1.0}});
   if (auto python = python_info(report)) {
-    add_metric(out, "pycheck_python_info",
+    add_prometheus_gauge(out, "pycheck_python_info",
                "The Python python3 runs: version and installation prefix.",
                {{{{"version", python->first}, {"prefix", python->second}}, 1.0}});
   }

@@ -40,6 +40,10 @@ Result<RootFs> RootFs::open(const std::string& root_dir) {
   return RootFs(root_dir, fd);
 }
 
+RootFs RootFs::adopt(int root_fd, std::string root_dir) {
+  return RootFs(std::move(root_dir), root_fd);
+}
+
 RootFs::RootFs(RootFs&& other) noexcept
     : root_dir_(std::move(other.root_dir_)),
       root_fd_(std::exchange(other.root_fd_, -1)),

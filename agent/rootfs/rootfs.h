@@ -80,6 +80,10 @@ class RootFs {
 
   // Opens the root directory. Fails when it is not a readable directory.
   static Result<RootFs> open(const std::string& root_dir);
+  // Takes ownership of `root_fd`, a directory descriptor (O_PATH is enough),
+  // as the root: a container's root opened through its pinned /proc/PID, so a
+  // PID reused meanwhile cannot swap the root. `root_dir` names it in errors.
+  static RootFs adopt(int root_fd, std::string root_dir);
 
   RootFs(RootFs&& other) noexcept;
   RootFs& operator=(RootFs&& other) noexcept;

@@ -110,6 +110,13 @@ HealthResponse readyz_one(const HealthRequest& request, const Snapshot& snapshot
   return text_response(failed ? 503 : 200, std::move(body));
 }
 
+// serve --scan: ready while the scanner works.
+HealthResponse scanner_readyz(const Snapshot& snapshot) {
+  if (snapshot.scanner_error.empty()) return text_response(200, "ok\n");
+  return text_response(503, "[-]scanner failed: " + one_line(snapshot.scanner_error) +
+                                "\nreadyz check failed\n");
+}
+
 enum class Endpoint { livez, readyz, readyz_one, metrics, report, unknown };
 
 Endpoint endpoint_of(std::string_view path) {
@@ -141,8 +148,9 @@ HealthResponse dispatch(const HealthRequest& request, const Snapshot* latest) {
   if (latest == nullptr) return text_response(503, std::string(kNoRunYet));
   switch (endpoint) {
     case Endpoint::readyz:
-      return readyz(request, *latest);
+      return latest->scan ? scanner_readyz(*latest) : readyz(request, *latest);
     case Endpoint::readyz_one:
+      if (latest->scan) return text_response(404, "a node scan has no per-check readiness\n");
       return readyz_one(request, *latest, std::string_view(request.path).substr(8));
     case Endpoint::metrics: {
       HealthResponse r = text_response(200, "");
@@ -170,6 +178,16 @@ std::shared_ptr<const Snapshot> make_snapshot(Report report, CheckStatus fail_on
   snapshot->metrics = render_prometheus(report);
   snapshot->report = std::move(report);
   snapshot->fail_on = fail_on;
+  return snapshot;
+}
+
+std::shared_ptr<const Snapshot> make_scan_snapshot(std::string scan_json, std::string metrics,
+                                                   std::string scanner_error) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->scan = true;
+  snapshot->report_json = std::move(scan_json);
+  snapshot->metrics = std::move(metrics);
+  snapshot->scanner_error = std::move(scanner_error);
   return snapshot;
 }
 

@@ -13,6 +13,10 @@
 //   /readyz/<id>    the same for one check; 404 for a check this server does not run
 //   /metrics        Prometheus text format 0.0.4
 //   /report         the JSON report (schema pycheck.report/v1)
+// Under `serve --scan` the snapshot is a node scan's: /report is the scan JSON
+// (pycheck.scan/v1), /metrics its series, /readyz says whether the scanner
+// itself works (not whether the containers are healthy: one failing container
+// must not take the node's scanner out of service), /readyz/<id> is 404.
 // GET and HEAD only (405 otherwise, with Allow), no request body (413), unknown
 // paths 404. Until the first run has completed, /readyz, /readyz/<id>,
 // /metrics and /report answer 503 "no run has completed yet".
@@ -37,10 +41,15 @@ struct Snapshot {
   CheckStatus fail_on = CheckStatus::fail;  // what makes /readyz fail (as Report::exit_code)
   std::string report_json;                  // render_json(report)
   std::string metrics;                      // render_prometheus(report)
+  bool scan = false;          // a node scan's snapshot (report is then empty)
+  std::string scanner_error;  // scan: why the scan itself did not work; empty when it did
 };
 
 // Renders the bodies; the result is immutable and shared by all requests.
 std::shared_ptr<const Snapshot> make_snapshot(Report report, CheckStatus fail_on);
+// A node scan's snapshot, its bodies rendered by the caller (agent/scan).
+std::shared_ptr<const Snapshot> make_scan_snapshot(std::string scan_json, std::string metrics,
+                                                   std::string scanner_error);
 
 struct HealthRequest {
   std::string method;  // "GET", "HEAD", ...

@@ -1,5 +1,7 @@
 #include "agent/serve/scheduler.h"
 
+#include "agent/core/duration.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -252,6 +254,15 @@ std::vector<std::string> Scheduler::stuck_checks() const {
     if (check.still_running()) ids.push_back(id);
   }
   return ids;
+}
+
+std::string Scheduler::describe() const {
+  const SchedulerOptions& options = state_->options;
+  std::string text = "offline runs every " + format_duration(options.interval);
+  if (options.online)
+    text += ", online runs every " + format_duration(options.online_interval) + " ±10%";
+  return text + ", " + std::to_string(options.checks.size()) + " checks, deadline " +
+         format_duration(options.timeout);
 }
 
 int Scheduler::runs_completed() const {

@@ -24,6 +24,7 @@
 
 #include "agent/core/result.h"
 #include "agent/run/runner.h"
+#include "agent/serve/background_runs.h"
 #include "agent/serve/health_endpoints.h"
 
 namespace pycheck {
@@ -49,22 +50,26 @@ using SetupFactory = std::function<Result<std::shared_ptr<RunSetup>>(
     bool online, std::chrono::milliseconds timeout)>;
 using LogFunction = std::function<void(const std::string& line)>;
 
-class Scheduler {
+class Scheduler : public BackgroundRuns {
  public:
   Scheduler(SchedulerOptions options, SetupFactory make_setup, LogFunction log);
-  ~Scheduler();  // stop(1s)
+  ~Scheduler() override;  // stop(1s)
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Starts the thread that runs the schedule.
-  void start();
+  void start() override;
   // Asks the thread to stop and waits up to `grace` for it. A run in progress
   // ends by its deadline; when that is later, the thread is left to finish on
   // its own and this returns false (the caller then exits without cleanup).
   bool stop(std::chrono::milliseconds grace);
+  bool stop_cleanly(std::chrono::milliseconds grace) override {
+    return stop(grace) && stuck_checks().empty();
+  }
+  std::string describe() const override;
 
   // The latest merged result; null until the first offline run has completed.
-  std::shared_ptr<const Snapshot> latest() const;
+  std::shared_ptr<const Snapshot> latest() const override;
 
   // One run now, on the calling thread (the schedule's own step; tests).
   // Never call it while the thread runs: runs are one at a time.

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "agent/core/duration.h"
+#include "agent/serve/scheduler.h"  // reserve_descriptors_for_rootfs, through the runner
 
 namespace pycheck {
 namespace {
@@ -22,11 +23,6 @@ std::string system_error(std::string_view what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
-// One write(2) per line, so lines from the scheduler and main threads never interleave.
-void log_line(const std::string& line) {
-  std::string out = line + "\n";
-  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
-}
 
 std::string address_text(const sockaddr_storage& addr) {
   char host[INET6_ADDRSTRLEN] = "";
@@ -101,13 +97,13 @@ MHD_Result handle_request(void* cls, MHD_Connection* connection, const char* url
     *request_state = &headers_seen;
     return MHD_YES;
   }
-  const auto* scheduler = static_cast<const Scheduler*>(cls);
+  const auto* runs = static_cast<const BackgroundRuns*>(cls);
   HealthRequest request;
   request.method = method;
   request.path = url;
   request.has_body = body;
   MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_argument, &request.query);
-  std::shared_ptr<const Snapshot> latest = scheduler->latest();
+  std::shared_ptr<const Snapshot> latest = runs->latest();
   HealthResponse answer = respond(request, latest.get());
 
   // No copy of the body: the response keeps what holds it (the snapshot, or
@@ -136,15 +132,12 @@ MHD_Result handle_request(void* cls, MHD_Connection* connection, const char* url
   return queued;
 }
 
-std::string describe(const SchedulerOptions& options) {
-  std::string text = "offline runs every " + format_duration(options.interval);
-  if (options.online)
-    text += ", online runs every " + format_duration(options.online_interval) + " ±10%";
-  return text + ", " + std::to_string(options.checks.size()) + " checks, deadline " +
-         format_duration(options.timeout);
-}
-
 }  // namespace
+
+void serve_log(const std::string& line) {
+  std::string out = line + "\n";
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
+}
 
 Result<ListenAddress> parse_listen_address(std::string_view text) {
   const auto bad = [&](std::string_view why) {
@@ -188,8 +181,7 @@ Result<ListenAddress> parse_listen_address(std::string_view text) {
   return listen;
 }
 
-int run_serve(const ListenAddress& address, SchedulerOptions options, SetupFactory make_setup,
-              const ServeLimits& limits) {
+int run_serve(const ListenAddress& address, BackgroundRuns& runs, const ServeLimits& limits) {
   // Every thread started from here on inherits the mask; only sigwait() below
   // takes the stop signals.
   sigset_t stop_signals;
@@ -205,13 +197,11 @@ int run_serve(const ListenAddress& address, SchedulerOptions options, SetupFacto
     std::fprintf(stderr, "pycheck: %s\n", fd.error().message.c_str());
     return 2;
   }
-  const std::string description = describe(options);
-  Scheduler scheduler(std::move(options), std::move(make_setup), log_line);
-  scheduler.start();
+  runs.start();
 
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
   MHD_Daemon* daemon = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &handle_request, &scheduler, MHD_OPTION_LISTEN_SOCKET, *fd,
+      flags, 0, nullptr, nullptr, &handle_request, &runs, MHD_OPTION_LISTEN_SOCKET, *fd,
       MHD_OPTION_THREAD_POOL_SIZE, limits.threads, MHD_OPTION_CONNECTION_LIMIT,
       limits.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.connection_memory,
       MHD_OPTION_CONNECTION_TIMEOUT, limits.connection_timeout_seconds, MHD_OPTION_END);
@@ -219,19 +209,18 @@ int run_serve(const ListenAddress& address, SchedulerOptions options, SetupFacto
     std::fprintf(stderr, "pycheck: the HTTP server (libmicrohttpd) did not start on %s\n",
                  listen.text.c_str());
     ::close(*fd);
-    scheduler.stop(std::chrono::milliseconds(500));
+    runs.stop_cleanly(std::chrono::milliseconds(500));
     std::fflush(nullptr);
     std::_Exit(2);  // a run may still be in progress: do not wait for it
   }
-  log_line("pycheck serve: listening on http://" + listen.text + " (" + description + ")");
+  serve_log("pycheck serve: listening on http://" + listen.text + " (" + runs.describe() + ")");
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  log_line(std::string("pycheck serve: ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+  serve_log(std::string("pycheck serve: ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
            ", stopping");
   MHD_stop_daemon(daemon);  // closes the listening socket and every connection
-  const bool clean =
-      scheduler.stop(std::chrono::milliseconds(500)) && scheduler.stuck_checks().empty();
+  const bool clean = runs.stop_cleanly(std::chrono::milliseconds(500));
   if (!clean) {
     // A run or a stuck check thread is still going: do not wait for it, and do
     // not run destructors under it.

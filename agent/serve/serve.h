@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "agent/core/result.h"
-#include "agent/serve/scheduler.h"
+#include "agent/serve/background_runs.h"
 
 namespace pycheck {
 
@@ -39,7 +39,11 @@ struct ServeLimits {
 // Returns 2 (after printing why) when the address cannot be bound. Must be
 // called before any other thread exists: it blocks the stop signals for all
 // threads and waits for them itself.
-int run_serve(const ListenAddress& listen, SchedulerOptions options, SetupFactory make_setup,
-              const ServeLimits& limits = {});
+// One write(2) to stderr per line, so lines from the background and main
+// threads never interleave: serve's log.
+void serve_log(const std::string& line);
+
+// `runs` is not started yet; run_serve starts it.
+int run_serve(const ListenAddress& listen, BackgroundRuns& runs, const ServeLimits& limits = {});
 
 }  // namespace pycheck
