@@ -497,6 +497,23 @@ class DeployExamples(unittest.TestCase):
         targets = {r.get("target_label") for r in job["relabel_configs"]}
         self.assertFalse(targets & {"namespace", "pod", "container", "check"}, targets)
 
+    def test_stale_scan_alert_leaves_room_for_the_daemonsets_scans(self):
+        _, _, c = self.daemonset()
+        argv = self.scan_argv(c)
+        interval_s = duration_ms(argv[argv.index("--interval") + 1]) / 1000
+        scan_timeout_s = 60  # the contract's default; the manifest sets none
+        self.assertNotIn("--scan-timeout", argv)
+        with open(os.path.join(PROMETHEUS, "pycheck-alerts.yml")) as f:
+            rules = {r["alert"]: r for g in yaml.safe_load(f)["groups"] for r in g["rules"]}
+        m = re.fullmatch(r"time\(\) - pycheck_scan_last_timestamp_seconds > (\d+)",
+                         rules["PycheckScanStale"]["expr"])
+        self.assertIsNotNone(m, rules["PycheckScanStale"]["expr"])
+        # A scan may start an interval after the last one and take its whole
+        # deadline: only several of those in a row are "not scanning".
+        self.assertGreaterEqual(int(m.group(1)), 3 * (interval_s + scan_timeout_s))
+        for name in ("PycheckContainerCheckFailing", "PycheckContainerSecurityUpdatesPending"):
+            self.assertEqual(rules[name]["for"], "1h", name)
+
     def promtool(self, *args):
         proc = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
