@@ -20,7 +20,8 @@ source "$here/../integration/roots.sh"
 [ "$(id -u)" = 0 ] || { echo "scan.sh: run as root (namespaces, cgroups, /proc/PID/root)" >&2; exit 2; }
 root_ready base || { echo "scan.sh: root 'base' not built in $ROOTS_DIR (tests/integration/build-roots.sh)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "scan.sh: needs /usr/bin/time (Debian package time)" >&2; exit 2; }
-"$pycheck" scan --help >/dev/null
+# (`scan --help` alone exits 0 on a binary without scan: CLI11 prints the main help.)
+"$pycheck" scan --help | grep -q -- --node-root || { echo "scan.sh: $pycheck has no scan" >&2; exit 2; }
 
 exec /usr/bin/python3 - "$pycheck" "$here/../integration" "$ROOTS_DIR" "${SCAN_BENCH_RUNS:-3}" <<'PY'
 import json
