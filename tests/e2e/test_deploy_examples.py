@@ -658,8 +658,8 @@ class DeployExamples(unittest.TestCase):
             self.assertGreaterEqual(last, started - 1)
             self.assertLessEqual(last, time.time() + 1)
             states = {labels["state"] for labels, _ in samples["pycheck_scan_containers"]}
-            self.assertEqual(states, {"checked", "no_python", "sandbox", "denied", "stale",
-                                      "unsupported", "not_checked"})
+            self.assertEqual(states, {"checked", "no_python", "sandbox", "denied", "vanished",
+                                      "stale", "unsupported", "not_checked"})
             self.assertIn("pycheck_build_info", families)
             self.assertEqual(http_get(base + "/readyz/python.runs")[0], 404)
         finally:
