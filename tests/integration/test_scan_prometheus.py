@@ -338,8 +338,10 @@ class ScanPrometheus(unittest.TestCase):
             [v for _, v in self.series(base, "pycheck_container_python",
                                        nopy.metric_labels)] == [0], nopy.metric_labels))
         self.assertEqual(self.series(base, "pycheck_container_check_success", nopy.metric_labels), [])
-        self.assertEqual(self.query(base, '{__name__=~"pycheck_container_.+",pod="web-6d5f",'
-                                          'container=""}'), [])
+        sandbox = '{__name__=~"pycheck_container_.+",' + selector(pause.metric_labels)[1:]
+        self.assertEqual(self.query(base, sandbox), [])
+        in_pod = self.query(base, 'pycheck_container_python{pod="web-6d5f"}')
+        self.assertEqual({m["container"] for m, _ in in_pod}, {"app"}, in_pod)
         (_, sandboxes), = self.series(base, "pycheck_scan_containers", {"state": "sandbox"})
         self.assertGreaterEqual(sandboxes, 1)  # other simulations may run on this machine too
         (_, ok), = self.series(base, "pycheck_scan_success", {"node": NODE_NAME})
