@@ -15,15 +15,17 @@
 set -euo pipefail
 pycheck=$(realpath "${1:?usage: scan.sh PYCHECK}")
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../integration/roots.sh
+# shellcheck source=tests/integration/roots.sh
 source "$here/../integration/roots.sh"
-[ "$(id -u)" = 0 ] || { echo "scan.sh: run as root (namespaces, cgroups, /proc/PID/root)" >&2; exit 2; }
-root_ready base || { echo "scan.sh: root 'base' not built in $ROOTS_DIR (tests/integration/build-roots.sh)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "scan.sh: needs /usr/bin/time (Debian package time)" >&2; exit 2; }
+die() { echo "scan.sh: $*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "run as root (namespaces, cgroups, /proc/PID/root)"
+root_ready base || die "root 'base' not built in $ROOTS_DIR (tests/integration/build-roots.sh)"
+[ -x /usr/bin/time ] || die "needs /usr/bin/time (Debian package time)"
 # (`scan --help` alone exits 0 on a binary without scan: CLI11 prints the main help.)
-"$pycheck" scan --help | grep -q -- --node-root || { echo "scan.sh: $pycheck has no scan" >&2; exit 2; }
+"$pycheck" scan --help | grep -q -- --node-root || die "$pycheck has no scan"
 
-exec /usr/bin/python3 - "$pycheck" "$here/../integration" "$ROOTS_DIR" "${SCAN_BENCH_RUNS:-3}" <<'PY'
+runs=${SCAN_BENCH_RUNS:-3}
+exec /usr/bin/python3 - "$pycheck" "$here/../integration" "$ROOTS_DIR" "$runs" <<'PY'
 import json
 import os
 import statistics

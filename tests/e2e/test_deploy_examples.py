@@ -457,7 +457,8 @@ class DeployExamples(unittest.TestCase):
         node_root = argv[argv.index("--node-root") + 1]
         volumes = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
         mounts = c["volumeMounts"]
-        self.assertTrue(all(m.get("readOnly") is True for m in mounts), "nothing on the host is written")
+        self.assertTrue(all(m.get("readOnly") is True for m in mounts),
+                        "nothing on the host is written")
         (log,) = [m for m in mounts if volumes[m["name"]]["hostPath"]["path"] == "/var/log"]
         self.assertEqual(log["mountPath"], os.path.join(node_root, "var/log"))
         for m in mounts:
@@ -564,10 +565,9 @@ class DeployExamples(unittest.TestCase):
         # Failing from 0m: pending for 59m, firing at 61m. A passing check and
         # one that failed for half an hour never fire. The scanner pod is
         # replaced at 30m (new instance): the hour goes on.
-        case([(f'pycheck_container_check_success{{{c},check="tls.ca-certificates",instance="a:8079"}}',
-               "0x30"),
-              (f'pycheck_container_check_success{{{c},check="tls.ca-certificates",instance="b:8079"}}',
-               "_x30 0x40"),
+        ca = f'{c},check="tls.ca-certificates"'
+        case([(f'pycheck_container_check_success{{{ca},instance="a:8079"}}', "0x30"),
+              (f'pycheck_container_check_success{{{ca},instance="b:8079"}}', "_x30 0x40"),
               (f'pycheck_container_check_success{{{c},check="locale",instance="a:8079"}}', "1x70"),
               (f'pycheck_container_check_success{{{c},check="python.runs",instance="a:8079"}}',
                "0x30 1x40")],
@@ -576,7 +576,8 @@ class DeployExamples(unittest.TestCase):
               (f'pycheck_container_security_updates_pending{{{c.replace("web-7d4", "api-1")},'
                'instance="a:8079"}', "0x70")],
              "PycheckContainerSecurityUpdatesPending",
-             [("59m", []), ("61m", [{"exp_labels": {**ok, "severity": "warning"}, "exp_annotations": {
+             [("59m", []), ("61m", [{"exp_labels": {**ok, "severity": "warning"},
+                                     "exp_annotations": {
                  "summary": "shop/web-7d4/app: 3 security updates pending",
                  "description": "Container app of pod shop/web-7d4 has had 3 pending security "
                  "updates for over an hour: rebuild its image on an updated base."}}])])

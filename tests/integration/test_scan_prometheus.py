@@ -337,7 +337,8 @@ class ScanPrometheus(unittest.TestCase):
         poll("nopy listed without Python", lambda: (
             [v for _, v in self.series(base, "pycheck_container_python",
                                        nopy.metric_labels)] == [0], nopy.metric_labels))
-        self.assertEqual(self.series(base, "pycheck_container_check_success", nopy.metric_labels), [])
+        self.assertEqual(
+            self.series(base, "pycheck_container_check_success", nopy.metric_labels), [])
         sandbox = '{__name__=~"pycheck_container_.+",' + selector(pause.metric_labels)[1:]
         self.assertEqual(self.query(base, sandbox), [])
         in_pod = self.query(base, 'pycheck_container_python{pod="web-6d5f"}')
@@ -377,7 +378,8 @@ class ScanPrometheus(unittest.TestCase):
         # A stopped container: its series go with the next scan (Prometheus
         # marks series missing from a scrape stale at once); the others stay.
         self.node.stop(broken)
-        gone = '{__name__=~"pycheck_container_.+",job="pycheck-node-scan",namespace="shop",pod="api-7c9"}'
+        gone = ('{__name__=~"pycheck_container_.+",job="pycheck-node-scan",'
+                'namespace="shop",pod="api-7c9"}')
         poll("broken's series gone", lambda: (self.query(base, gone) == [], self.query(base, gone)))
         for c in (web, apt, worker):
             self.assertTrue(matches(c)[0], matches(c)[1])
