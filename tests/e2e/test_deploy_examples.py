@@ -14,6 +14,12 @@ path (and, for serve, the port number) replaced: the one-shot probes on a
 fixture root, serve answering /livez, /readyz and /metrics, and the sidecar's
 shell script finding a process by its command line, serving its
 /proc/PID/root, and exiting when that process goes away.
+
+The node-scan DaemonSet is cross-checked the same way (hostPID, exactly the
+capabilities it needs, the read-only /var/log where --node-root points) and its
+`pycheck serve --scan` argv runs for real on this machine's /proc with the
+manifest's capability set; the Prometheus examples go through promtool (check
+config, check rules, and unit tests of the alerts' 1 h thresholds).
 """
 import json
 import os
@@ -51,9 +57,13 @@ CONTAINER_KEYS = {"name", "image", "command", "args", "env", "envFrom", "ports",
                   "livenessProbe", "startupProbe", "resources", "securityContext", "volumeMounts",
                   "workingDir", "imagePullPolicy", "lifecycle"}
 SECURITY_KEYS = {"runAsUser", "runAsGroup", "runAsNonRoot", "allowPrivilegeEscalation",
-                 "readOnlyRootFilesystem", "capabilities", "privileged", "seccompProfile"}
+                 "readOnlyRootFilesystem", "capabilities", "privileged", "seccompProfile",
+                 "appArmorProfile", "seLinuxOptions"}
 POD_SPEC_KEYS = {"containers", "initContainers", "shareProcessNamespace", "volumes",
-                 "securityContext", "serviceAccountName", "terminationGracePeriodSeconds"}
+                 "securityContext", "serviceAccountName", "terminationGracePeriodSeconds",
+                 "hostPID", "tolerations", "automountServiceAccountToken"}
+DAEMONSET = "pycheck-node-scan-daemonset.yaml"
+PROMETHEUS = os.path.join(EXAMPLES, "prometheus")
 
 
 def duration_ms(text):
@@ -113,6 +123,11 @@ def load_manifest(name):
         docs = [d for d in yaml.safe_load_all(f) if d is not None]
     assert len(docs) == 1, name
     return docs[0]
+
+
+def load_all(name):
+    with open(os.path.join(K8S, name)) as f:
+        return [d for d in yaml.safe_load_all(f) if d is not None]
 
 
 def containers(doc):
@@ -201,10 +216,14 @@ class DeployExamples(unittest.TestCase):
     def test_manifests_are_deployments_with_known_fields(self):
         names = sorted(f for f in os.listdir(K8S) if f.endswith(".yaml"))
         self.assertEqual(names, ["deployment-exec-probe.yaml", "deployment-serve.yaml",
-                                 "sidecar-pid.yaml"])
+                                 DAEMONSET, "sidecar-pid.yaml"])
         for name in names:
-            doc = load_manifest(name)
-            self.assertEqual((doc["apiVersion"], doc["kind"]), ("apps/v1", "Deployment"), name)
+            docs = load_all(name)
+            doc = docs[-1]
+            kind = "DaemonSet" if name == DAEMONSET else "Deployment"
+            self.assertEqual((doc["apiVersion"], doc["kind"]), ("apps/v1", kind), name)
+            self.assertEqual([d["kind"] for d in docs[:-1]],
+                             ["Namespace"] if name == DAEMONSET else [], name)
             labels = doc["spec"]["template"]["metadata"]["labels"]
             for k, v in doc["spec"]["selector"]["matchLabels"].items():
                 self.assertEqual(labels.get(k), v, f"{name}: selector does not match the pod")
@@ -379,6 +398,273 @@ class DeployExamples(unittest.TestCase):
                 app.kill()
                 app.wait()
             sidecar.stop()
+
+    # --- (d) node-wide scan as a DaemonSet ---------------------------------
+
+    def daemonset(self):
+        namespace, ds = load_all(DAEMONSET)
+        (c,) = ds["spec"]["template"]["spec"]["containers"]
+        return namespace, ds, c
+
+    def test_daemonset_privileges_are_exactly_what_the_scan_needs(self):
+        namespace, ds, c = self.daemonset()
+        # Pod Security "baseline" rejects hostPID, these capabilities and hostPath.
+        self.assertEqual(namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+                         "privileged")
+        self.assertEqual(ds["metadata"]["namespace"], namespace["metadata"]["name"])
+        spec = ds["spec"]["template"]["spec"]
+        self.assertIs(spec.get("hostPID"), True, "the scanner must see every process")
+        self.assertNotIn("hostNetwork", spec)
+        self.assertIs(spec.get("automountServiceAccountToken"), False,
+                      "names come from the node's files, not from the API server")
+        # One pod on every node, tainted or not.
+        self.assertIn({"operator": "Exists"}, spec.get("tolerations", []))
+        sc = c["securityContext"]
+        self.assertEqual(sc.get("runAsUser"), 0,
+                         "added capabilities are not effective for a non-root user")
+        self.assertIs(sc.get("readOnlyRootFilesystem"), True)
+        self.assertIs(sc.get("allowPrivilegeEscalation"), False)
+        self.assertNotIn("privileged", sc)
+        self.assertEqual(sc["capabilities"].get("drop"), ["ALL"])
+        self.assertEqual(sorted(sc["capabilities"].get("add", [])),
+                         ["DAC_READ_SEARCH", "SYS_PTRACE"])
+        self.assertEqual(sc.get("appArmorProfile"), {"type": "Unconfined"})
+        self.assertEqual(sc.get("seccompProfile"), {"type": "RuntimeDefault"})
+        for kind in ("requests", "limits"):
+            self.assertIn("memory", c["resources"][kind], kind)
+            self.assertIn("cpu", c["resources"][kind], kind)
+
+    def scan_argv(self, c):
+        argv = c["command"]
+        self.assertEqual(argv[:3], [IMAGE_PYCHECK, "serve", "--scan"])
+        for option in ("--root", "--pid", "--env-file", "--format", "--output"):
+            self.assertNotIn(option, argv, "a usage error with serve --scan")
+        return argv
+
+    def test_daemonset_wiring(self):
+        _, ds, c = self.daemonset()
+        labels = ds["spec"]["template"]["metadata"]["labels"]
+        for k, v in ds["spec"]["selector"]["matchLabels"].items():
+            self.assertEqual(labels.get(k), v)
+        argv = self.scan_argv(c)
+        listen = argv[argv.index("--listen") + 1]
+        self.assertTrue(listen.startswith(":"), "Prometheus connects to the pod IP")
+        port = listen_port(argv)
+        self.assertEqual([(p["name"], p["containerPort"]) for p in c["ports"]], [("metrics", port)])
+        for kind, path in (("livenessProbe", "/livez"), ("readinessProbe", "/readyz")):
+            self.assertEqual(c[kind]["httpGet"], {"path": path, "port": port}, kind)
+        # The node's /var/log, read-only, where --node-root looks for it.
+        node_root = argv[argv.index("--node-root") + 1]
+        volumes = {v["name"]: v for v in ds["spec"]["template"]["spec"]["volumes"]}
+        mounts = c["volumeMounts"]
+        self.assertTrue(all(m.get("readOnly") is True for m in mounts),
+                        "nothing on the host is written")
+        (log,) = [m for m in mounts if volumes[m["name"]]["hostPath"]["path"] == "/var/log"]
+        self.assertEqual(log["mountPath"], os.path.join(node_root, "var/log"))
+        for m in mounts:
+            host_path = volumes[m["name"]]["hostPath"]["path"]
+            self.assertEqual(m["mountPath"], node_root + host_path, "--node-root mirrors the host")
+        # --interval and --jobs parse.
+        self.assertGreater(duration_ms(argv[argv.index("--interval") + 1]), 0)
+        self.assertGreater(int(argv[argv.index("--jobs") + 1]), 0)
+
+    def prometheus_job(self):
+        with open(os.path.join(PROMETHEUS, "prometheus.yml")) as f:
+            config = yaml.safe_load(f)
+        (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "pycheck-node-scan"]
+        return config, job
+
+    def test_prometheus_scrape_job_selects_the_daemonset_pods(self):
+        namespace, ds, c = self.daemonset()
+        _, job = self.prometheus_job()
+        self.assertIs(job.get("honor_labels"), True)
+        (sd,) = job["kubernetes_sd_configs"]
+        self.assertEqual(set(sd), {"role", "namespaces"})
+        self.assertEqual(sd["role"], "pod")
+        self.assertEqual(sd["namespaces"], {"names": [namespace["metadata"]["name"]]})
+        # The keep rules match the DaemonSet's pod label and port name, and
+        # only those: a sibling port or another app is dropped.
+        pod_labels = ds["spec"]["template"]["metadata"]["labels"]
+        meta = {"__meta_kubernetes_pod_container_port_name": c["ports"][0]["name"]}
+        for k, v in pod_labels.items():
+            meta["__meta_kubernetes_pod_label_" + re.sub(r"[^a-zA-Z0-9_]", "_", k)] = v
+        keeps = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
+        self.assertEqual(len(keeps), 2)
+        for rule in keeps:
+            value = ";".join(meta.get(label, "") for label in rule["source_labels"])
+            self.assertRegex(value, "^(?:" + rule["regex"] + ")$", rule)
+            self.assertNotRegex(value + "x", "^(?:" + rule["regex"] + ")$", rule)
+        # No target label would overwrite the scanned containers' names.
+        targets = {r.get("target_label") for r in job["relabel_configs"]}
+        self.assertFalse(targets & {"namespace", "pod", "container", "check"}, targets)
+
+    def test_stale_scan_alert_leaves_room_for_the_daemonsets_scans(self):
+        _, _, c = self.daemonset()
+        argv = self.scan_argv(c)
+        interval_s = duration_ms(argv[argv.index("--interval") + 1]) / 1000
+        scan_timeout_s = 60  # the contract's default; the manifest sets none
+        self.assertNotIn("--scan-timeout", argv)
+        with open(os.path.join(PROMETHEUS, "pycheck-alerts.yml")) as f:
+            rules = {r["alert"]: r for g in yaml.safe_load(f)["groups"] for r in g["rules"]}
+        m = re.fullmatch(r"time\(\) - pycheck_scan_last_timestamp_seconds > (\d+)",
+                         rules["PycheckScanStale"]["expr"])
+        self.assertIsNotNone(m, rules["PycheckScanStale"]["expr"])
+        # A scan may start an interval after the last one and take its whole
+        # deadline: only several of those in a row are "not scanning".
+        self.assertGreaterEqual(int(m.group(1)), 3 * (interval_s + scan_timeout_s))
+        for name in ("PycheckContainerCheckFailing", "PycheckContainerSecurityUpdatesPending"):
+            self.assertEqual(rules[name]["for"], "1h", name)
+
+    def promtool(self, *args):
+        proc = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        return proc.stdout
+
+    def test_prometheus_config_and_rules_pass_promtool(self):
+        out = self.promtool("check", "rules", os.path.join(PROMETHEUS, "pycheck-alerts.yml"))
+        self.assertIn("SUCCESS: 6 rules found", out)
+        # Debian builds Prometheus without Kubernetes discovery, so promtool
+        # rejects kubernetes_sd_configs (its fields are checked above): check a
+        # copy whose job discovers the same pod's labels from static_configs.
+        config, job = self.prometheus_job()
+        del job["kubernetes_sd_configs"]
+        job["static_configs"] = [{"targets": ["10.0.0.1:8079"], "labels": {
+            "__meta_kubernetes_pod_label_app_kubernetes_io_name": "pycheck-node-scan",
+            "__meta_kubernetes_pod_container_port_name": "metrics",
+            "__meta_kubernetes_pod_node_name": "node-1"}}]
+        config["rule_files"] = [os.path.join(PROMETHEUS, r) for r in config["rule_files"]]
+        path = os.path.join(self.tmp, "prometheus.yml")
+        with open(path, "w") as f:
+            yaml.safe_dump(config, f)
+        out = self.promtool("check", "config", path)
+        self.assertIn("SUCCESS: 6 rules found", out)
+
+    def test_alerting_rules_fire_after_an_hour_and_not_before(self):
+        """promtool's rule unit tests: 1-minute samples, the alerts as Prometheus
+        would evaluate them."""
+        c = 'namespace="shop",pod="web-7d4",container="app",node="node-1",job="pycheck-node-scan"'
+        ok = {"namespace": "shop", "pod": "web-7d4", "container": "app", "node": "node-1"}
+        scanner = 'node="node-1",job="pycheck-node-scan",instance="10.0.0.1:8079"'
+        tests = {"rule_files": [os.path.join(PROMETHEUS, "pycheck-alerts.yml")],
+                 "evaluation_interval": "1m", "tests": []}
+
+        def case(series, alert, times):
+            tests["tests"].append({
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in series],
+                "alert_rule_test": [{"eval_time": t, "alertname": alert, "exp_alerts": exp}
+                                    for t, exp in times]})
+
+        failing = {"exp_labels": {**ok, "check": "tls.ca-certificates", "severity": "warning"},
+                   "exp_annotations": {
+                       "summary": "shop/web-7d4/app fails pycheck's tls.ca-certificates",
+                       "description": "pycheck's check tls.ca-certificates has failed in "
+                       "container app of pod shop/web-7d4 on node node-1 for over an hour. "
+                       "Why and how to fix it: `pycheck explain tls.ca-certificates`; the "
+                       "findings are in the scanner's /report."}}
+        # Failing from 0m: pending for 59m, firing at 61m. A passing check and
+        # one that failed for half an hour never fire. The scanner pod is
+        # replaced at 30m (new instance): the hour goes on.
+        ca = f'{c},check="tls.ca-certificates"'
+        case([(f'pycheck_container_check_success{{{ca},instance="a:8079"}}', "0x30"),
+              (f'pycheck_container_check_success{{{ca},instance="b:8079"}}', "_x30 0x40"),
+              (f'pycheck_container_check_success{{{c},check="locale",instance="a:8079"}}', "1x70"),
+              (f'pycheck_container_check_success{{{c},check="python.runs",instance="a:8079"}}',
+               "0x30 1x40")],
+             "PycheckContainerCheckFailing", [("59m", []), ("61m", [failing]), ("70m", [failing])])
+        case([(f'pycheck_container_security_updates_pending{{{c},instance="a:8079"}}', "3x70"),
+              (f'pycheck_container_security_updates_pending{{{c.replace("web-7d4", "api-1")},'
+               'instance="a:8079"}', "0x70")],
+             "PycheckContainerSecurityUpdatesPending",
+             [("59m", []), ("61m", [{"exp_labels": {**ok, "severity": "warning"},
+                                     "exp_annotations": {
+                 "summary": "shop/web-7d4/app: 3 security updates pending",
+                 "description": "Container app of pod shop/web-7d4 has had 3 pending security "
+                 "updates for over an hour: rebuild its image on an updated base."}}])])
+        # Scans complete every minute until 10m, then stop: stale after 20m,
+        # alert after 5 more minutes.
+        case([(f"pycheck_scan_last_timestamp_seconds{{{scanner}}}", "0+60x10 600x30")],
+             "PycheckScanStale",
+             [("10m", []), ("24m", []), ("26m", [{"exp_labels": {
+                 "node": "node-1", "job": "pycheck-node-scan", "instance": "10.0.0.1:8079",
+                 "severity": "warning"}, "exp_annotations": {
+                 "summary": "pycheck on node-1 has not completed a scan for over 10 minutes",
+                 "description": "The latest scan on node node-1 (10.0.0.1:8079) completed "
+                 "16m 0s ago."}}])])
+        case([(f"pycheck_scan_success{{{scanner}}}", "1x10 0x30")],
+             "PycheckScanFailing", [("24m", []), ("26m", [{"exp_labels": {
+                 "node": "node-1", "job": "pycheck-node-scan", "instance": "10.0.0.1:8079",
+                 "severity": "warning"}, "exp_annotations": {
+                 "summary": "pycheck's scans fail on node-1",
+                 "description": "pycheck_scan_success has been 0 on 10.0.0.1:8079 for 15 "
+                 "minutes; see the scanner's /report (scanner_error)."}}])])
+        path = os.path.join(self.tmp, "alerts_test.yml")
+        with open(path, "w") as f:
+            yaml.safe_dump(tests, f)
+        self.assertIn("SUCCESS", self.promtool("test", "rules", path))
+        # The test can fail: a rule that fired at once would be caught.
+        tests["tests"][0]["alert_rule_test"][0]["exp_alerts"] = [failing]
+        with open(path, "w") as f:
+            yaml.safe_dump(tests, f)
+        proc = subprocess.run(["promtool", "test", "rules", path], capture_output=True, text=True)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+
+    def test_daemonset_argv_scans_this_node_with_the_manifests_capabilities(self):
+        """The container's argv for real: the binary's path and the port replaced,
+        --node-root a directory holding var/log as the hostPath mount does, run as
+        uid 0 with only the capabilities the manifest adds and no_new_privs (what
+        the runtime gives the container), scanning this machine's /proc."""
+        _, _, c = self.daemonset()
+        argv = self.scan_argv(c)
+        node_root = argv[argv.index("--node-root") + 1]
+        host = os.path.join(self.tmp, "host")
+        for d in ("var/log/pods", "var/log/containers"):
+            os.makedirs(os.path.join(host, d))
+        listen, local = argv[argv.index("--listen") + 1], free_port()
+        served = [PYCHECK] + [f"127.0.0.1:{local}" if a == listen else host if a == node_root
+                              else a for a in argv[1:]]
+        caps = sorted(c["securityContext"]["capabilities"]["add"])
+        bounding = "-all," + ",".join("+" + cap.lower() for cap in caps)
+        started = time.time()
+        server = Server(["setpriv", "--bounding-set", bounding, "--no-new-privs", *served])
+        try:
+            base = f"http://127.0.0.1:{local}"
+            try:
+                wait_for(base + "/livez", {200}, 15)
+            except AssertionError:
+                if server.proc.poll() is not None:
+                    self.fail(f"exited {server.proc.returncode}: {server.output()}")
+                raise
+            with open(f"/proc/{server.proc.pid}/status") as f:
+                status = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+            want = sum(1 << {"DAC_READ_SEARCH": 2, "SYS_PTRACE": 19}[cap] for cap in caps)
+            self.assertEqual(int(status["CapEff"], 16), want, "not the manifest's capabilities")
+            # Ready once a scan worked; a generous wait (a slow machine, other
+            # containers on it), never a speed check.
+            status, body = wait_for(base + "/readyz", {200}, 120)
+            self.assertEqual(status, 200, body)
+            status, body = http_get(base + "/report")
+            self.assertEqual(status, 200, body)
+            report = json.loads(body)
+            self.assertEqual(report["schema"], "pycheck.scan/v1")
+            self.assertIs(report["scanner_ok"], True, report.get("scanner_error"))
+            self.assertEqual(report["node_root"], host)
+            self.assertEqual(report["options"]["jobs"], int(argv[argv.index("--jobs") + 1]))
+            status, metrics = http_get(base + "/metrics")
+            self.assertEqual(status, 200)
+            families = {f.name: f for f in text_string_to_metric_families(metrics)}
+            samples = {f: [(s.labels, s.value) for s in families[f].samples] for f in families}
+            self.assertEqual(samples["pycheck_scan_success"], [({}, 1.0)])
+            (_, last), = samples["pycheck_scan_last_timestamp_seconds"]
+            self.assertGreaterEqual(last, started - 1)
+            self.assertLessEqual(last, time.time() + 1)
+            states = {labels["state"] for labels, _ in samples["pycheck_scan_containers"]}
+            self.assertEqual(states, {"checked", "no_python", "sandbox", "denied", "vanished",
+                                      "stale", "unsupported", "not_checked"})
+            self.assertIn("pycheck_build_info", families)
+            self.assertEqual(http_get(base + "/readyz/python.runs")[0], 404)
+        finally:
+            server.stop()
 
     # --- Dockerfile -------------------------------------------------------
 
