@@ -173,6 +173,7 @@ Result<int> scan_command(const RunArgs& args, const ScanArgs& scan_args, const C
     return Error{"--format " + args.format + " does not apply to a scan: use text, json or prometheus"};
   auto options = plan_scan(args, scan_args, app);
   if (!options) return options.error();
+  options->keep_report_json = args.format == "json";
   const TextOptions text = text_options(args);
   auto render = [&](const ScanReport& scan) {
     if (args.format == "json") return render_scan_json(scan);

@@ -1,9 +1,12 @@
 #include "agent/scan/node_scan.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -31,36 +34,58 @@ std::optional<std::pair<dev_t, ino_t>> node_root_identity() {
   return std::nullopt;
 }
 
-struct ScanContext {
-  const ScanOptions& options;
+// What the scan's threads share. Held by shared_ptr: a thread stuck in a read
+// outlives the scan, and must find everything it touches still alive.
+struct ScanState {
+  ScanOptions options;
   Clock::time_point scan_deadline;
-  std::chrono::system_clock::time_point started;
   std::optional<std::pair<dev_t, ino_t>> node_root;
-  StuckChecks* stuck;
-  std::mutex stuck_mutex;
-  std::atomic<int> abandoned{0};
+  std::shared_ptr<StuckChecks> stuck;
+  std::vector<DiscoveredContainer> containers;
+
+  std::mutex mutex;  // guards what follows
+  std::condition_variable changed;
+  std::vector<std::optional<ScannedContainer>> results;
+  std::size_t next = 0;  // the next container to take
+  struct Job {
+    std::size_t index;
+    Clock::time_point started;
+    std::shared_ptr<std::atomic<bool>> running;
+  };
+  std::vector<Job> jobs;  // containers being checked
+  int abandoned = 0;      // check threads left running
+  int lost_jobs = 0;      // jobs given up while stuck
 };
 
 ScannedContainer not_checked(ContainerIdentity identity, ContainerState state, std::string why) {
   return ScannedContainer{std::move(identity), state, std::move(why), std::nullopt};
 }
 
-// A check of this container from an earlier scan still stuck: when it started.
-std::optional<std::chrono::system_clock::time_point> still_stuck(ScanContext& ctx,
+// Work on this container from an earlier scan still stuck: when it started.
+std::optional<std::chrono::system_clock::time_point> still_stuck(StuckChecks* stuck,
                                                                  const std::string& key) {
-  if (ctx.stuck == nullptr) return std::nullopt;
-  std::lock_guard lock(ctx.stuck_mutex);
-  auto it = ctx.stuck->find(key);
-  if (it == ctx.stuck->end()) return std::nullopt;
+  if (stuck == nullptr) return std::nullopt;
+  std::lock_guard lock(stuck->mutex);
+  auto it = stuck->by_container.find(key);
+  if (it == stuck->by_container.end()) return std::nullopt;
   std::erase_if(it->second, [](const AbandonedCheck& c) { return !c.still_running(); });
   if (it->second.empty()) {
-    ctx.stuck->erase(it);
+    stuck->by_container.erase(it);
     return std::nullopt;
   }
   return it->second.front().started;
 }
 
-ScannedContainer check_container(ScanContext& ctx, const DiscoveredContainer& found) {
+void remember_stuck(StuckChecks* stuck, const std::string& key,
+                    const std::vector<AbandonedCheck>& checks) {
+  if (stuck == nullptr || checks.empty()) return;
+  std::lock_guard lock(stuck->mutex);
+  auto& list = stuck->by_container[key];
+  list.insert(list.end(), checks.begin(), checks.end());
+}
+
+ScannedContainer check_container(ScanState& ctx, const DiscoveredContainer& found,
+                                 Clock::time_point deadline, int& abandoned) {
   const ContainerIdentity& id = found.identity;
   if (found.sandbox) return not_checked(id, ContainerState::sandbox, "a pod's sandbox (pause)");
   if (!found.process) return not_checked(id, ContainerState::denied, found.denied);
@@ -69,7 +94,7 @@ ScannedContainer check_container(ScanContext& ctx, const DiscoveredContainer& fo
     return not_checked(id, ContainerState::not_checked,
                        "the scan's deadline (--scan-timeout) passed before its turn");
   }
-  if (auto since = still_stuck(ctx, id.mount_namespace)) {
+  if (auto since = still_stuck(ctx.stuck.get(), id.mount_namespace)) {
     return not_checked(id, ContainerState::not_checked,
                        "a check of it is still stuck in a read since " + format_rfc3339(*since) +
                            ": not started again");
@@ -88,6 +113,7 @@ ScannedContainer check_container(ScanContext& ctx, const DiscoveredContainer& fo
   auto root_fd = process.open_root();
   if (!root_fd) return unreadable(root_fd.error());
   RootFs fs = RootFs::adopt(*root_fd, "/proc/" + std::to_string(process.pid()) + "/root");
+  fs.set_deadline(deadline);
   struct stat st {};
   if (ctx.node_root && ::fstat(*root_fd, &st) == 0 &&
       std::pair(st.st_dev, st.st_ino) == *ctx.node_root) {
@@ -108,21 +134,18 @@ ScannedContainer check_container(ScanContext& ctx, const DiscoveredContainer& fo
   setup->checks = ctx.options.checks;
   setup->now = ctx.options.now.value_or(run_started);
   setup->online = ctx.options.online;
-  const auto timeout = std::min<std::chrono::milliseconds>(
-      ctx.options.timeout,
-      std::chrono::ceil<std::chrono::milliseconds>(ctx.scan_deadline - Clock::now()));
+  const auto timeout = std::max(std::chrono::milliseconds(1),
+                                std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
   if (setup->online && ctx.options.prepare_online) ctx.options.prepare_online(*setup, timeout);
   RunOutcome outcome = run_checks(std::move(setup), timeout);
-  ctx.abandoned += outcome.abandoned_checks;
-  if (ctx.stuck != nullptr && !outcome.abandoned.empty()) {
-    std::lock_guard lock(ctx.stuck_mutex);
-    auto& list = (*ctx.stuck)[id.mount_namespace];
-    list.insert(list.end(), outcome.abandoned.begin(), outcome.abandoned.end());
-  }
-  ScannedContainer result{id, ContainerState::checked, "", std::move(outcome.report)};
-  result.report->pycheck_version = PYCHECK_VERSION;
-  result.report->root = "/proc/" + std::to_string(process.pid()) + "/root";
-  result.report->started_at = format_rfc3339(run_started);
+  abandoned += outcome.abandoned_checks;
+  remember_stuck(ctx.stuck.get(), id.mount_namespace, outcome.abandoned);
+  Report& report = outcome.report;
+  report.pycheck_version = PYCHECK_VERSION;
+  report.root = "/proc/" + std::to_string(process.pid()) + "/root";
+  report.started_at = format_rfc3339(run_started);
+  ScannedContainer result{id, ContainerState::checked, "",
+                          summarize_report(report, ctx.options.keep_report_json)};
   if (!process.alive()) {
     result.state = ContainerState::stale;
     result.reason = "it exited during its check: the report may mix its files with missing ones";
@@ -130,9 +153,43 @@ ScannedContainer check_container(ScanContext& ctx, const DiscoveredContainer& fo
   return result;
 }
 
+// A job: takes the next container until there is none, reporting each.
+void run_jobs(std::shared_ptr<ScanState> state) {
+  std::unique_lock lock(state->mutex);
+  while (state->next < state->containers.size()) {
+    const std::size_t index = state->next++;
+    const auto started = Clock::now();
+    auto running = std::make_shared<std::atomic<bool>>(true);
+    state->jobs.push_back({index, started, running});
+    lock.unlock();
+    const auto deadline = std::min(started + state->options.timeout, state->scan_deadline);
+    int abandoned = 0;
+    ScannedContainer result = check_container(*state, state->containers[index], deadline, abandoned);
+    running->store(false);
+    lock.lock();
+    state->abandoned += abandoned;
+    std::erase_if(state->jobs, [&](const ScanState::Job& j) { return j.index == index; });
+    // A job given up meanwhile has its result already ("stuck"): keep that.
+    if (!state->results[index]) state->results[index] = std::move(result);
+    state->containers[index].process.reset();  // its descriptor is not needed any more
+    state->changed.notify_all();
+  }
+}
+
+// The room for every descriptor the scan may hold: a pinned process per
+// container and, per job, the directories a RootFs keeps open.
+void raise_descriptor_limit() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 1 << 16);
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 }  // namespace
 
-ScanReport run_scan(const ScanOptions& options, StuckChecks* stuck) {
+ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stuck) {
+  raise_descriptor_limit();
   const auto started = std::chrono::system_clock::now();
   const auto steady_started = Clock::now();
   ScanReport scan;
@@ -156,24 +213,57 @@ ScanReport run_scan(const ScanOptions& options, StuckChecks* stuck) {
   scan.processes_denied = discovery.processes_denied;
   if (discovery.error) scan.scanner_error = "cannot list processes: " + discovery.error->message;
 
-  ScanContext ctx{options, steady_started + options.scan_timeout, started, node_root_identity(),
-                  stuck, {}, {}};
-  std::vector<std::optional<ScannedContainer>> results(discovery.containers.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < discovery.containers.size();) {
-      results[i] = check_container(ctx, discovery.containers[i]);
-      discovery.containers[i].process.reset();  // its descriptor is not needed any more
-    }
-  };
-  const std::size_t threads = std::min<std::size_t>(scan.jobs, discovery.containers.size());
-  std::vector<std::thread> workers;
-  for (std::size_t t = 1; t < threads; ++t) workers.emplace_back(work);
-  work();
-  for (std::thread& t : workers) t.join();
+  auto state = std::make_shared<ScanState>();
+  state->options = options;
+  state->scan_deadline = steady_started + options.scan_timeout;
+  state->node_root = node_root_identity();
+  state->stuck = std::move(stuck);
+  state->containers = std::move(discovery.containers);
+  state->results.resize(state->containers.size());
 
-  for (auto& r : results) scan.containers.push_back(std::move(*r));
-  scan.abandoned_checks = ctx.abandoned.load();
+  // The jobs run detached: this thread supervises them. A job still busy past
+  // its container's deadline and a grace is stuck in a read no one can end:
+  // its container is given up and a new job takes its place.
+  constexpr auto kGrace = std::chrono::seconds(1);
+  const std::size_t jobs = std::min<std::size_t>(scan.jobs, state->containers.size());
+  for (std::size_t t = 0; t < jobs; ++t) std::thread(run_jobs, state).detach();
+  {
+    std::unique_lock lock(state->mutex);
+    const auto all_done = [&] {
+      return std::all_of(state->results.begin(), state->results.end(),
+                         [](const auto& r) { return r.has_value(); });
+    };
+    while (!all_done()) {
+      if (state->jobs.empty()) {
+        state->changed.wait(lock);  // jobs starting, or all between two containers
+        continue;
+      }
+      auto wake = Clock::time_point::max();
+      for (const ScanState::Job& job : state->jobs) {
+        wake = std::min(wake, std::min(job.started + options.timeout, state->scan_deadline) + kGrace);
+      }
+      state->changed.wait_until(lock, wake);
+      const auto now = Clock::now();
+      for (auto it = state->jobs.begin(); it != state->jobs.end();) {
+        const auto given_up_at = std::min(it->started + options.timeout, state->scan_deadline) + kGrace;
+        if (now < given_up_at || state->results[it->index]) {
+          ++it;
+          continue;
+        }
+        const ContainerIdentity& id = state->containers[it->index].identity;
+        state->results[it->index] = not_checked(
+            id, ContainerState::not_checked,
+            "stuck in a read past its deadline (a hung filesystem?): given up");
+        remember_stuck(state->stuck.get(), id.mount_namespace,
+                       {AbandonedCheck{"(scan)", std::chrono::system_clock::now(), it->running}});
+        ++state->lost_jobs;
+        it = state->jobs.erase(it);
+        std::thread(run_jobs, state).detach();  // the slot is replaced
+      }
+    }
+    for (auto& r : state->results) scan.containers.push_back(std::move(*r));
+    scan.abandoned_checks = state->abandoned + state->lost_jobs;
+  }
   if (scan.scanner_error.empty() && discovery.processes_read == 0) {
     scan.scanner_error =
         "no other process's namespaces could be read: pycheck needs CAP_SYS_PTRACE (and hostPID "
@@ -182,6 +272,19 @@ ScanReport run_scan(const ScanOptions& options, StuckChecks* stuck) {
   scan.duration_ms =
       std::chrono::duration<double, std::milli>(Clock::now() - steady_started).count();
   return scan;
+}
+
+}  // namespace pycheck
+
+namespace pycheck {
+
+bool StuckChecks::any_running() {
+  std::lock_guard lock(mutex);
+  for (auto it = by_container.begin(); it != by_container.end();) {
+    std::erase_if(it->second, [](const AbandonedCheck& c) { return !c.still_running(); });
+    it = it->second.empty() ? by_container.erase(it) : std::next(it);
+  }
+  return !by_container.empty();
 }
 
 }  // namespace pycheck

@@ -45,7 +45,7 @@ std::string render_scan_prometheus(const ScanReport& scan) {
     if (!seen.insert(labels).second) continue;
     python.push_back({labels, has_report ? 1.0 : 0.0});
     if (!has_report) continue;
-    for (const CheckResult& r : c.report->checks) {
+    for (const ContainerReport::Check& r : c.report->checks) {
       PrometheusLabels with_check = labels;
       with_check.emplace_back("check", r.id);
       const bool ok = r.status == CheckStatus::pass || r.status == CheckStatus::warn ||
@@ -53,7 +53,7 @@ std::string render_scan_prometheus(const ScanReport& scan) {
       success.push_back({with_check, ok ? 1.0 : 0.0});
       severities.push_back({std::move(with_check), severity(r.status)});
     }
-    if (auto count = security_updates_pending(*c.report)) pending.push_back({labels, *count});
+    if (auto count = c.report->security_updates_pending) pending.push_back({labels, *count});
   }
 
   std::string out;

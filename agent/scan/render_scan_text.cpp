@@ -23,7 +23,7 @@ std::string display_name(const ContainerIdentity& id) {
 
 std::string status_word(const ScanReport& scan, const ScannedContainer& c) {
   if (c.state == ContainerState::checked || c.state == ContainerState::stale) {
-    std::string word(to_string(c.report->overall()));
+    std::string word(to_string(c.report->overall));
     for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     (void)scan;
     return word;
@@ -47,11 +47,7 @@ std::string remark(const ScannedContainer& c) {
   std::string text;
   if (c.report) {
     std::vector<std::string> ids = failing_checks(*c.report);
-    if (ids.empty()) {
-      for (const CheckResult& r : c.report->checks) {
-        if (r.status == CheckStatus::warn) ids.push_back(r.id);
-      }
-    }
+    if (ids.empty()) ids = checks_with(*c.report, CheckStatus::warn);
     text = join(ids, ", ");
   }
   if (!c.reason.empty()) text += (text.empty() ? "" : "; ") + c.reason;

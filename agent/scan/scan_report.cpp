@@ -1,5 +1,7 @@
 #include "agent/scan/scan_report.h"
 
+#include "agent/report/prometheus_text.h"
+
 namespace pycheck {
 
 std::string_view to_string(ContainerState state) {
@@ -16,16 +18,36 @@ std::string_view to_string(ContainerState state) {
   return "?";
 }
 
-std::vector<std::string> failing_checks(const Report& report) {
+ContainerReport summarize_report(const Report& report, bool keep_json) {
+  ContainerReport summary;
+  summary.overall = report.overall();
+  for (const CheckResult& r : report.checks) summary.checks.push_back({r.id, r.status});
+  summary.security_updates_pending = security_updates_pending(report);
+  if (keep_json) summary.json = render_json(report);
+  return summary;
+}
+
+std::vector<std::string> checks_with(const ContainerReport& report, CheckStatus status) {
   std::vector<std::string> ids;
-  for (const CheckResult& r : report.checks) {
-    if (r.status == CheckStatus::fail || r.status == CheckStatus::error) ids.push_back(r.id);
+  for (const ContainerReport::Check& c : report.checks) {
+    if (c.status == status) ids.push_back(c.id);
+  }
+  return ids;
+}
+
+std::vector<std::string> failing_checks(const ContainerReport& report) {
+  std::vector<std::string> ids;
+  for (const ContainerReport::Check& c : report.checks) {
+    if (c.status == CheckStatus::fail || c.status == CheckStatus::error) ids.push_back(c.id);
   }
   return ids;
 }
 
 bool ScanReport::failing(const ScannedContainer& container) const {
-  return container.report && container.report->exit_code(fail_on) != 0;
+  if (!container.report) return false;
+  const CheckStatus o = container.report->overall;
+  return o == CheckStatus::fail || o == CheckStatus::error ||
+         (o == CheckStatus::warn && fail_on == CheckStatus::warn);
 }
 
 ScanTotals ScanReport::totals() const {
@@ -56,15 +78,23 @@ int ScanReport::exit_code() const {
   return scanner_error.empty() && t.failing == 0 && !unknown ? 0 : 1;
 }
 
-json scan_to_json(const ScanReport& scan) {
+namespace {
+
+// A placeholder for a container's report while the rest is dumped: a number
+// no field of the scan has, after a key no dumped string can hold unescaped.
+constexpr std::uint64_t kReportPlaceholder = 9007199254740993ULL;  // 2^53 + 1
+constexpr std::string_view kPlaceholderText = "\"report\": 9007199254740993";
+
+json scan_without_reports(const ScanReport& scan) {
   const ScanTotals t = scan.totals();
   json containers = json::array();
   for (const ScannedContainer& c : scan.containers) {
     const ContainerIdentity& id = c.identity;
     json entry = {{"state", to_string(c.state)}, {"reason", c.reason}};
     if (c.report) {
-      entry["verdict"] = to_string(c.report->overall());
+      entry["verdict"] = to_string(c.report->overall);
       entry["failing_checks"] = failing_checks(*c.report);
+      if (!c.report->json.empty()) entry["report"] = kReportPlaceholder;
     }
     entry["identity"] = {{"runtime", to_string(id.runtime)},
                          {"container_id", id.container_id},
@@ -79,7 +109,6 @@ json scan_to_json(const ScanReport& scan) {
                          {"pid_rule", id.pid_rule},
                          {"mount_namespace", id.mount_namespace},
                          {"processes", id.processes}};
-    if (c.report) entry["report"] = report_to_json(*c.report);
     containers.push_back(std::move(entry));
   }
   return {
@@ -115,9 +144,39 @@ json scan_to_json(const ScanReport& scan) {
   };
 }
 
+}  // namespace
+
 std::string render_scan_json(const ScanReport& scan) {
   // Invalid UTF-8 (names and files come from the containers) is replaced, as in render_json.
-  return scan_to_json(scan).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string outline =
+      scan_without_reports(scan).dump(2, ' ', false, json::error_handler_t::replace);
+  // Each report goes where its placeholder is, in order, indented to its place.
+  std::string out;
+  std::size_t from = 0;
+  for (const ScannedContainer& c : scan.containers) {
+    if (!c.report || c.report->json.empty()) continue;
+    const std::size_t at = outline.find(kPlaceholderText, from);
+    if (at == std::string::npos) break;
+    const std::size_t line = outline.rfind('\n', at) + 1;
+    const std::string indent = "\n" + outline.substr(line, at - line);
+    out.append(outline, from, at - from);
+    out += "\"report\": ";
+    std::string_view report = c.report->json;
+    if (report.ends_with('\n')) report.remove_suffix(1);
+    for (std::size_t pos = 0; pos < report.size();) {
+      const std::size_t nl = report.find('\n', pos);  // dumped strings hold no raw newline
+      if (nl == std::string_view::npos) {
+        out.append(report.substr(pos));
+        break;
+      }
+      out.append(report.substr(pos, nl - pos));
+      out += indent;
+      pos = nl + 1;
+    }
+    from = at + kPlaceholderText.size();
+  }
+  out.append(outline, from);
+  return out + "\n";
 }
 
 }  // namespace pycheck

@@ -28,11 +28,27 @@ enum class ContainerState {
 };
 std::string_view to_string(ContainerState state);  // "no-python", "not-checked", ...
 
+// What a scan keeps of a container's report: the statuses, the pending count
+// and, when the scan's JSON is wanted, the report's JSON text (as render_json
+// writes it). Text is several times smaller than the Report it comes from, so
+// a node's scan holds little more than what it will print.
+struct ContainerReport {
+  struct Check {
+    std::string id;
+    CheckStatus status;
+  };
+  CheckStatus overall = CheckStatus::pass;
+  std::vector<Check> checks;
+  std::optional<double> security_updates_pending;  // absent: unknown
+  std::string json;  // pycheck.report/v1; empty unless kept
+};
+ContainerReport summarize_report(const Report& report, bool keep_json);
+
 struct ScannedContainer {
   ContainerIdentity identity;
   ContainerState state = ContainerState::checked;
-  std::string reason;            // why, for every state but checked
-  std::optional<Report> report;  // checked and stale
+  std::string reason;                     // why, for every state but checked
+  std::optional<ContainerReport> report;  // checked and stale
 };
 
 struct ScanTotals {
@@ -63,10 +79,11 @@ struct ScanReport {
   int exit_code() const;
 };
 
-// The checks of `report` that failed or could not tell.
-std::vector<std::string> failing_checks(const Report& report);
+// The checks that failed or could not tell; with_status warn: the warnings.
+std::vector<std::string> checks_with(const ContainerReport& report, CheckStatus status);
+std::vector<std::string> failing_checks(const ContainerReport& report);
 
-json scan_to_json(const ScanReport& scan);
+// The pycheck.scan/v1 JSON text; each container's report is its kept JSON.
 std::string render_scan_json(const ScanReport& scan);
 // First line: the verdict; then one line per container; then the totals.
 std::string render_scan_text(const ScanReport& scan, bool color);

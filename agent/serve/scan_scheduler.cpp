@@ -17,10 +17,10 @@ struct ScanScheduler::State {
   bool stop_requested = false;
   bool thread_done = false;
   std::shared_ptr<const Snapshot> latest;
-  StuckChecks stuck;  // touched by the scanning thread only, outside the lock
+  std::shared_ptr<StuckChecks> stuck = std::make_shared<StuckChecks>();
 
   void scan_once() {
-    ScanReport scan = run_scan(options, &stuck);
+    ScanReport scan = run_scan(options, stuck);
     log("pycheck serve: " + scan_verdict_line(scan).substr(std::string_view("pycheck ").size()));
     auto snapshot = make_scan_snapshot(render_scan_json(scan), render_scan_prometheus(scan),
                                        scan.scanner_error);
@@ -41,14 +41,7 @@ struct ScanScheduler::State {
     wake.notify_all();
   }
 
-  bool stuck_threads_left() const {
-    for (const auto& [key, checks] : stuck) {
-      for (const AbandonedCheck& c : checks) {
-        if (c.still_running()) return true;
-      }
-    }
-    return false;
-  }
+  bool stuck_threads_left() const { return stuck->any_running(); }
 };
 
 ScanScheduler::ScanScheduler(ScanOptions options, std::chrono::milliseconds interval,
