@@ -252,10 +252,12 @@ class SimNode:
     # ---- containers ----
     def start(self, key, *, runtime, root, driver="systemd", qos="burstable", pod_uid=None,
               namespace="", pod="", container="", image="", names=(), sandbox=False,
-              cgroup=None, args=("infinity",)):
+              cgroup=None, args=("infinity",), extra_binds=None, reuse_pid=None):
         """Starts a container. `names` is where the node's files name it, a subset of
         "containerd state", "cri-o state", "docker config", "mountinfo",
-        "/var/log/pods", "/var/log/containers"."""
+        "/var/log/pods", "/var/log/containers". `extra_binds` maps paths in the
+        container to host files bound there; `reuse_pid` makes its init get that
+        PID (only in a pid namespace where nothing else forks meanwhile)."""
         c = Container(key)
         c.runtime, c.sandbox = runtime, sandbox
         c.container_id = secrets.token_hex(32)
@@ -268,8 +270,13 @@ class SimNode:
         c.python = root not in ("no-python", "pause")
         exe = "/pause" if root == "pause" else "/usr/bin/sleep"
         termination_log = self._write_node_files(c, set(names), namespace, pod, container, image)
-        init_args = [sys.executable, os.path.abspath(__file__), "init", c.root, termination_log,
-                     json.dumps(c.env), exe, *args]
+        setup = {"root": c.root, "termination_log": termination_log, "binds": extra_binds or {},
+                 "env": c.env, "argv": [exe, *args]}
+        init_args = [sys.executable, os.path.abspath(__file__), "init", json.dumps(setup)]
+        if reuse_pid:
+            # Two forks follow: the launcher, then unshare's child (the init).
+            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                f.write(str(reuse_pid - 2))
         c.launcher = self._spawn(["unshare", "--mount", "--pid", "--fork", "--uts", "--ipc",
                                   "--kill-child", *init_args], c.cgroup)
 
@@ -431,8 +438,8 @@ class SimNode:
         assert sorted(members) == sorted(c.members), (c.key, members, c.members)
         with open(f"/proc/{c.pid}/cgroup") as f:
             assert f"0::{c.cgroup}\n" in f.read()
-        env = dict(e.split("=", 1) for e in
-                   open(f"/proc/{c.pid}/environ", "rb").read().decode().split("\0") if e)
+        with open(f"/proc/{c.pid}/environ", "rb") as f:
+            env = dict(e.split("=", 1) for e in f.read().decode().split("\0") if e)
         assert env == c.env, (env, c.env)
 
     # ---- cleanup ----
@@ -540,7 +547,9 @@ MNT_DETACH = 2
 SYS_PIVOT_ROOT = 155  # x86_64
 
 
-def container_init(root, termination_log, env_json, exe, *args):
+def container_init(setup_json):
+    setup = json.loads(setup_json)
+    root = setup["root"]
     libc = ctypes.CDLL(None, use_errno=True)
 
     def check(rc, what):
@@ -557,17 +566,19 @@ def container_init(root, termination_log, env_json, exe, *args):
     mount(root, root, None, MS_BIND | MS_REC)
     mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "mode=755,size=64k")
-    if termination_log:
+    if setup["termination_log"]:
         target = root + "/dev/termination-log"
         open(target, "w").close()  # in the tmpfs
-        mount(termination_log, target, None, MS_BIND)
+        mount(setup["termination_log"], target, None, MS_BIND)
+    for inside, source in setup["binds"].items():
+        mount(source, root + inside, None, MS_BIND)  # over an existing file: nothing written
     os.chdir(root)
     # pivot_root(".", "."): the old root is stacked on the new one and detached,
     # so no put_old directory has to be made in the (read-only to us) root.
     check(libc.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
     check(libc.umount2(b".", MNT_DETACH), "umount old root")
     os.chdir("/")
-    os.execve(exe, [exe, *args], json.loads(env_json))
+    os.execve(setup["argv"][0], setup["argv"], setup["env"])
 
 
 # ---- a file whose read(2) blocks until the file system is killed ----
@@ -610,7 +621,7 @@ def blocking_file(mountpoint, content_file):
 
 if __name__ == "__main__":
     if sys.argv[1] == "init":
-        container_init(*sys.argv[2:])
+        container_init(sys.argv[2])
     elif sys.argv[1] == "blocking-file":
         blocking_file(*sys.argv[2:])
     else:
