@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import unittest
+import urllib.parse
 from datetime import datetime
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -392,6 +393,58 @@ class Server:
         self.proc.wait(timeout=PATIENCE)
 
 
+class Prometheus:
+    """Debian's Prometheus scraping `serve --scan` every second, as the DaemonSet
+    example's scrape settings do: honor_labels, and the target labels a pod
+    scrape adds (namespace, pod of the scanner pod), which must not win."""
+
+    def __init__(self, workdir, target_port):
+        os.makedirs(workdir)
+        config = os.path.join(workdir, "prometheus.yml")
+        with open(config, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                    "scrape_configs:\n  - job_name: pycheck\n    honor_labels: true\n"
+                    "    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{target_port}']\n"
+                    "        labels: {namespace: monitoring, pod: pycheck-node-x}\n")
+        self.proc = subprocess.Popen(["/usr/bin/prometheus", f"--config.file={config}",
+                                      f"--storage.tsdb.path={workdir}/data",
+                                      "--web.listen-address=127.0.0.1:0"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines, self.port = [], None
+        listening = threading.Event()
+
+        def drain():
+            for line in self.proc.stderr:
+                self.lines.append(line)
+                m = re.search(r'msg="Listening on" address=\S*:(\d+)', line)
+                if m:
+                    self.port = int(m.group(1))
+                    listening.set()
+            listening.set()
+        threading.Thread(target=drain, daemon=True).start()
+        if not listening.wait(PATIENCE) or self.port is None:
+            self.stop()
+            raise AssertionError("prometheus did not start: " + "".join(self.lines))
+
+    def query(self, promql):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=PATIENCE)
+        try:
+            conn.request("GET", "/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+            doc = json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        assert doc["status"] == "success", doc
+        return doc["data"]["result"]
+
+    def wait_query(self, promql, predicate):
+        wait_for(f"PromQL {promql}", lambda: predicate(self.query(promql)), timeout=PATIENCE)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=PATIENCE)
+
+
 class ServeScan(unittest.TestCase):
     def test_serve_scan_report_metrics_and_vanished_series(self):
         with SimNode(ROOTS_DIR) as node:
@@ -400,7 +453,9 @@ class ServeScan(unittest.TestCase):
             bad = node.start("bad", runtime="cri-o", root="no-libssl", namespace="shop",
                              pod="worker-1", container="worker", names={"cri-o state"})
             server = Server(node, "--interval", "1s")
+            prometheus = None
             try:
+                prometheus = Prometheus(os.path.join(node.tmp, "prometheus"), server.port)
                 self.assertEqual(server.get("/livez")[0], 200)
                 doc = server.report_after(0)
                 by_id = entries_by_id(doc)
@@ -413,6 +468,21 @@ class ServeScan(unittest.TestCase):
                 self.assertEqual(status, 200)
                 ScanOfSimulatedNode.check_prometheus(self, metrics, [good, bad],
                                                      server.report_after(0))
+                # A real Prometheus: one series per check of each container, with the
+                # container's own namespace/pod (honor_labels), nothing exported_*.
+                for c in (good, bad):
+                    checks = [k["id"] for k in by_id[c.container_id][0]["report"]["checks"]]
+                    promql = ("pycheck_container_check_success{namespace=%r,pod=%r,container=%r}"
+                              % (c.namespace, c.pod, c.container)).replace("'", '"')
+                    prometheus.wait_query(promql, lambda r: len(r) == len(checks))
+                    result = prometheus.query(promql)
+                    self.assertEqual(sorted(r["metric"]["check"] for r in result), sorted(checks))
+                    for r in result:
+                        self.assertFalse([k for k in r["metric"] if k.startswith("exported_")], r)
+                        want = float(next(k["status"] in ("pass", "warn", "skip") for k in
+                                          by_id[c.container_id][0]["report"]["checks"]
+                                          if k["id"] == r["metric"]["check"]))
+                        self.assertEqual(float(r["value"][1]), want, r)
 
                 node.stop(bad)
                 stopped = time.time()
@@ -425,7 +495,12 @@ class ServeScan(unittest.TestCase):
                 gone = [lb for lb in labels if lb["pod"] == "worker-1"]
                 self.assertEqual(gone, [], "series of a stopped container")
                 self.assertTrue(any(lb["pod"] == "web-1" for lb in labels))
+                # Prometheus: the stopped container's series go stale, the other's stay.
+                prometheus.wait_query('pycheck_container_python{pod="worker-1"}', lambda r: r == [])
+                self.assertEqual(len(prometheus.query('pycheck_container_python{pod="web-1"}')), 1)
             finally:
+                if prometheus:
+                    prometheus.stop()
                 server.stop()
             self.assertEqual(server.proc.returncode, 0, "\n".join(server.lines))
         self.assertEqual(node.leftovers(), [])
@@ -462,7 +537,7 @@ def pid_reuse_scenario():
         try:
             expect_line(fuse, b"MOUNTED", fuse)
             # First in the scan's order, and its check blocks in a read of os-release.
-            blocker = node.start("blocker", runtime="containerd", root="base",
+            node.start("blocker", runtime="containerd", root="base",
                                  extra_binds={"/etc/os-release": os.path.join(holder_dir, "file")})
             a = node.start("a", runtime="containerd", root="base", names={"containerd state"},
                            namespace="reuse", pod="a-0", container="a")
