@@ -270,6 +270,9 @@ class SimNode:
         c.python = root not in ("no-python", "pause")
         exe = "/pause" if root == "pause" else "/usr/bin/sleep"
         termination_log = self._write_node_files(c, set(names), namespace, pod, container, image)
+        if runtime == "containerd" and driver == "cgroupfs" and not cgroup \
+                and "containerd state" not in names:
+            c.runtime = "unknown"  # a bare <id> under pod<uid>: any CRI runtime, no file says which
         setup = {"root": c.root, "termination_log": termination_log, "binds": extra_binds or {},
                  "env": c.env, "argv": [exe, *args]}
         init_args = [sys.executable, os.path.abspath(__file__), "init", json.dumps(setup)]
