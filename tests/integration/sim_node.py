@@ -219,20 +219,28 @@ class SimNode:
     # ---- cgroups ----
     def make_cgroup(self, path):
         """mkdir -p under the cgroup v2 mount, remembering what it created."""
-        full = CGROUP_V2
-        for part in path.strip("/").split("/"):
-            full = os.path.join(full, part)
+        for attempt in range(10):
+            full = CGROUP_V2
             try:
-                os.mkdir(full)
-                self.cgroups.append(full)
-            except FileExistsError:
-                pass
-        return full
+                for part in path.strip("/").split("/"):
+                    full = os.path.join(full, part)
+                    try:
+                        os.mkdir(full)
+                        self.cgroups.append(full)
+                    except FileExistsError:
+                        pass
+                return full
+            except FileNotFoundError:
+                # Another simulation removed a shared parent (kubepods.slice) just now.
+                continue
+        raise AssertionError(f"cannot make cgroup {path}")
 
     def _spawn(self, argv, cgroup, env=None, stdin=subprocess.DEVNULL):
         """Starts argv with its first process already in `cgroup` (a v2 path)."""
         procs = os.path.join(self.make_cgroup(cgroup), "cgroup.procs")
-        p = subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs, *argv],
+        # --pdeathsig: should this test be killed outright, its containers go too.
+        p = subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs,
+                              "setpriv", "--pdeathsig", "KILL", *argv],
                              env=env if env is not None else {"PATH": HOST_PATH},
                              stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._hold(p, p.pid)
