@@ -10,7 +10,8 @@ PYCHECK_CACHE_DIR tells where the roots are (tests/integration/roots.sh).
 
 The node: a pod sandbox (pause) and its container on containerd's systemd
 driver; containerd's cgroupfs driver; CRI-O with its conmon, and a CRI-O sandbox
-known only by its exe; Docker; Podman with its conmon; a kind-style node nested
+known only by its exe; Docker (systemd and cgroupfs drivers); Podman with its
+conmon (alone in a mount namespace of its own); a kind-style node nested
 in a Docker container; a container with a `kubectl exec` process in it; one with
 no Python. Roots: base (python:3.11-slim stand-in), no-libssl (broken), and a
 root with no Python. Every state, identity and report is compared with what
@@ -36,7 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sim_node import SimNode, wait_for  # noqa: E402
+from sim_node import HOST_PATH, SimNode, wait_for  # noqa: E402
 
 ROOTS_DIR = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build-static/pycheck"
@@ -94,7 +95,6 @@ def entries_by_id(doc):
 
 def start_main_node(node):
     """Every case of the issue on one node. Returns the exec'd and conmon pids."""
-    shop_pod = None
     c = {}
     c["pause"] = node.start("pause", runtime="containerd", root="pause", sandbox=True,
                             namespace="shop", pod="web-7d9f", names={"containerd state"})
@@ -113,6 +113,8 @@ def start_main_node(node):
                                  root="pause", sandbox=True)
     c["docker"] = node.start("docker", runtime="docker", root="no-libssl", container="legacy-app",
                              image="python:3.11-slim-nossl", names={"docker config"})
+    c["docker-cgroupfs"] = node.start("docker-cgroupfs", runtime="docker", driver="cgroupfs",
+                                      root="base")
     c["podman"] = node.start("podman", runtime="podman", root="base")
     outer = secrets.token_hex(32)
     c["kind"] = node.start(
@@ -134,7 +136,7 @@ def start_main_node(node):
     podman_conmon = node.conmon(c["podman"], private_mount_namespace=True)
     for container in c.values():
         node.verify(container)
-    return c, {"exec": exec_pid, "crio-conmon": crio_conmon.pid,
+    return c, {"exec": exec_pid, "nsenter": c["exec-target"].members[-2], "crio-conmon": crio_conmon.pid,
                "podman-conmon": podman_conmon.pid,
                "podman-conmon-mnt": os.readlink(f"/proc/{podman_conmon.pid}/ns/mnt")}
 
@@ -187,7 +189,7 @@ class ScanOfSimulatedNode(unittest.TestCase):
 
     def test_conmon_and_exec_never_representatives(self):
         pids = {e["identity"]["pid"] for e in self.doc["containers"]}
-        for what in ("exec", "crio-conmon", "podman-conmon"):
+        for what in ("exec", "nsenter", "crio-conmon", "podman-conmon"):
             self.assertNotIn(self.extra[what], pids, what)
         namespaces = {e["identity"]["mount_namespace"] for e in self.doc["containers"]}
         self.assertNotIn(self.extra["podman-conmon-mnt"], namespaces)
@@ -599,9 +601,12 @@ if __name__ == "__main__":
         sys.exit(0)
     if os.geteuid() != 0:
         sys.exit("test_scan.py: run as root (namespaces, cgroups, /proc of every process)")
-    for tool in ("unshare", "nsenter", "setpriv", "umount"):
-        if not any(os.access(os.path.join(d, tool), os.X_OK) for d in os.environ["PATH"].split(":")):
-            sys.exit(f"test_scan.py: {tool} is missing")
+    # A missing tool fails the run; no test skips itself.
+    for tool in ("unshare", "nsenter", "setpriv", "umount", "ldd", "prometheus"):
+        if not any(os.access(os.path.join(d, tool), os.X_OK)
+                   for d in os.environ.get("PATH", HOST_PATH).split(":") + ["/usr/bin"]):
+            sys.exit(f"test_scan.py: {tool} is missing (tests/install-deps.sh)")
+    import fusepy  # noqa: F401  (python3-fusepy: the FUSE file of the PID-reuse test)
     if not os.path.exists(PYCHECK):
         sys.exit(f"test_scan.py: no pycheck at {PYCHECK}")
     unittest.main(argv=[sys.argv[0], *sys.argv[2:]], verbosity=2)
