@@ -486,7 +486,7 @@ class SimNode:
             except OSError as e:
                 # A parent shared with another simulation running at the same time
                 # (its own children in it) stays; anything else is an error.
-                if not (e.errno in (errno.EBUSY, errno.ENOTEMPTY) and _has_subdirs(cg)):
+                if not (e.errno in (errno.EBUSY, errno.ENOTEMPTY) and has_subdirs(cg)):
                     errors.append(f"rmdir {cg}: {e}")
         for d in self.tmp_dirs:
             shutil.rmtree(d, ignore_errors=True)
@@ -499,7 +499,7 @@ class SimNode:
         """Everything this node started or made that still exists."""
         left = [f"pid {pid}" for p, fd, pid in self.procs
                 if (proc_stat(pid) or (0, 0, None))[2] == self.starttimes[pid]]
-        left += [cg for cg in self.cgroups if os.path.isdir(cg) and not _has_subdirs(cg)]
+        left += [cg for cg in self.cgroups if os.path.isdir(cg) and not has_subdirs(cg)]
         left += [d for d in self.tmp_dirs if os.path.exists(d)]
         return left + getattr(self, "close_errors", [])
 
@@ -545,9 +545,10 @@ def _move_to_root(pid):
         pass
 
 
-def _has_subdirs(cg):
+def has_subdirs(cg):
     try:
-        return any(e.is_dir() for e in os.scandir(cg))
+        with os.scandir(cg) as entries:
+            return any(e.is_dir() for e in entries)
     except FileNotFoundError:
         return False
 

@@ -37,7 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sim_node import HOST_PATH, SimNode, wait_for  # noqa: E402
+from sim_node import HOST_PATH, SimNode, has_subdirs, wait_for  # noqa: E402
 
 ROOTS_DIR = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build-static/pycheck"
@@ -410,6 +410,7 @@ class Server:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=PATIENCE)
+        self.proc.stderr.close()
 
 
 class Prometheus:
@@ -462,6 +463,7 @@ class Prometheus:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=PATIENCE)
+        self.proc.stderr.close()
 
 
 class ServeScan(unittest.TestCase):
@@ -556,7 +558,7 @@ def pid_reuse_scenario():
         try:
             expect_line(fuse, b"MOUNTED", fuse)
             # First in the scan's order, and its check blocks in a read of os-release.
-            node.start("blocker", runtime="containerd", root="base",
+            blocker = node.start("blocker", runtime="containerd", root="base",
                                  extra_binds={"/etc/os-release": os.path.join(holder_dir, "file")})
             a = node.start("a", runtime="containerd", root="base", names={"containerd state"},
                            namespace="reuse", pod="a-0", container="a")
@@ -567,6 +569,8 @@ def pid_reuse_scenario():
             node._hold(scanner, scanner.pid)
             # The scan reads the blocker: discovery is over, A is not checked yet.
             expect_line(fuse, b"READ", scanner)
+            # The blocker goes away during its own check (stale); A before its check.
+            node.stop(blocker)
             pid = a.pid
             node.stop(a)
             with open("/proc/sys/kernel/ns_last_pid", "w") as f:
@@ -574,6 +578,7 @@ def pid_reuse_scenario():
             # B's launcher takes pid-1 ... so write again just before B's init forks.
             b = node.start("b", runtime="containerd", root="no-libssl", names={"containerd state"},
                            namespace="reuse", pod="b-0", container="b", reuse_pid=pid)
+            result["blocker"] = {"id": blocker.container_id}
             result["a"] = {"id": a.container_id, "pid": pid}
             result["b"] = {"id": b.container_id, "pid": b.pid}
             fuse.kill()  # the blocked read ends (ENOTCONN); the scan goes on
@@ -598,7 +603,7 @@ class PidReuse(unittest.TestCase):
         result = json.loads(r.stdout.splitlines()[-1])
         self.assertEqual(result["leftovers"], [])
         self.assertFalse([cg for cg in result["cgroups"] if os.path.isdir(cg)
-                          and not any(e.is_dir() for e in os.scandir(cg))])
+                          and not has_subdirs(cg)])
         a, b, doc = result["a"], result["b"], result["scan"]
         self.assertEqual(b["pid"], a["pid"], "the PID was not reused: the case did not happen")
         self.assertIsNotNone(doc, result["scan_stderr"])
@@ -610,6 +615,11 @@ class PidReuse(unittest.TestCase):
         if "report" in entries[0]:
             # A's root (base), never B's (no-libssl: python.shared-libraries fails).
             self.assertNotIn("python.shared-libraries", entries[0]["failing_checks"])
+        # The blocker exited while its check waited in the read: stale, its report kept
+        # (os.eol could not read os-release: the FUSE file system was killed).
+        blocker = by_id[result["blocker"]["id"]][0]
+        self.assertEqual(blocker["state"], "stale", blocker.get("reason"))
+        self.assertEqual(blocker["failing_checks"], ["os.eol"])
 
 
 if __name__ == "__main__":
