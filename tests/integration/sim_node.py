@@ -235,14 +235,22 @@ class SimNode:
                 continue
         raise AssertionError(f"cannot make cgroup {path}")
 
-    def _spawn(self, argv, cgroup, env=None, stdin=subprocess.DEVNULL):
-        """Starts argv with its first process already in `cgroup` (a v2 path)."""
+    def _spawn(self, argv, cgroup, env=None, gate=None):
+        """Starts argv with its first process already in `cgroup` (a v2 path).
+        With `gate`, the launcher waits for a line on its stdin before it execs
+        argv, and gate(pid) runs meanwhile."""
         procs = os.path.join(self.make_cgroup(cgroup), "cgroup.procs")
+        wait = "read -r go && " if gate else ""
         # --pdeathsig: should this test be killed outright, its containers go too.
-        p = subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', procs,
+        p = subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0" && ' + wait + 'exec "$@"', procs,
                               "setpriv", "--pdeathsig", "KILL", *argv],
                              env=env if env is not None else {"PATH": HOST_PATH},
-                             stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             stdin=subprocess.PIPE if gate else subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if gate:
+            gate(p.pid)
+            p.stdin.write(b"go\n")
+            p.stdin.close()
         self._hold(p, p.pid)
         return p
 
@@ -284,12 +292,18 @@ class SimNode:
         setup = {"root": c.root, "termination_log": termination_log, "binds": extra_binds or {},
                  "env": c.env, "argv": [exe, *args]}
         init_args = [sys.executable, os.path.abspath(__file__), "init", json.dumps(setup)]
-        if reuse_pid:
-            # Two forks follow: the launcher, then unshare's child (the init).
+        def set_last_pid(pid):
             with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-                f.write(str(reuse_pid - 2))
+                f.write(str(pid))
+
+        def next_pid(launcher_pid):
+            # The launcher exists; the one fork left is unshare's child, the init.
+            set_last_pid(reuse_pid - 1)
+        if reuse_pid:
+            set_last_pid(reuse_pid + 1000)  # the launcher must not take the PID itself
         c.launcher = self._spawn(["unshare", "--mount", "--pid", "--fork", "--uts", "--ipc",
-                                  "--kill-child", *init_args], c.cgroup)
+                                  "--kill-child", *init_args], c.cgroup,
+                                 gate=next_pid if reuse_pid else None)
 
         def init_ready():
             if c.launcher.poll() is not None:
