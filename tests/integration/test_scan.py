@@ -528,7 +528,8 @@ class ServeScan(unittest.TestCase):
 
 
 def expect_line(fuse, line, watched):
-    """Waits for `line` from the FUSE file system while `watched` still runs."""
+    """Waits for a line starting with `line` from the FUSE file system while
+    `watched` still runs; returns the rest of it."""
     got = b""
     deadline = time.monotonic() + PATIENCE
     while not got.endswith(b"\n"):
@@ -537,7 +538,21 @@ def expect_line(fuse, line, watched):
                                  f"exit {watched.returncode}: {watched.stderr.read()}")
         if select.select([fuse.stdout], [], [], 0.1)[0]:
             got += fuse.stdout.read(1)
-    assert got.strip() == line, got
+    assert got.split()[0] == line, got
+    return got[len(line):].strip().decode()
+
+
+def descends_from(tid, ancestor):
+    """Whether thread `tid` belongs to `ancestor` or to a process it started
+    (pycheck runs a container's checks in a worker process)."""
+    pid = tid
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        with open(f"/proc/{pid}/status") as f:
+            status = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        pid = int(status["PPid"]) if int(status["Tgid"]) == pid else int(status["Tgid"])
+    return False
 
 
 def pid_reuse_scenario():
@@ -568,7 +583,8 @@ def pid_reuse_scenario():
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             node._hold(scanner, scanner.pid)
             # The scan reads the blocker: discovery is over, A is not checked yet.
-            expect_line(fuse, b"READ", scanner)
+            reader = expect_line(fuse, b"READ", scanner)
+            assert descends_from(int(reader), scanner.pid), (reader, scanner.pid)
             # The blocker goes away during its own check (stale); A before its check.
             node.stop(blocker)
             pid = a.pid
