@@ -52,6 +52,9 @@ PATIENCE = 600
 NO_PTRACE = ["setpriv", "--inh-caps", "-sys_ptrace", "--bounding-set", "-sys_ptrace"]
 PER_CONTAINER_LABELS = {"namespace", "pod", "container"}
 CHECK_SERIES = {"pycheck_container_check_success", "pycheck_container_check_severity"}
+# Pod names end in a random suffix, as real ones do: another simulation on this
+# machine never shares a label set with this run's containers.
+RUN = secrets.token_hex(3)
 SEVERITY = {"pass": 0, "skip": 0, "warn": 1, "fail": 2, "error": 3}
 
 
@@ -97,37 +100,37 @@ def start_main_node(node):
     """Every case of the issue on one node. Returns the exec'd and conmon pids."""
     c = {}
     c["pause"] = node.start("pause", runtime="containerd", root="pause", sandbox=True,
-                            namespace="shop", pod="web-7d9f", names={"containerd state"})
+                            namespace="shop", pod=f"web-{RUN}", names={"containerd state"})
     shop_pod = c["pause"].pod_uid
     c["web"] = node.start("web", runtime="containerd", driver="systemd", root="base",
-                          pod_uid=shop_pod, namespace="shop", pod="web-7d9f", container="web",
+                          pod_uid=shop_pod, namespace="shop", pod=f"web-{RUN}", container="web",
                           image="docker.io/library/python:3.11-slim", names={"containerd state"})
     c["worker"] = node.start("worker", runtime="containerd", driver="cgroupfs", qos="besteffort",
-                             root="no-libssl", namespace="shop", pod="worker-5c8b",
+                             root="no-libssl", namespace="shop", pod=f"worker-{RUN}",
                              container="worker", names={"mountinfo", "/var/log/pods"})
     c["crio"] = node.start("crio", runtime="cri-o", driver="systemd", root="base",
-                           namespace="billing", pod="api-6f4d", container="api",
+                           namespace="billing", pod=f"api-{RUN}", container="api",
                            image="registry.example/api:1.2", names={"cri-o state",
                                                                     "/var/log/containers"})
     c["crio-pause"] = node.start("crio-pause", runtime="cri-o", driver="cgroupfs",
                                  root="pause", sandbox=True)
-    c["docker"] = node.start("docker", runtime="docker", root="no-libssl", container="legacy-app",
+    c["docker"] = node.start("docker", runtime="docker", root="no-libssl", container=f"legacy-app-{RUN}",
                              image="python:3.11-slim-nossl", names={"docker config"})
     c["docker-cgroupfs"] = node.start("docker-cgroupfs", runtime="docker", driver="cgroupfs",
                                       root="base")
     c["podman"] = node.start("podman", runtime="podman", root="base")
     outer = secrets.token_hex(32)
     c["kind"] = node.start(
-        "kind", runtime="containerd", root="base", namespace="kube-system", pod="agent-x2x9z",
+        "kind", runtime="containerd", root="base", namespace="kube-system", pod=f"agent-{RUN}",
         container="agent", names={"/var/log/containers"},
         # kind: the node is itself a Docker container; the last match is the pod's.
         cgroup=lambda k: (f"/system.slice/docker-{outer}.scope/kubelet.slice/kubelet-kubepods.slice/"
                           f"kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod"
                           f"{k.pod_uid.replace('-', '_')}.slice/cri-containerd-{k.container_id}.scope"))
     c["exec-target"] = node.start("exec-target", runtime="containerd", qos="guaranteed",
-                                  root="base", container="shell", names={"mountinfo"})
+                                  root="base", container=f"shell-{RUN}", names={"mountinfo"})
     c["no-python"] = node.start("no-python", runtime="containerd", driver="cgroupfs",
-                                root="no-python", namespace="tools", pod="sleeper-0",
+                                root="no-python", namespace="tools", pod=f"sleeper-{RUN}",
                                 container="sleeper", image="busybox-like:1",
                                 names={"containerd state"})
     # After every container started: its env would make python.path fail.
@@ -474,9 +477,9 @@ class ServeScan(unittest.TestCase):
     def test_serve_scan_report_metrics_and_vanished_series(self):
         with SimNode(ROOTS_DIR) as node:
             good = node.start("good", runtime="containerd", root="base", namespace="shop",
-                              pod="web-1", container="web", names={"containerd state"})
+                              pod=f"serve-web-{RUN}", container="web", names={"containerd state"})
             bad = node.start("bad", runtime="cri-o", root="no-libssl", namespace="shop",
-                             pod="worker-1", container="worker", names={"cri-o state"})
+                             pod=f"serve-worker-{RUN}", container="worker", names={"cri-o state"})
             server = Server(node, "--interval", "1s")
             prometheus = None
             try:
@@ -517,12 +520,12 @@ class ServeScan(unittest.TestCase):
                 status, metrics = server.get("/metrics")
                 labels = [s.labels for f in text_string_to_metric_families(metrics)
                           for s in f.samples if s.name.startswith("pycheck_container_")]
-                gone = [lb for lb in labels if lb["pod"] == "worker-1"]
+                gone = [lb for lb in labels if lb["pod"] == bad.pod]
                 self.assertEqual(gone, [], "series of a stopped container")
-                self.assertTrue(any(lb["pod"] == "web-1" for lb in labels))
+                self.assertTrue(any(lb["pod"] == good.pod for lb in labels))
                 # Prometheus: the stopped container's series go stale, the other's stay.
-                prometheus.wait_query('pycheck_container_python{pod="worker-1"}', lambda r: r == [])
-                self.assertEqual(len(prometheus.query('pycheck_container_python{pod="web-1"}')), 1)
+                prometheus.wait_query(f'pycheck_container_python{{pod="{bad.pod}"}}', lambda r: r == [])
+                self.assertEqual(len(prometheus.query(f'pycheck_container_python{{pod="{good.pod}"}}')), 1)
             finally:
                 if prometheus:
                     prometheus.stop()
