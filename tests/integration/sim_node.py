@@ -22,8 +22,9 @@ Cleanup (also at exit and on SIGTERM): every process started is killed through a
 pidfd (no PID-reuse race) and waited for, every cgroup created is emptied and
 removed deepest first, every temp dir removed; leftovers() says what is left.
 
-Run as a program, this file is also the containers' init stage (`init`) and the
-FUSE file whose read blocks until the file system is killed (`blocking-file`).
+Run as a program, this file is also the containers' init stage (`init`) and
+FUSE files whose reads are reported and, for some, never answered
+(`reported-files`).
 """
 import atexit
 import ctypes
@@ -167,6 +168,7 @@ class SimNode:
         self.starttimes = {}   # pid -> its start time
         self.cgroups = []      # cgroup dirs created, in creation order
         self.tmp_dirs = [self.tmp]
+        self.mounts = []       # mount points to detach before the temp dirs go
         self._closed = False
         self._tiny_roots = {}
         atexit.register(self.close)
@@ -502,6 +504,8 @@ class SimNode:
                 # (its own children in it) stays; anything else is an error.
                 if not (e.errno in (errno.EBUSY, errno.ENOTEMPTY) and has_subdirs(cg)):
                     errors.append(f"rmdir {cg}: {e}")
+        for d in self.mounts:  # a FUSE mount point is removed only once unmounted
+            subprocess.run(["umount", "-l", d], capture_output=True)
         for d in self.tmp_dirs:
             shutil.rmtree(d, ignore_errors=True)
         if self._old_term is not None and _is_main_thread():
@@ -607,56 +611,66 @@ def container_init(setup_json):
     os.execve(setup["argv"][0], setup["argv"], setup["env"])
 
 
-# ---- a file whose read(2) blocks until the file system is killed ----
-def blocking_file(mountpoint, content_file):
-    """Serves `content_file` as /file; prints "READ <tid>" when a read arrives from
-    a thread in our pid namespace, then never answers it (the reader stays in
-    the kernel, as on a stuck NFS mount)."""
+# ---- files whose reads are reported, and block when their name says stuck ----
+def reported_files(mountpoint, content_file, *names):
+    """Serves `content_file` under each of `names`. A read from a thread in our
+    pid namespace prints "READ <name> <tid>"; then a file named stuck-* does not
+    answer it (the reader stays in the kernel, as on a stuck NFS mount) until a
+    line comes on stdin (or it closes); the others answer at once. Reads from
+    outside our pid namespace (another test's scanner on this machine) are
+    answered at once, so nobody else's run waits for ours."""
     import stat
     import threading
     import fusepy
 
     st = os.stat(content_file)
+    released = threading.Event()
 
-    class Blocking(fusepy.Operations):
+    def wait_for_release():
+        sys.stdin.readline()
+        released.set()
+
+    threading.Thread(target=wait_for_release, daemon=True).start()
+
+    class Reported(fusepy.Operations):
         def getattr(self, path, fh=None):
             if path == "/":
                 return {"st_mode": stat.S_IFDIR | 0o755, "st_nlink": 2}
-            if path != "/file":
+            if path[1:] not in names:
                 raise fusepy.FuseOSError(errno.ENOENT)
             return {"st_mode": stat.S_IFREG | 0o644, "st_nlink": 1, "st_size": st.st_size,
                     "st_mtime": st.st_mtime}
 
         def readdir(self, path, fh):
-            return [".", "..", "file"]
+            return [".", "..", *names]
 
         def open(self, path, flags):
             return 0
 
         def read(self, path, size, offset, fh):
-            reader = fusepy.fuse_get_context()[2]
-            if reader == 0:
-                # Outside our pid namespace (another test's scanner on this machine):
-                # the plain content, so that nobody else's run waits for ours.
-                with open(content_file, "rb") as f:
-                    f.seek(offset)
-                    return f.read(size)
-            print(f"READ {reader}", flush=True)
-            threading.Event().wait()
+            reader = fusepy.fuse_get_context()[2]  # 0: not in our pid namespace
+            if reader != 0:
+                print(f"READ {path[1:]} {reader}", flush=True)
+                if path.startswith("/stuck-"):
+                    released.wait()
+            with open(content_file, "rb") as f:
+                f.seek(offset)
+                return f.read(size)
 
     def announce():
         wait_for("the FUSE mount", lambda: os.path.ismount(mountpoint))
         print("MOUNTED", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
-    fusepy.FUSE(Blocking(), mountpoint, foreground=True, nothreads=False, allow_other=True,
+    # Multithreaded: a stuck read must not hold the other files' reads.
+    fusepy.FUSE(Reported(), mountpoint, foreground=True, nothreads=False, allow_other=True,
                 attr_timeout=0, entry_timeout=0, direct_io=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "init":
         container_init(sys.argv[2])
-    elif sys.argv[1] == "blocking-file":
-        blocking_file(*sys.argv[2:])
+    elif sys.argv[1] == "reported-files":
+        reported_files(*sys.argv[2:])
     else:
         sys.exit(f"unknown stage {sys.argv[1]}")

@@ -27,6 +27,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -37,7 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from sim_node import HOST_PATH, SimNode, has_subdirs, wait_for  # noqa: E402
+from sim_node import HOST_PATH, SimNode, children, has_subdirs, wait_for  # noqa: E402
 
 ROOTS_DIR = os.path.join(os.environ.get("PYCHECK_CACHE_DIR") or "/var/cache/pycheck", "roots")
 PYCHECK = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build-static/pycheck"
@@ -534,21 +535,6 @@ class ServeScan(unittest.TestCase):
         self.assertEqual(node.leftovers(), [])
 
 
-def expect_line(fuse, line, watched):
-    """Waits for a line starting with `line` from the FUSE file system while
-    `watched` still runs; returns the rest of it."""
-    got = b""
-    deadline = time.monotonic() + PATIENCE
-    while not got.endswith(b"\n"):
-        if watched.poll() is not None or fuse.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"no {line!r} from the FUSE file (it got {got!r}); "
-                                 f"exit {watched.returncode}: {watched.stderr.read()}")
-        if select.select([fuse.stdout], [], [], 0.1)[0]:
-            got += fuse.stdout.read(1)
-    assert got.split()[0] == line, got
-    return got[len(line):].strip().decode()
-
-
 def descends_from(tid, ancestor):
     """Whether thread `tid` belongs to `ancestor` or to a process it started
     (pycheck runs a container's checks in a worker process)."""
@@ -562,74 +548,177 @@ def descends_from(tid, ancestor):
     return False
 
 
-def pid_reuse_scenario():
-    """Runs inside a private pid namespace (so ns_last_pid is ours alone): a
-    container A is discovered, killed while the scan is held in another
-    container's check, and its PID is given to a new container B with another
-    root. Prints what happened and the scan, as JSON."""
-    import shutil
-    import tempfile
+class FuseFiles:
+    """sim_node's reported files, each a copy of base's os-release: a read of
+    stuck-* never gets an answer, every read from this pid namespace is told."""
+
+    def __init__(self, node, names):
+        self.dir = tempfile.mkdtemp(prefix="pycheck-fuse-")
+        node.tmp_dirs.append(self.dir)
+        node.mounts.append(self.dir)
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "sim_node.py"),
+                                      "reported-files", self.dir,
+                                      os.path.join(ROOTS_DIR, "base/etc/os-release"), *names],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, bufsize=0)
+        node._hold(self.proc, self.proc.pid)
+        self.pending, self.lines = b"", []
+        self.wait_line(lambda line: line == "MOUNTED", self.proc)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def wait_line(self, match, watched):
+        """The first line that matches, while `watched` runs (no deadline but PATIENCE)."""
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            for k, line in enumerate(self.lines):
+                if match(line):
+                    return self.lines.pop(k)
+            if watched.poll() is not None or self.proc.poll() is not None \
+                    or time.monotonic() > deadline:
+                raise AssertionError(f"awaited line not seen (got {self.lines}); {watched.args[0]}"
+                                     f" exit {watched.returncode}: {watched.stderr.read()}")
+            if select.select([self.proc.stdout], [], [], 0.1)[0]:
+                self.pending += os.read(self.proc.stdout.fileno(), 4096)
+                *done, self.pending = self.pending.split(b"\n")
+                self.lines += [line.decode() for line in done]
+
+    def wait_read(self, name, scanner):
+        """Waits for a read of `name` from this pid namespace. A stuck read must
+        be the scanner's (or its worker process's): the reader is still there."""
+        line = self.wait_line(lambda line: line.startswith(f"READ {name} "), scanner)
+        if name.startswith("stuck-"):
+            assert descends_from(int(line.split()[2]), scanner.pid), (line, scanner.pid)
+
+    def release(self):
+        """The stuck reads get their answer."""
+        self.proc.stdin.close()
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        subprocess.run(["umount", "-l", self.dir], capture_output=True)
+
+
+def start_scan(node, jobs):
+    scanner = subprocess.Popen([PYCHECK, "scan", "--node-root", node.node_root, "--format", "json",
+                                *RUN_OPTIONS, "--scan-timeout", "900s", "--jobs", str(jobs)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    node._hold(scanner, scanner.pid)
+    return scanner
+
+
+def finish_scan(scanner, result):
+    out, err = scanner.communicate(timeout=PATIENCE)
+    result["scan_exit"], result["scan_stderr"] = scanner.returncode, err
+    result["scan"] = json.loads(out) if out else None
+
+
+def pid_reuse_scenario(result, node):
+    """A container A is discovered, killed while the scan is held in another
+    container's check, and its PID given to a new container B with another
+    root (ns_last_pid: this runs in a pid namespace of its own)."""
+    fuse = FuseFiles(node, ["stuck-blocker"])
+    try:
+        # First in the scan's order, and its check blocks in a read of os-release.
+        blocker = node.start("blocker", runtime="containerd", root="base",
+                             extra_binds={"/etc/os-release": fuse.path("stuck-blocker")})
+        a = node.start("a", runtime="containerd", root="base", names={"containerd state"},
+                       namespace="reuse", pod="a-0", container="a")
+        scanner = start_scan(node, jobs=1)
+        # The scan reads the blocker: discovery is over, A is not checked yet.
+        fuse.wait_read("stuck-blocker", scanner)
+        # The blocker goes away during its own check (stale); A before its check.
+        node.stop(blocker)
+        pid = a.pid
+        node.stop(a)
+        b = node.start("b", runtime="containerd", root="no-libssl", names={"containerd state"},
+                       namespace="reuse", pod="b-0", container="b", reuse_pid=pid)
+        result["blocker"] = {"id": blocker.container_id}
+        result["a"] = {"id": a.container_id, "pid": pid}
+        result["b"] = {"id": b.container_id, "pid": b.pid}
+        fuse.release()  # the blocked read is answered; the scan goes on
+        finish_scan(scanner, result)
+    finally:
+        fuse.close()
+
+
+def stuck_slot_scenario(result, node):
+    """One container's check stuck in a read holds one of the two jobs' slots;
+    the three others are all checked meanwhile, through the other slot."""
+    names = ["stuck-blocker", "c1", "c2", "c3"]
+    fuse = FuseFiles(node, names)
+    try:
+        started = {name: node.start(name, runtime="containerd", root="base",
+                                    extra_binds={"/etc/os-release": fuse.path(name)})
+                   for name in names}
+        scanner = start_scan(node, jobs=2)
+        fuse.wait_read("stuck-blocker", scanner)
+        for name in names[1:]:  # each answered while the blocker's read is not
+            fuse.wait_read(name, scanner)
+        result["ids"] = {name: c.container_id for name, c in started.items()}
+        fuse.release()
+        finish_scan(scanner, result)
+    finally:
+        fuse.close()
+
+
+SCENARIOS = {"--pid-reuse-scenario": pid_reuse_scenario,
+             "--stuck-slot-scenario": stuck_slot_scenario}
+
+
+def run_scenario(flag):
+    """Runs a scenario inside this pid namespace (the caller made it); prints
+    what happened, the scan and what was left, as JSON."""
     result = {}
     with SimNode(ROOTS_DIR) as node:
-        holder_dir = tempfile.mkdtemp(prefix="pycheck-fuse-")
-        node.tmp_dirs.append(holder_dir)
-        fuse = subprocess.Popen([sys.executable, os.path.join(HERE, "sim_node.py"), "blocking-file",
-                                 holder_dir, os.path.join(ROOTS_DIR, "base/etc/os-release")],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        node._hold(fuse, fuse.pid)
-        try:
-            expect_line(fuse, b"MOUNTED", fuse)
-            # First in the scan's order, and its check blocks in a read of os-release.
-            blocker = node.start("blocker", runtime="containerd", root="base",
-                                 extra_binds={"/etc/os-release": os.path.join(holder_dir, "file")})
-            a = node.start("a", runtime="containerd", root="base", names={"containerd state"},
-                           namespace="reuse", pod="a-0", container="a")
-            scanner = subprocess.Popen([PYCHECK, "scan", "--node-root", node.node_root, "--format",
-                                        "json", *RUN_OPTIONS, "--scan-timeout", "900s",
-                                        "--jobs", "1"],
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            node._hold(scanner, scanner.pid)
-            # The scan reads the blocker: discovery is over, A is not checked yet.
-            reader = expect_line(fuse, b"READ", scanner)
-            assert descends_from(int(reader), scanner.pid), (reader, scanner.pid)
-            # The blocker goes away during its own check (stale); A before its check.
-            node.stop(blocker)
-            pid = a.pid
-            node.stop(a)
-            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-                f.write(str(pid - 1))
-            # B's launcher takes pid-1 ... so write again just before B's init forks.
-            b = node.start("b", runtime="containerd", root="no-libssl", names={"containerd state"},
-                           namespace="reuse", pod="b-0", container="b", reuse_pid=pid)
-            result["blocker"] = {"id": blocker.container_id}
-            result["a"] = {"id": a.container_id, "pid": pid}
-            result["b"] = {"id": b.container_id, "pid": b.pid}
-            fuse.kill()  # the blocked read ends (ENOTCONN); the scan goes on
-            out, err = scanner.communicate(timeout=PATIENCE)
-            result["scan_exit"] = scanner.returncode
-            result["scan_stderr"] = err
-            result["scan"] = json.loads(out) if out else None
-        finally:
-            subprocess.run(["umount", "-l", holder_dir])
-            shutil.rmtree(holder_dir, ignore_errors=True)
+        SCENARIOS[flag](result, node)
         result["cgroups"] = list(node.cgroups)
     result["leftovers"] = node.leftovers()
     print(json.dumps(result))
 
 
-class PidReuse(unittest.TestCase):
-    def test_container_killed_after_discovery_keeps_its_identity(self):
-        r = run(["unshare", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child",
-                 sys.executable, os.path.abspath(__file__), PYCHECK, "--pid-reuse-scenario"],
-                env=dict(os.environ, PYCHECK_CACHE_DIR=os.path.dirname(ROOTS_DIR)))
-        self.assertEqual(r.returncode, 0, r.stderr)
-        result = json.loads(r.stdout.splitlines()[-1])
+class InPrivatePidNamespace(unittest.TestCase):
+    """Scenarios that run in a pid namespace of their own, with their own /proc:
+    PIDs are theirs to force, and only their own scanner's reads hold a file."""
+
+    def scenario(self, flag):
+        # --kill-child=SIGTERM: should unshare be killed, the scenario still cleans up
+        # (SimNode's SIGTERM handler), which SIGKILL would not let it do.
+        p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount", "--mount-proc",
+                              "--kill-child=SIGTERM", sys.executable, os.path.abspath(__file__),
+                              PYCHECK, flag],
+                             env=dict(os.environ, PYCHECK_CACHE_DIR=os.path.dirname(ROOTS_DIR)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Longer than any wait inside, which fails first and says why.
+            out, err = p.communicate(timeout=3 * PATIENCE)
+        except subprocess.TimeoutExpired:
+            # unshare --fork ignores SIGTERM: the scenario itself gets it.
+            for child in children(p.pid):
+                os.kill(child, signal.SIGTERM)
+            out, err = p.communicate()
+        self.assertEqual(p.returncode, 0, err)
+        result = json.loads(out.splitlines()[-1])
         self.assertEqual(result["leftovers"], [])
         self.assertFalse([cg for cg in result["cgroups"] if os.path.isdir(cg)
                           and not has_subdirs(cg)])
+        self.assertIsNotNone(result["scan"], result["scan_stderr"])
+        return result
+
+    def test_stuck_read_costs_its_own_slot_and_no_more(self):
+        result = self.scenario("--stuck-slot-scenario")
+        by_id = entries_by_id(result["scan"])
+        for name in ("stuck-blocker", "c1", "c2", "c3"):
+            entry = by_id[result["ids"][name]][0]
+            self.assertEqual(entry["state"], "checked", name)
+            self.assertEqual(entry["failing_checks"], [], name)
+
+    def test_container_killed_after_discovery_keeps_its_identity(self):
+        result = self.scenario("--pid-reuse-scenario")
         a, b, doc = result["a"], result["b"], result["scan"]
         self.assertEqual(b["pid"], a["pid"], "the PID was not reused: the case did not happen")
-        self.assertIsNotNone(doc, result["scan_stderr"])
         by_id = entries_by_id(doc)
         self.assertNotIn(b["id"], by_id, "B started after discovery")
         entries = by_id.get(a["id"], [])
@@ -638,16 +727,15 @@ class PidReuse(unittest.TestCase):
         if "report" in entries[0]:
             # A's root (base), never B's (no-libssl: python.shared-libraries fails).
             self.assertNotIn("python.shared-libraries", entries[0]["failing_checks"])
-        # The blocker exited while its check waited in the read: stale, its report kept
-        # (os.eol could not read os-release: the FUSE file system was killed).
+        # The blocker exited while its check waited in the read: stale, its report kept.
         blocker = by_id[result["blocker"]["id"]][0]
         self.assertEqual(blocker["state"], "stale", blocker.get("reason"))
-        self.assertEqual(blocker["failing_checks"], ["os.eol"])
+        self.assertEqual(blocker["report"]["status"], blocker["verdict"])
 
 
 if __name__ == "__main__":
-    if "--pid-reuse-scenario" in sys.argv:
-        pid_reuse_scenario()
+    if sys.argv[2:3] and sys.argv[2] in SCENARIOS:
+        run_scenario(sys.argv[2])
         sys.exit(0)
     if os.geteuid() != 0:
         sys.exit("test_scan.py: run as root (namespaces, cgroups, /proc of every process)")
