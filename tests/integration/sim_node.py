@@ -182,6 +182,8 @@ class SimNode:
         self.close()
 
     def _on_term(self, signum, frame):
+        if self._closed:
+            return  # close() is running: let it finish (an exit now would cut it short)
         self.close()
         sys.exit(128 + signum)
 
@@ -476,8 +478,12 @@ class SimNode:
         self._closed = True
         errors = self._end(self.procs)
         for p, fd, pid in self.procs:
-            if p is not None and p.stderr:
-                p.stderr.close()
+            for pipe in (p.stdin, p.stdout, p.stderr) if p is not None else ():
+                try:
+                    if pipe:
+                        pipe.close()
+                except (OSError, RuntimeError):
+                    pass  # a test thread still reading it: it goes with the process
         # Whatever else is in our cgroups (a grandchild we missed) is ours too.
         for cg in reversed(self.cgroups):
             for pid in _cgroup_pids(cg):

@@ -577,8 +577,9 @@ class FuseFiles:
                     return self.lines.pop(k)
             if watched.poll() is not None or self.proc.poll() is not None \
                     or time.monotonic() > deadline:
+                said = watched.stderr.read() if watched.poll() is not None else "(still running)"
                 raise AssertionError(f"awaited line not seen (got {self.lines}); {watched.args[0]}"
-                                     f" exit {watched.returncode}: {watched.stderr.read()}")
+                                     f" exit {watched.returncode}: {said}")
             if select.select([self.proc.stdout], [], [], 0.1)[0]:
                 self.pending += os.read(self.proc.stdout.fileno(), 4096)
                 *done, self.pending = self.pending.split(b"\n")
