@@ -15,8 +15,21 @@ conmon (alone in a mount namespace of its own); a kind-style node nested
 in a Docker container; a container with a `kubectl exec` process in it; one with
 no Python. Roots: base (python:3.11-slim stand-in), no-libssl (broken), and a
 root with no Python. Every state, identity and report is compared with what
-was set up and with `pycheck --pid` on the container's init. Deadlines given to
-pycheck are generous: nothing here judges speed.
+was set up and with `pycheck --pid` on the container's init; the same node is
+also scanned with --all, as text and Prometheus text, without CAP_SYS_PTRACE,
+and from inside a cgroup namespace (relative cgroup paths).
+
+ServeScan: `serve --scan` on a node of two, scraped by Debian's Prometheus
+(honor_labels); a stopped container's series go stale.
+InPrivatePidNamespace: in a pid namespace of their own (PIDs to force, and no
+other scanner's reads to count), with a FUSE file whose read never returns
+until released: a container killed after discovery whose PID goes to a new
+container; a stuck read that must cost its own job slot and no more.
+
+Other simulations may run on the machine at the same time: every assertion is
+about this run's containers (pod names carry a random suffix). Deadlines given
+to pycheck and waits are generous: nothing here judges speed. Every process,
+cgroup, mount and temp dir made is checked gone at the end.
 """
 import http.client
 import json
