@@ -42,6 +42,9 @@ import time
 import uuid
 
 CGROUP_V2 = "/sys/fs/cgroup/unified"
+# The v1 hierarchy systemd keeps on a hybrid host: a runtime on cgroup v1 (Docker
+# before 20.10 on such hosts) shows only in "1:name=systemd:" lines.
+CGROUP_V1_SYSTEMD = "/sys/fs/cgroup/systemd"
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Generous: setting up is never what a test judges, and CI machines are busy.
 SETUP_TIMEOUT = 60
@@ -221,10 +224,10 @@ class SimNode:
         return root
 
     # ---- cgroups ----
-    def make_cgroup(self, path):
-        """mkdir -p under the cgroup v2 mount, remembering what it created."""
+    def make_cgroup(self, path, hierarchy=CGROUP_V2):
+        """mkdir -p under a cgroup mount (v2 by default), remembering what it created."""
         for attempt in range(10):
-            full = CGROUP_V2
+            full = hierarchy
             try:
                 for part in path.strip("/").split("/"):
                     full = os.path.join(full, part)
@@ -239,11 +242,11 @@ class SimNode:
                 continue
         raise AssertionError(f"cannot make cgroup {path}")
 
-    def _spawn(self, argv, cgroup, env=None, gate=None):
+    def _spawn(self, argv, cgroup, env=None, gate=None, hierarchy=CGROUP_V2):
         """Starts argv with its first process already in `cgroup` (a v2 path).
         With `gate`, the launcher waits for a line on its stdin before it execs
         argv, and gate(pid) runs meanwhile."""
-        procs = os.path.join(self.make_cgroup(cgroup), "cgroup.procs")
+        procs = os.path.join(self.make_cgroup(cgroup, hierarchy), "cgroup.procs")
         wait = "read -r go && " if gate else ""
         # --pdeathsig: should this test be killed outright, its containers go too.
         p = subprocess.Popen(["/bin/sh", "-c", 'echo $$ > "$0" && ' + wait + 'exec "$@"', procs,
@@ -272,12 +275,14 @@ class SimNode:
     # ---- containers ----
     def start(self, key, *, runtime, root, driver="systemd", qos="burstable", pod_uid=None,
               namespace="", pod="", container="", image="", names=(), sandbox=False,
-              cgroup=None, args=("infinity",), extra_binds=None, reuse_pid=None):
+              cgroup=None, args=("infinity",), extra_binds=None, reuse_pid=None,
+              cgroup_v1=False):
         """Starts a container. `names` is where the node's files name it, a subset of
         "containerd state", "cri-o state", "docker config", "mountinfo",
         "/var/log/pods", "/var/log/containers". `extra_binds` maps paths in the
         container to host files bound there; `reuse_pid` makes its init get that
-        PID (only in a pid namespace where nothing else forks meanwhile)."""
+        PID (only in a pid namespace where nothing else forks meanwhile);
+        `cgroup_v1` puts it in the v1 name=systemd hierarchy instead of v2."""
         c = Container(key)
         c.runtime, c.sandbox = runtime, sandbox
         c.container_id = secrets.token_hex(32)
@@ -307,7 +312,9 @@ class SimNode:
             set_last_pid(reuse_pid + 1000)  # the launcher must not take the PID itself
         c.launcher = self._spawn(["unshare", "--mount", "--pid", "--fork", "--uts", "--ipc",
                                   "--kill-child", *init_args], c.cgroup,
-                                 gate=next_pid if reuse_pid else None)
+                                 gate=next_pid if reuse_pid else None,
+                                 hierarchy=CGROUP_V1_SYSTEMD if cgroup_v1 else CGROUP_V2)
+        c.cgroup_v1 = cgroup_v1
 
         def init_ready():
             if c.launcher.poll() is not None:
@@ -466,7 +473,11 @@ class SimNode:
                     pass
         assert sorted(members) == sorted(c.members), (c.key, members, c.members)
         with open(f"/proc/{c.pid}/cgroup") as f:
-            assert f"0::{c.cgroup}\n" in f.read()
+            lines = f.read().splitlines()
+        if c.cgroup_v1:
+            assert [x for x in lines if x.split(":", 1)[1] == f"name=systemd:{c.cgroup}"], lines
+        else:
+            assert f"0::{c.cgroup}" in lines, lines
         with open(f"/proc/{c.pid}/environ", "rb") as f:
             env = dict(e.split("=", 1) for e in f.read().decode().split("\0") if e)
         assert env == c.env, (env, c.env)
@@ -500,7 +511,7 @@ class SimNode:
                 # Move leftovers out so the directory can go; they are reported.
                 for pid in _cgroup_pids(cg):
                     errors.append(f"pid {pid} left in {cg}")
-                    _move_to_root(pid)
+                    _move_to_root(pid, cg)
             try:
                 os.rmdir(cg)
             except FileNotFoundError:
@@ -561,9 +572,10 @@ def _cgroup_pids(cg):
         return []
 
 
-def _move_to_root(pid):
+def _move_to_root(pid, cg):
+    root = CGROUP_V1_SYSTEMD if cg.startswith(CGROUP_V1_SYSTEMD + "/") else CGROUP_V2
     try:
-        with open(os.path.join(CGROUP_V2, "cgroup.procs"), "w") as f:
+        with open(os.path.join(root, "cgroup.procs"), "w") as f:
             f.write(str(pid))
     except OSError:
         pass

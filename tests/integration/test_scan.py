@@ -10,7 +10,8 @@ PYCHECK_CACHE_DIR tells where the roots are (tests/integration/roots.sh).
 
 The node: a pod sandbox (pause) and its container on containerd's systemd
 driver; containerd's cgroupfs driver; CRI-O with its conmon, and a CRI-O sandbox
-known only by its exe; Docker (systemd and cgroupfs drivers); Podman with its
+known only by its exe; Docker (systemd and cgroupfs drivers, and on the v1
+hierarchy of a hybrid host); Podman with its
 conmon (alone in a mount namespace of its own); a kind-style node nested
 in a Docker container; a container with a `kubectl exec` process in it; one with
 no Python. Roots: base (python:3.11-slim stand-in), no-libssl (broken), and a
@@ -133,6 +134,8 @@ def start_main_node(node):
     c["docker-cgroupfs"] = node.start("docker-cgroupfs", runtime="docker", driver="cgroupfs",
                                       root="base")
     c["podman"] = node.start("podman", runtime="podman", root="base")
+    # Docker on the v1 hierarchy of a hybrid host: no container in its "0::" line.
+    c["docker-v1"] = node.start("docker-v1", runtime="docker", root="no-libssl", cgroup_v1=True)
     outer = secrets.token_hex(32)
     c["kind"] = node.start(
         "kind", runtime="containerd", root="base", namespace="kube-system", pod=f"agent-{RUN}",
@@ -365,7 +368,9 @@ class ScanOfSimulatedNode(unittest.TestCase):
         for key, c in self.c.items():
             with self.subTest(container=key):
                 identity = self.entry(key, doc)["identity"]
-                want = dict(self.entry(key)["identity"], cgroup="/../.." + c.cgroup)
+                # The scanner moved down in v2 only: v1 paths stay as they were.
+                want = dict(self.entry(key)["identity"],
+                            cgroup=c.cgroup if c.cgroup_v1 else "/../.." + c.cgroup)
                 self.assertEqual(identity, want)
 
     def test_usage_errors(self):
