@@ -14,6 +14,7 @@ packages=(
   python3-fusepy util-linux
   hyperfine valgrind time
   gnupg gpgv sqv
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

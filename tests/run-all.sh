@@ -5,7 +5,8 @@
 #   2. the same unit and end-to-end tests under ASan+UBSan;
 #   3. the integration tests: the static binary inside real root filesystems
 #      (debootstrap + upstream CPython, cached) compared with the real tools,
-#      and the InRelease verifier compared with apt's gpgv and sqv;
+#      the InRelease verifier compared with apt's gpgv and sqv, and pycheck
+#      scan on a simulated node (namespaces, cgroups, a real Prometheus);
 #   4. hostile roots, stuck filesystems, unprivileged read-only runs, network
 #      faults; a short fuzzing run of every reader;
 #   5. the benchmarks, which print figures and judge nothing.
@@ -37,6 +38,11 @@ bash tests/integration/build-roots.sh
 python3 tests/integration/test_roots.py build-static/pycheck
 # The unit run leaves this hidden test out: it needs the roots just built.
 build-static/tests/pycheck_tests "[.python-integration]"
+# pycheck scan on a simulated node: containers in real namespaces and runtime
+# cgroup paths, each checked as `pycheck --pid` checks it; a real Prometheus
+# scraping serve --scan.
+/usr/bin/python3 tests/integration/test_scan.py build-static/pycheck
+/usr/bin/python3 tests/integration/test_scan_prometheus.py build-static/pycheck
 # The InRelease verifier against apt itself: apt 2.6's gpgv pipeline on this
 # machine, apt 3.0's sqv inside the trixie root, generated keys, tampered copies
 # and the archive's real InRelease files (prints the table and the time per file).
@@ -53,5 +59,6 @@ echo "== benchmarks (figures only, no thresholds)"
 BENCH_QUICK=1 bash tests/bench/run.sh build-static/pycheck
 bash tests/bench/apt-security.sh build-static/pycheck
 SERVE_BENCH_SECONDS=3 bash tests/bench/serve-load.sh build-static/pycheck
+bash tests/bench/scan.sh build-static/pycheck
 
 echo "== all tests passed in $((SECONDS - started)) s"

@@ -118,8 +118,9 @@ ScannedContainer check_container(ScanState& ctx, const DiscoveredContainer& foun
   if (ctx.node_root && ::fstat(*root_fd, &st) == 0 &&
       std::pair(st.st_dev, st.st_ino) == *ctx.node_root) {
     return not_checked(id, ContainerState::unsupported,
-                       "its root is the node's own: a VM-isolated runtime (Kata, gVisor) keeps "
-                       "the container's files out of the node's sight");
+                       "its root is the node's own: it is still starting (not yet in its root), or "
+                       "a VM-isolated runtime (Kata, gVisor) keeps its files out of the node's "
+                       "sight");
   }
   auto environ = process.read("environ", kMaxEnviron);
   if (!environ) return unreadable(environ.error());

@@ -48,6 +48,7 @@ import unittest
 import urllib.parse
 from datetime import datetime
 
+import jsonschema
 from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,10 +84,32 @@ def scan(node, *args, wrapper=()):
     return r.returncode, r.stdout, r.stderr
 
 
+def load_schema(*path):
+    with open(os.path.join(os.path.dirname(os.path.dirname(HERE)), *path)) as f:
+        return json.load(f)
+
+
+def scan_validator():
+    """pycheck.scan/v1 with its reports' \$ref replaced by pycheck.report/v1 itself."""
+    scan_schema = load_schema("agent", "scan", "scan.schema.json")
+    report_schema = load_schema("agent", "report", "report.schema.json")
+    report = scan_schema["properties"]["containers"]["items"]["properties"]["report"]
+    assert report["$ref"] == report_schema["$id"]
+    del report_schema["$id"], report_schema["$schema"]
+    report.clear()
+    report.update(report_schema)
+    return jsonschema.Draft202012Validator(scan_schema)
+
+
+# Every scan's JSON is validated: pycheck.scan/v1, each report pycheck.report/v1.
+SCAN_VALIDATOR = scan_validator()
+
+
 def scan_json(node, *args, wrapper=()):
     rc, out, err = scan(node, "--format", "json", *args, wrapper=wrapper)
     assert rc in (0, 1), f"exit {rc}: {err}"
     doc = json.loads(out)
+    SCAN_VALIDATOR.validate(doc)
     assert doc["schema"] == "pycheck.scan/v1" and doc["scanner_ok"], doc.get("scanner_error")
     return rc, doc
 
