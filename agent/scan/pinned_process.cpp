@@ -58,7 +58,7 @@ int parse_innermost_pid(std::string_view status) {
     if (!line.starts_with("NSpid:")) continue;
     std::vector<std::string_view> values = split_at_any(line.substr(6), " \t");
     int pid = 0;
-    if (!values.empty() && parse_number(values.back(), pid)) return pid;
+    if (!values.empty() && parse_number(values.back(), pid) && pid > 0) return pid;
   }
   return 0;
 }
