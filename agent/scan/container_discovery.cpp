@@ -138,8 +138,9 @@ Discovery discover_containers(const RootFs* node_files) {
   ::close(proc_fd);
 
   for (auto& [key, members] : groups) {
-    // The container's cgroup: the last member in a runtime cgroup decides
-    // nothing by itself; take the representative's, else any member's.
+    // The group's identity: the representative's cgroup when it names a
+    // container, else the first member's that does (an exec'd process may sit
+    // elsewhere); a group where none does is no container.
     std::vector<ProcessFacts> facts;
     for (const Member& m : members) facts.push_back(m.facts);
     auto [index, rule] = pick_representative(facts, node_pid, [&, k = &key](int pid) {
