@@ -170,9 +170,9 @@ void run_jobs(std::shared_ptr<ScanState> state) {
     lock.lock();
     state->abandoned += abandoned;
     std::erase_if(state->jobs, [&](const ScanState::Job& j) { return j.index == index; });
-    // A job given up meanwhile has its result already ("stuck"): keep that.
-    if (!state->results[index]) state->results[index] = std::move(result);
     state->containers[index].process.reset();  // its descriptor is not needed any more
+    if (state->results[index]) return;  // given up meanwhile: another job took this one's place
+    state->results[index] = std::move(result);
     state->changed.notify_all();
   }
 }
