@@ -29,7 +29,8 @@ constexpr std::string_view kExplain =
     "/root/.venv, ...), $VIRTUAL_ENV and the parents of PATH's bin folders. An installation is "
     "<prefix>/bin/python3.X next to <prefix>/lib/python3.X/; its version comes from "
     "include/python3.X/patchlevel.h, else the dpkg version of the package owning the "
-    "executable, else the minor from _sysconfigdata or the file name. Venvs are listed with "
+    "executable (dpkg's file lists are not read for /usr/local, where Debian packages never "
+    "install), else the minor from _sysconfigdata or the file name. Venvs are listed with "
     "their base but are not extra interpreters.\n\n"
     "It warns when there is more than one base interpreter (naming the one PATH's python3 runs "
     "and the Debian package that brought the other) and when $PYTHON_VERSION, which the image "
@@ -93,6 +94,9 @@ Listing list_installs(const Gathered& g) {
     item["owner_package"] = owner.empty() ? json(nullptr) : json(owner);
     const std::string link_owner = owner_of(b.prefix + "/bin/python3");
     item["python3_link_owner_package"] = link_owner.empty() ? json(nullptr) : json(link_owner);
+    if (dpkg_never_installs(b.interpreter)) {
+      item["owner_package_note"] = "not looked up: Debian packages never install under /usr/local";
+    }
     item["runs_as_python3"] = preferred;
     l.installs.push_back(std::move(item));
     l.labels.push_back(label(b, preferred, owner));
@@ -242,7 +246,7 @@ CheckInfo python_installs_check() {
       run,
       {{"extra_prefixes", "[]", "more folders to inspect as installation prefixes or venvs",
         ParamType::string_list()}},
-      CheckCost::medium};  // reads every dpkg file list
+      CheckCost::medium};  // reads every dpkg file list when a Python is outside /usr/local
 }
 
 }  // namespace pycheck

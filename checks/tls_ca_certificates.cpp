@@ -2,6 +2,7 @@
 // ssl, urllib, http.client) will trust, found the way OpenSSL finds them.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +29,13 @@ constexpr std::string_view kExplain =
     "pycheck takes SSL_CERT_FILE / SSL_CERT_DIR from the judged environment when set (a variable "
     "pointing at nothing fails), else the first distro bundle that exists (Debian/Ubuntu, "
     "RHEL/Fedora, openSUSE, Alpine locations) and the directories /etc/ssl/certs and "
-    "/etc/pki/tls/certs. It parses every PEM certificate of the bundle and every certificate "
-    "behind the directory's hash links (c_rehash layout, NNNNNNNN.N), counts unique certificates "
-    "by SHA-256 and lists expired ones against the current time. Expired roots are normal in older "
+    "/etc/pki/tls/certs. It parses every PEM certificate of the bundle, counts unique "
+    "certificates by SHA-256 and lists expired ones against the current time. A default hashed "
+    "directory (c_rehash layout, NNNNNNNN.N links) is only followed when the bundle parsed and "
+    "holds a certificate valid now, since update-ca-certificates writes both from one list: "
+    "each link must reach a regular file, and together no more files than the bundle has "
+    "certificates. Otherwise, and always for SSL_CERT_DIR, every certificate behind the links "
+    "is parsed and counted too. Expired roots are normal in older "
     "bundles and OpenSSL just does not use them, so they pass unless `expired_is` is \"warn\". A "
     "certificate block that is not valid base64/DER, or never ends, fails the check: OpenSSL 3 "
     "then loads no certificate at all from that file (one bad block silently empties the bundle). "
@@ -199,10 +204,62 @@ Result<json> load_bundle(const Context& ctx, TrustStore& store) {
   return details;
 }
 
+// Whether the bundle alone settles the verdict: it parsed, nothing failed, and
+// it holds a certificate valid now. A directory can only add certificates, and
+// then they change no status, save an expired one the bundle lacks under
+// `expired_is` "warn" (follow_directory's file count catches the usual case:
+// a certificate linked in by hand without update-ca-certificates).
+bool bundle_settles(const Context& ctx, const TrustStore& store) {
+  if (!store.bundle_found || !store.failures.empty()) return false;
+  return std::any_of(store.by_der.begin(), store.by_der.end(), [&](const auto& item) {
+    return !is_expired(item.second.cert, ctx.now) && !is_not_yet_valid(item.second.cert, ctx.now);
+  });
+}
+
+// The default directory next to a bundle that settles the verdict: its links
+// followed, not read (reading ~150 files was most of the check's cost). When
+// they reach more files than the bundle has certificates, some are not in it:
+// nullopt, and the caller parses them. An Error only for the deadline.
+Result<std::optional<json>> follow_directory(const Context& ctx, const std::string& dir,
+                                             const std::vector<DirEntry>& entries,
+                                             std::size_t bundle_certificates, json& details,
+                                             TrustStore& store) {
+  auto followed = resolve_hash_links(ctx.fs, dir, entries, kMaxHashLinks);
+  if (!followed) return followed.error();
+  if (followed->files.size() > bundle_certificates) {
+    details["parsed_because"] = "the links reach " + std::to_string(followed->files.size()) +
+                                " files, the bundle holds " + std::to_string(bundle_certificates) +
+                                " certificates";
+    return std::optional<json>();
+  }
+  json unreadable = json::array();
+  for (const auto& bad : followed->unusable) {
+    if (unreadable.size() >= kMaxListed) break;
+    unreadable.push_back({{"name", bad.name}, {"error", bad.error}});
+  }
+  json garbage = json::array();
+  for (const std::string& name : followed->empty) {
+    if (garbage.size() >= kMaxListed) break;
+    garbage.push_back({{"name", name}, {"reason", "no certificate block (empty file)"}});
+  }
+  const std::size_t resolved_links = followed->links - followed->unusable.size();
+  if (followed->links > 0) store.directory_has_links = true;
+  details["parsed"] = false;
+  details["hash_links"] = followed->links;
+  details["resolved_links"] = resolved_links;
+  details["files"] = followed->files.size();
+  details["unreadable_links"] = unreadable;
+  details["garbage_files"] = garbage;
+  details["note"] = "hashed directory: " + std::to_string(resolved_links) +
+                    " links resolved, not parsed (the bundle holds its certificates)";
+  return std::optional<json>(std::move(details));
+}
+
 // One hashed directory's details; an Error only when the deadline stopped a read.
+// `settled_by` is the bundle's certificate count when bundle_settles(), else nullopt.
 Result<json> load_directory(const Context& ctx, const std::string& dir,
                             const Result<Resolved>& resolved, std::string_view origin,
-                            TrustStore& store) {
+                            std::optional<std::size_t> settled_by, TrustStore& store) {
   json details = resolution_of(dir, resolved);
   details["origin"] = origin;
   auto entries = ctx.fs.list_dir(dir);
@@ -214,6 +271,11 @@ Result<json> load_directory(const Context& ctx, const std::string& dir,
     }
     details["error"] = entries.error().message;
     return details;
+  }
+  if (origin == "default" && settled_by) {
+    auto followed = follow_directory(ctx, dir, *entries, *settled_by, details, store);
+    if (!followed) return followed.error();
+    if (*followed) return std::move(**followed);
   }
   std::size_t links = 0;
   std::size_t certificates = 0;
@@ -247,6 +309,7 @@ Result<json> load_directory(const Context& ctx, const std::string& dir,
     store.warn("SSL_CERT_DIR entry " + dir + " has no hash links, so OpenSSL finds nothing there",
                "Run `openssl rehash " + dir + "` (c_rehash) after adding certificates to it");
   }
+  details["parsed"] = true;
   details["hash_links"] = links;
   details["certificates"] = certificates;
   details["unreadable_links"] = unreadable;
@@ -257,6 +320,9 @@ Result<json> load_directory(const Context& ctx, const std::string& dir,
 // The hashed directories OpenSSL reads (see ca_directories).
 Result<json> load_directories(const Context& ctx, TrustStore& store) {
   json out = json::array();
+  // Taken before any directory adds to the store: the bundle's own count.
+  std::optional<std::size_t> settled_by;
+  if (bundle_settles(ctx, store)) settled_by = store.by_der.size();
   std::vector<std::string> seen;  // resolved paths: /etc/ssl/certs may link to /etc/pki/tls/certs
   for (const auto& [dir, origin] : ca_directories(ctx.env)) {
     const Result<Resolved> resolved = ctx.fs.resolve(dir);
@@ -266,7 +332,7 @@ Result<json> load_directories(const Context& ctx, TrustStore& store) {
     const std::string key = resolved ? resolved->path : dir;
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
     seen.push_back(key);
-    auto details = load_directory(ctx, dir, resolved, origin, store);
+    auto details = load_directory(ctx, dir, resolved, origin, settled_by, store);
     if (!details) return details.error();
     out.push_back(std::move(*details));
   }
@@ -432,7 +498,7 @@ CheckInfo tls_ca_certificates_check() {
       run,
       {{"expired_is", R"("pass")", "status when some (not all) CA certificates have expired",
         ParamType::one_of({"pass", "warn"})}},
-      CheckCost::heavy};  // reads and parses about 150 certificates twice (bundle and directory)
+      CheckCost::heavy};  // parses about 150 certificates (the bundle), follows as many links
 }
 
 }  // namespace pycheck

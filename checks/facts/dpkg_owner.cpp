@@ -77,6 +77,10 @@ std::vector<std::string> dpkg_list_matches(std::string_view list_text,
   return matches;
 }
 
+bool dpkg_never_installs(std::string_view path) {
+  return under(path_normalize(path), "/usr/local");
+}
+
 Result<DpkgOwners> find_dpkg_owners(const RootFs& fs, std::span<const std::string> paths) {
   DpkgOwners result;
   auto entries = fs.list_dir(kDpkgInfoDir);
@@ -89,11 +93,13 @@ Result<DpkgOwners> find_dpkg_owners(const RootFs& fs, std::span<const std::strin
   std::map<std::string, std::set<std::string>> asked_by_spelling;
   for (const std::string& path : paths) {
     result.owners[path];
+    if (dpkg_never_installs(path)) continue;
     for (std::string& spelling : dpkg_path_spellings(path))
       asked_by_spelling[spelling].insert(path);
   }
   std::vector<std::string> spellings;
   for (const auto& [spelling, asked] : asked_by_spelling) spellings.push_back(spelling);
+  if (spellings.empty()) return result;  // nothing a package could own: no list to read
 
   for (const DirEntry& entry : *entries) {
     auto name = parse_dpkg_list_file_name(entry.name);

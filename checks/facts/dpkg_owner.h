@@ -44,8 +44,14 @@ struct DpkgOwners {
   std::vector<std::string> unreadable;  // list files that could not be read
 };
 
+// Pure: true for paths under /usr/local, where Debian packages never install
+// (Debian Policy 9.1.2: it belongs to the local administrator): no package owns them.
+bool dpkg_never_installs(std::string_view path);
+
 // Reads every .list once and reports the owners of each of `paths`. A root
-// without a dpkg database is not an error: have_database is false.
+// without a dpkg database is not an error: have_database is false. Paths
+// dpkg_never_installs() have no owner without a look, and when every path is
+// one of them no list is read at all.
 Result<DpkgOwners> find_dpkg_owners(const RootFs& fs, std::span<const std::string> paths);
 
 }  // namespace pycheck

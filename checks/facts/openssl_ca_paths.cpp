@@ -27,6 +27,32 @@ std::vector<CaDirectory> ca_directories(const Environment& env) {
   return dirs;
 }
 
+Result<HashLinkTargets> resolve_hash_links(const RootFs& fs, std::string_view dir,
+                                           const std::vector<DirEntry>& entries,
+                                           std::size_t max_links) {
+  HashLinkTargets out;
+  for (const DirEntry& entry : entries) {
+    if (!is_hash_link_name(entry.name) || out.links >= max_links) continue;
+    ++out.links;
+    auto resolved = fs.resolve(path_join(dir, entry.name));
+    if (resolved.timed_out()) return resolved.error();
+    if (!resolved) {
+      out.unusable.push_back({entry.name, resolved.error().message});
+    } else if (resolved->info.type != FileType::regular) {
+      // Worded as read_file words it, so both ways of looking say the same.
+      out.unusable.push_back({entry.name, resolved->path + ": is a " +
+                                              std::string(to_string(resolved->info.type)) +
+                                              ", not a regular file"});
+    } else {
+      if (resolved->info.size == 0) out.empty.push_back(entry.name);
+      out.files.push_back(std::move(resolved->path));
+    }
+  }
+  std::sort(out.files.begin(), out.files.end());
+  out.files.erase(std::unique(out.files.begin(), out.files.end()), out.files.end());
+  return out;
+}
+
 Result<json> openssl_dir_cert_pem(const RootFs& fs) {
   json out = {{"path", kOpensslDirCertPem}};
   auto link = fs.lstat(kOpensslDirCertPem);

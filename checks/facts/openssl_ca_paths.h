@@ -39,6 +39,26 @@ struct CaDirectory {
 // the default directories, which count only when they are directories.
 std::vector<CaDirectory> ca_directories(const Environment& env);
 
+// A hashed directory's links followed to their files, none of them read.
+struct HashLinkTargets {
+  std::size_t links = 0;  // hash-named entries looked at
+  // Distinct regular files they reach (canonical paths inside the root, sorted).
+  std::vector<std::string> files;
+  struct Unusable {
+    std::string name;   // the entry in the directory
+    std::string error;  // dangling, a loop, not a regular file, ...
+  };
+  std::vector<Unusable> unusable;  // links that reach no regular file
+  std::vector<std::string> empty;  // names whose file is empty: no certificate in it
+};
+
+// Follows the hash-named entries of `entries` (the listing of `dir`, at most
+// `max_links` of them) through `fs`, which keeps every target inside the root,
+// and stats what they reach. An Error only for the run's deadline.
+Result<HashLinkTargets> resolve_hash_links(const RootFs& fs, std::string_view dir,
+                                           const std::vector<DirEntry>& entries,
+                                           std::size_t max_links);
+
 // Whether OpenSSL's own cert.pem (kOpensslDirCertPem) is there, what it links
 // to and whether that resolves to a file. An Error only for the run's deadline.
 Result<json> openssl_dir_cert_pem(const RootFs& fs);

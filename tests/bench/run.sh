@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # pycheck benchmarks: prints one table of figures (no thresholds, never fails on
 # a figure) — the machine, the full offline run next to the floor and what a
-# shell HEALTHCHECK would cost, the cost of each check, how costs grow with
+# shell HEALTHCHECK would cost (and the single-run ratio: python3 -c pass's own
+# cost over pycheck's, each minus the no-op through the same launcher; issue 17
+# asks ≥ 2.5), the cost of each check, how costs grow with
 # their inputs, and what the binary is made of.
 #
 #   bash tests/bench/run.sh [path/to/static/pycheck]   (default build-static/pycheck)

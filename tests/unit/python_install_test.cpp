@@ -1,10 +1,12 @@
 // Installation facts read from fixture layouts: the image's /usr/local,
 // Debian's /usr, venvs, and discovery of all of them.
+#include "checks/facts/dpkg_owner.h"
 #include "checks/facts/python_discovery.h"
 #include "checks/facts/python_install.h"
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "tests/unit/python_image_fixture.h"
 
@@ -69,6 +71,52 @@ TEST_CASE("install: Debian's /usr python dated by dpkg", "[python]") {
     CHECK_FALSE(bare->version_exact);
     CHECK(bare->version_source == "/usr/lib/python3.11/_sysconfigdata__x86_64-linux-gnu.py");
   }
+}
+
+TEST_CASE("install: dpkg's file lists are not read for /usr/local", "[python]") {
+  FixtureRoot root;
+  test::add_image_python(root);
+  test::add_debian_python(root);
+  // A package that broke policy by listing the image's interpreter, and a list
+  // that cannot be read: both show whether any list was opened.
+  root.file("/var/lib/dpkg/info/rogue.list", "/.\n/usr/local/bin/python3.11\n")
+      .fifo("/var/lib/dpkg/info/stuck.list");
+  RootFs fs = root.fs();
+  CHECK(dpkg_never_installs("/usr/local/bin/python3.11"));
+  CHECK(dpkg_never_installs("/usr/bin/../local/bin/python3"));
+  CHECK_FALSE(dpkg_never_installs("/usr/bin/python3.11"));
+  CHECK_FALSE(dpkg_never_installs("/usr/localbin/python3"));
+  CHECK_FALSE(dpkg_never_installs("/usr/local"));  // the directory itself: base-files has it
+
+  const std::vector<std::string> local{"/usr/local/bin/python3.11", "/usr/local/bin/python3"};
+  auto owners = find_dpkg_owners(fs, local);
+  REQUIRE(owners.ok());
+  CHECK(owners->have_database);
+  CHECK(owners->owners.at("/usr/local/bin/python3.11").empty());
+  CHECK(owners->owners.at("/usr/local/bin/python3").empty());
+  CHECK(owners->unreadable.empty());  // no list opened, not even the FIFO
+
+  // Debian's interpreter still reads every list (the FIFO is named), and asked
+  // beside it the /usr/local one still gets no owner from the rogue list.
+  const std::vector<std::string> both{"/usr/bin/python3.11", "/usr/local/bin/python3.11"};
+  auto read = find_dpkg_owners(fs, both);
+  REQUIRE(read.ok());
+  CHECK(read->owners.at("/usr/bin/python3.11") == std::vector<std::string>{"python3.11-minimal"});
+  CHECK(read->owners.at("/usr/local/bin/python3.11").empty());
+  REQUIRE(read->unreadable.size() == 1);
+  CHECK_THAT(read->unreadable[0], Catch::Contains("stuck.list"));
+
+  // python.installs: the image's interpreter is said not to be looked up; Debian's is.
+  auto out = test::run_check("python.installs", root, test::image_env());
+  INFO(out.details.dump(2));
+  const json& image = out.details["installations"][0];
+  CHECK(image["interpreter"] == "/usr/local/bin/python3.11");
+  CHECK(image["owner_package"].is_null());
+  CHECK(image["owner_package_note"] ==
+        "not looked up: Debian packages never install under /usr/local");
+  const json& debian = out.details["installations"][1];
+  CHECK(debian["owner_package"] == "python3.11-minimal");
+  CHECK_FALSE(debian.contains("owner_package_note"));
 }
 
 TEST_CASE("install: unusable files are named, not fatal", "[python]") {

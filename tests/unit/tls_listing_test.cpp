@@ -1,7 +1,9 @@
-// tls.ca-certificates when the bundle and the hashed directory overlap: each
-// certificate counted once (equal DER, however its PEM is laid out), the
-// expired and not-yet-valid ones listed in fingerprint order with the file
-// they were first found in, partially parsed ones named.
+// tls.ca-certificates when the bundle and a parsed hashed directory (named by
+// SSL_CERT_DIR) overlap: each certificate counted once (equal DER, however its
+// PEM is laid out), the expired and not-yet-valid ones listed in fingerprint
+// order with the file they were first found in, partially parsed ones named.
+// The same layout at the default place is followed, not parsed: the bundle's
+// certificates alone are counted.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
@@ -83,7 +85,10 @@ TEST_CASE("tls.ca-certificates: overlapping bundle and directory, listings in fi
 
   const auto now = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
   const RootFs fs = root.fs();
-  const Environment env;
+  Environment env;
+  // Named explicitly, the directory is always parsed (by default it is only
+  // followed next to a sound bundle: see the end).
+  env.set("SSL_CERT_DIR", "/etc/ssl/certs");
   const CheckInfo check = tls_ca_certificates_check();
   const json params = test::check_params(check);
   const Context ctx{fs, env, params, now};
@@ -92,6 +97,7 @@ TEST_CASE("tls.ca-certificates: overlapping bundle and directory, listings in fi
   CHECK(out.status == CheckStatus::pass);
   CHECK(out.details["certificates"] == 8);  // valid, 4 expired, 2 future, ed
   CHECK(out.details["expired"] == 4);
+  CHECK(out.details["directories"][0]["parsed"] == true);
   CHECK(out.details["directories"][0]["hash_links"] == 6);
   CHECK(out.details["directories"][0]["certificates"] == 6);
 
@@ -127,4 +133,18 @@ TEST_CASE("tls.ca-certificates: overlapping bundle and directory, listings in fi
   REQUIRE(partial.size() == 1);
   CHECK(partial[0]["subject"] == "CN=Ed Root");
   CHECK_FALSE(partial[0]["reason"].get<std::string>().empty());
+
+  // At the default place, six files behind the links and six certificates in
+  // the bundle: taken to be the same (update-ca-certificates writes both), so
+  // the directory's own expired and future ones are not counted. The product
+  // decision of issue 17: a directory that disagrees in number is parsed.
+  const Environment defaults;
+  const Context default_ctx{fs, defaults, params, now};
+  const CheckOutcome followed = check.run(default_ctx);
+  INFO(followed.details.dump(2));
+  CHECK(followed.status == CheckStatus::pass);
+  CHECK(followed.details["directories"][0]["parsed"] == false);
+  CHECK(followed.details["directories"][0]["hash_links"] == 6);
+  CHECK(followed.details["certificates"] == 6);
+  CHECK(followed.details["expired"] == 3);
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "cert_factory.h"
 #include "check_params.h"
@@ -116,6 +117,21 @@ TEST_CASE("tls.ca-certificates: empty, FIFO, missing", "[tls]") {
     CHECK(out.status == CheckStatus::fail);
     CHECK(out.summary.find("no parseable CA certificate") != std::string::npos);
   }
+  SECTION("empty bundle beside a hashed directory: the directory is parsed and serves") {
+    CertFactory factory;
+    FixtureRoot root;
+    root.file(kBundle, "")
+        .file("/usr/share/ca-certificates/one.crt",
+              factory.make("Dir Root One", "20200101000000Z", "20600101000000Z"))
+        .symlink("/etc/ssl/certs/a1b2c3d4.0", "/usr/share/ca-certificates/one.crt");
+    const CheckOutcome out = run_check(root);
+    INFO(out.details.dump(2));
+    CHECK(out.status == CheckStatus::pass);
+    CHECK(out.summary ==
+          "1 CA certificates from " + std::string(kBundle) + " and /etc/ssl/certs, 0 expired");
+    CHECK(out.details["directories"][0]["parsed"] == true);
+    CHECK(out.details["directories"][0]["certificates"] == 1);
+  }
   SECTION("FIFO in place of the bundle") {
     FixtureRoot root;
     root.fifo(kBundle);
@@ -198,6 +214,7 @@ TEST_CASE("tls.ca-certificates: hashed directory only (c_rehash layout)", "[tls]
   CHECK(out.summary == "3 CA certificates from /etc/ssl/certs, 1 expired");
   CHECK(out.details["bundle"]["found"] == false);
   REQUIRE(out.details["directories"].size() == 1);
+  CHECK(out.details["directories"][0]["parsed"] == true);  // no bundle: the directory is the store
   CHECK(out.details["directories"][0]["hash_links"] == 4);
   CHECK(out.details["directories"][0]["certificates"] == 3);
   CHECK(out.details["directories"][0]["unreadable_links"][0]["name"] == "0badbeef.0");
@@ -281,4 +298,115 @@ TEST_CASE("tls.ca-certificates: OpenSSL's /usr/lib/ssl/cert.pem link", "[tls]") 
   FixtureRoot plain;
   plain.file(kBundle, valid);
   CHECK(run_check(plain).details["openssl_dir_cert_pem"]["present"] == false);
+}
+
+TEST_CASE(
+    "tls.ca-certificates: beside a sound bundle the default directory is followed, not parsed",
+    "[tls]") {
+  CertFactory factory;
+  const std::string one = factory.make("Root One", "20200101000000Z", "20600101000000Z");
+  const std::string two = factory.make("Root Two", "20100101000000Z", "20200101000000Z");
+  const std::string three = factory.make("Root Three", "20200101000000Z", "20600101000000Z");
+  FixtureRoot outside;  // a real certificate outside the root: no link may reach it
+  outside.file("/escape.pem", three);
+  FixtureRoot root;
+  root.file(kBundle, one + two + three)
+      .file("/usr/share/ca-certificates/one.crt", one)
+      .file("/usr/share/ca-certificates/garbage.crt", "not a certificate\n")
+      .file("/usr/share/ca-certificates/empty.crt", "")
+      .symlink("/etc/ssl/certs/one.pem", "../../../usr/share/ca-certificates/one.crt")
+      .symlink("/etc/ssl/certs/0000000a.0", "one.pem")  // Debian's two hops
+      .symlink("/etc/ssl/certs/1111111b.0", "/usr/share/ca-certificates/removed.crt")
+      .symlink("/etc/ssl/certs/2222222c.0",
+               "../../../../../../../../../.." + outside.host_path("/escape.pem"))
+      .symlink("/etc/ssl/certs/3333333d.0", outside.host_path("/escape.pem"))
+      .symlink("/etc/ssl/certs/4444444e.0", "/usr/share")
+      .symlink("/etc/ssl/certs/5555555f.0", "/usr/share/ca-certificates/empty.crt")
+      .symlink("/etc/ssl/certs/66666660.0", "/usr/share/ca-certificates/garbage.crt");
+  REQUIRE(read_host_file(outside.host_path("/escape.pem")) == three);
+  const std::vector<std::string> unusable = {"1111111b.0", "2222222c.0", "3333333d.0",
+                                             "4444444e.0"};
+  auto names = [](const json& list) {
+    std::vector<std::string> out;
+    for (const json& item : list) out.push_back(item["name"].get<std::string>());
+    return out;
+  };
+
+  const CheckOutcome out = run_check(root);
+  INFO(out.details.dump(2));
+  // The verdict and headline are the bundle's, as when the directory was parsed.
+  CHECK(out.status == CheckStatus::pass);
+  CHECK(out.summary ==
+        "3 CA certificates from " + std::string(kBundle) + " and /etc/ssl/certs, 1 expired");
+  REQUIRE(out.details["directories"].size() == 1);
+  const json& dir = out.details["directories"][0];
+  CHECK(dir["parsed"] == false);
+  CHECK(dir["hash_links"] == 7);
+  CHECK(dir["resolved_links"] == 3);
+  CHECK(dir["files"] == 3);
+  CHECK(dir["note"] ==
+        "hashed directory: 3 links resolved, not parsed (the bundle holds its "
+        "certificates)");
+  CHECK_FALSE(dir.contains("certificates"));
+  // Dangling, escaping (clamped at the root, as inside the container) and a
+  // directory: each named, none read from outside the root.
+  CHECK(names(dir["unreadable_links"]) == unusable);
+  CHECK_THAT(dir["unreadable_links"][3]["error"].get<std::string>(),
+             Catch::Contains("/usr/share: is a directory, not a regular file"));
+  // An empty file is seen from its size; garbage inside a file is not read.
+  REQUIRE(dir["garbage_files"].size() == 1);
+  CHECK(dir["garbage_files"][0]["name"] == "5555555f.0");
+
+  // An explicit SSL_CERT_DIR is parsed, and names the same unusable links.
+  Environment env;
+  env.set("SSL_CERT_DIR", "/etc/ssl/certs");
+  const CheckOutcome parsed = run_check(root, env);
+  INFO(parsed.details.dump(2));
+  CHECK(parsed.status == CheckStatus::pass);
+  const json& full = parsed.details["directories"][0];
+  CHECK(full["parsed"] == true);
+  CHECK(full["hash_links"] == 7);
+  CHECK(full["certificates"] == 1);
+  CHECK(names(full["unreadable_links"]) == unusable);
+  CHECK(names(full["garbage_files"]) == std::vector<std::string>{"5555555f.0", "66666660.0"});
+}
+
+TEST_CASE("tls.ca-certificates: the default directory is parsed when the bundle may not hold it",
+          "[tls]") {
+  CertFactory factory;
+  const std::string valid = factory.make("Valid Root", "20200101000000Z", "20600101000000Z");
+  const std::string expired = factory.make("Old Root", "20100101000000Z", "20200101000000Z");
+  FixtureRoot root;
+  root.file("/usr/share/ca-certificates/valid.crt", valid)
+      .file("/usr/share/ca-certificates/old.crt", expired)
+      .symlink("/etc/ssl/certs/aaaaaaa1.0", "/usr/share/ca-certificates/valid.crt");
+  SECTION("the links reach more files than the bundle has certificates") {
+    root.file(kBundle, valid)
+        .symlink("/etc/ssl/certs/aaaaaaa2.0", "/usr/share/ca-certificates/old.crt");
+    const CheckOutcome out = run_check(root);
+    INFO(out.details.dump(2));
+    CHECK(out.status == CheckStatus::pass);
+    const json& dir = out.details["directories"][0];
+    CHECK(dir["parsed"] == true);
+    CHECK(dir["parsed_because"] == "the links reach 2 files, the bundle holds 1 certificates");
+    CHECK(dir["certificates"] == 2);
+    CHECK(out.details["certificates"] == 2);  // the directory's own one counted
+    CHECK(out.details["expired"] == 1);
+  }
+  SECTION("every certificate of the bundle has expired: the directory's valid one counts") {
+    root.file(kBundle, expired);
+    const CheckOutcome out = run_check(root);
+    INFO(out.details.dump(2));
+    CHECK(out.status == CheckStatus::pass);
+    CHECK(out.details["directories"][0]["parsed"] == true);
+    CHECK(out.details["certificates"] == 2);
+    CHECK(out.details["expired"] == 1);
+  }
+  SECTION("a garbage block in the bundle: it fails, and the directory is still parsed") {
+    root.file(kBundle, valid + kNotBase64);
+    const CheckOutcome out = run_check(root);
+    CHECK(out.status == CheckStatus::fail);
+    CHECK(out.details["directories"][0]["parsed"] == true);
+    CHECK(out.details["directories"][0]["certificates"] == 1);
+  }
 }
