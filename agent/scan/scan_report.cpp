@@ -1,5 +1,7 @@
 #include "agent/scan/scan_report.h"
 
+#include <algorithm>
+
 #include "agent/report/prometheus_text.h"
 
 namespace pycheck {
@@ -152,6 +154,13 @@ std::string render_scan_json(const ScanReport& scan) {
       scan_without_reports(scan).dump(2, ' ', false, json::error_handler_t::replace);
   // Each report goes where its placeholder is, in order, indented to its place.
   std::string out;
+  std::size_t size = outline.size() + 1;
+  for (const ScannedContainer& c : scan.containers) {
+    if (!c.report) continue;
+    const std::string& json = c.report->json;  // each line gains the entry's indentation
+    size += json.size() + 8 * static_cast<std::size_t>(std::count(json.begin(), json.end(), '\n'));
+  }
+  out.reserve(size);  // one allocation: a node's scan JSON runs to megabytes
   std::size_t from = 0;
   for (const ScannedContainer& c : scan.containers) {
     if (!c.report || c.report->json.empty()) continue;
@@ -176,7 +185,8 @@ std::string render_scan_json(const ScanReport& scan) {
     from = at + kPlaceholderText.size();
   }
   out.append(outline, from);
-  return out + "\n";
+  out += '\n';
+  return out;
 }
 
 }  // namespace pycheck
