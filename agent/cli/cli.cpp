@@ -276,6 +276,7 @@ Result<int> serve_scan_command(const RunArgs& args, const ServeArgs& serve_args,
   if (!interval) return Error{"--interval: " + interval.error().message};
   auto options = plan_scan(args, scan_args, app);
   if (!options) return options.error();
+  ::mallopt(M_ARENA_MAX, 2);  // as in scan_command: scans free what they allocate
   ScanScheduler scanner(std::move(*options), *interval, serve_log);
   return run_serve(*listen, scanner);
 }
