@@ -191,7 +191,9 @@ Result<int> scan_command(const RunArgs& args, const ScanArgs& scan_args, const C
     return WorkerOutput{scan->exit_code(), render(*scan), scan_verdict_line(*scan),
                         scan->abandoned_checks > 0};
   };
-  constexpr auto kWorkerGrace = std::chrono::milliseconds(500);  // to render and send the report
+  // The scan gives up what is still stuck 1 s past its deadline; then it
+  // renders and sends the report.
+  constexpr auto kWorkerGrace = std::chrono::seconds(3);
   auto worker = run_in_worker(work, started + options->scan_timeout + kWorkerGrace);
   if (!worker) {
     // Never healthy when the worker could not tell.

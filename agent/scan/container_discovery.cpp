@@ -178,6 +178,19 @@ Discovery discover_containers(const RootFs* node_files) {
     name_container(c, node_files, mountinfo);
     discovery.containers.push_back(std::move(c));
   }
+  // A container some of whose processes could be read and others not (a
+  // root master, workers of another uid) is one container: the readable
+  // group speaks for it, the denied one adds its processes.
+  std::map<std::string, DiscoveredContainer*> readable;
+  for (DiscoveredContainer& c : discovery.containers) {
+    if (c.process) readable.emplace(c.identity.container_id, &c);
+  }
+  std::erase_if(discovery.containers, [&](const DiscoveredContainer& c) {
+    auto it = c.process ? readable.end() : readable.find(c.identity.container_id);
+    if (it == readable.end()) return false;
+    it->second->identity.processes += c.identity.processes;
+    return true;
+  });
   std::sort(discovery.containers.begin(), discovery.containers.end(),
             [](const DiscoveredContainer& a, const DiscoveredContainer& b) {
               return std::pair(a.start_time, a.identity.pid) <

@@ -153,9 +153,16 @@ KubeletMounts parse_kubelet_mounts(std::string_view mountinfo) {
     std::vector<std::string_view> fields = split(line, ' ');
     if (fields.size() < 5) continue;
     std::string_view root = fields[3], mount_point = fields[4];
-    const std::size_t pods = root.rfind("/pods/");
-    if (pods == std::string_view::npos) continue;
-    std::vector<std::string_view> tail = split(root.substr(pods + 6), '/');
+    // ".../pods/<uid>/...": the "/pods/" followed by a pod uid (a container
+    // may itself be named "pods").
+    std::vector<std::string_view> tail;
+    for (std::size_t at = root.find("/pods/"); at != std::string_view::npos;
+         at = root.find("/pods/", at + 1)) {
+      tail = split(root.substr(at + 6), '/');
+      if (!pod_uid(tail[0]).empty()) break;
+      tail.clear();
+    }
+    if (tail.empty()) continue;
     if (mount_point == "/dev/termination-log" && tail.size() == 4 && tail[1] == "containers") {
       if (std::string uid = pod_uid(tail[0]); !uid.empty()) {
         found.pod_uid = uid;

@@ -20,9 +20,16 @@ constexpr std::size_t kMaxEnviron = 4u << 20;  // as --env-file
 
 using Clock = std::chrono::steady_clock;
 
-bool has_python(const RootFs& fs, const Environment& env) {
+// "No Python" only when the PATH search is sure: nothing named python3 or
+// python at all. A dangling link, a file that is not executable or a search
+// that stopped (a loop, an I/O error) is a Python to judge, not none.
+bool surely_no_python(const RootFs& fs, const Environment& env) {
   const SearchPath path = make_search_path(env.get("PATH"));
-  return find_command(fs, path, "python3").found() || find_command(fs, path, "python").found();
+  for (std::string_view name : {"python3", "python"}) {
+    const CommandLookup lookup = find_command(fs, path, name);
+    if (lookup.outcome != LookupOutcome::not_found || !lookup.skipped.empty()) return false;
+  }
+  return true;
 }
 
 // The node's own root, to tell a container whose files the node cannot see.
@@ -51,6 +58,7 @@ struct ScanState {
     std::size_t index;
     Clock::time_point started;
     std::shared_ptr<std::atomic<bool>> running;
+    std::shared_ptr<std::atomic<bool>> given_up;  // by the supervisor: start no checks
   };
   std::vector<Job> jobs;  // containers being checked
   int abandoned = 0;      // check threads left running
@@ -85,7 +93,8 @@ void remember_stuck(StuckChecks* stuck, const std::string& key,
 }
 
 ScannedContainer check_container(ScanState& ctx, const DiscoveredContainer& found,
-                                 Clock::time_point deadline, int& abandoned) {
+                                 Clock::time_point deadline, const std::atomic<bool>& given_up,
+                                 int& abandoned) {
   const ContainerIdentity& id = found.identity;
   if (found.sandbox) return not_checked(id, ContainerState::sandbox, "a pod's sandbox (pause)");
   if (!found.process) return not_checked(id, ContainerState::denied, found.denied);
@@ -125,9 +134,15 @@ ScannedContainer check_container(ScanState& ctx, const DiscoveredContainer& foun
   auto environ = process.read("environ", kMaxEnviron);
   if (!environ) return unreadable(environ.error());
   Environment env = Environment::parse_environ_block(*environ);
-  if (!ctx.options.all && !has_python(fs, env)) {
+  if (!ctx.options.all && surely_no_python(fs, env)) {
+    if (auto late = fs.deadline_error("its PATH")) {
+      return not_checked(id, ContainerState::not_checked, late->message);
+    }
     return not_checked(id, ContainerState::no_python,
                        "no python3 or python on its PATH (--all checks it anyway)");
+  }
+  if (given_up.load()) {
+    return not_checked(id, ContainerState::not_checked, "given up while stuck in a read");
   }
 
   const auto run_started = std::chrono::system_clock::now();
@@ -161,11 +176,14 @@ void run_jobs(std::shared_ptr<ScanState> state) {
     const std::size_t index = state->next++;
     const auto started = Clock::now();
     auto running = std::make_shared<std::atomic<bool>>(true);
-    state->jobs.push_back({index, started, running});
+    auto given_up = std::make_shared<std::atomic<bool>>(false);
+    state->jobs.push_back({index, started, running, given_up});
+    state->changed.notify_all();  // the supervisor times this job from now
     lock.unlock();
     const auto deadline = std::min(started + state->options.timeout, state->scan_deadline);
     int abandoned = 0;
-    ScannedContainer result = check_container(*state, state->containers[index], deadline, abandoned);
+    ScannedContainer result =
+        check_container(*state, state->containers[index], deadline, *given_up, abandoned);
     running->store(false);
     lock.lock();
     state->abandoned += abandoned;
@@ -235,22 +253,39 @@ ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stu
                          [](const auto& r) { return r.has_value(); });
     };
     while (!all_done()) {
-      if (state->jobs.empty()) {
-        state->changed.wait(lock);  // jobs starting, or all between two containers
-        continue;
-      }
-      auto wake = Clock::time_point::max();
+      // Past the scan's deadline and its grace, whatever is not done is given up.
+      const auto last = state->scan_deadline + kGrace;
+      auto wake = last;
       for (const ScanState::Job& job : state->jobs) {
         wake = std::min(wake, std::min(job.started + options.timeout, state->scan_deadline) + kGrace);
       }
       state->changed.wait_until(lock, wake);
       const auto now = Clock::now();
+      if (now >= last) {
+        state->next = state->containers.size();  // no job takes another
+        for (std::size_t i = 0; i < state->results.size(); ++i) {
+          if (state->results[i]) continue;
+          state->results[i] = not_checked(state->containers[i].identity,
+                                          ContainerState::not_checked,
+                                          "the scan's deadline (--scan-timeout) passed first");
+        }
+        for (const ScanState::Job& job : state->jobs) {
+          if (!job.running->load()) continue;
+          job.given_up->store(true);
+          remember_stuck(state->stuck.get(), state->containers[job.index].identity.mount_namespace,
+                         {AbandonedCheck{"(scan)", std::chrono::system_clock::now(), job.running}});
+          ++state->lost_jobs;
+        }
+        break;
+      }
       for (auto it = state->jobs.begin(); it != state->jobs.end();) {
         const auto given_up_at = std::min(it->started + options.timeout, state->scan_deadline) + kGrace;
-        if (now < given_up_at || state->results[it->index]) {
+        // A job that just finished (not running) is waiting for the lock with its result.
+        if (now < given_up_at || state->results[it->index] || !it->running->load()) {
           ++it;
           continue;
         }
+        it->given_up->store(true);
         const ContainerIdentity& id = state->containers[it->index].identity;
         state->results[it->index] = not_checked(
             id, ContainerState::not_checked,

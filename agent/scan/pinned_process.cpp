@@ -37,8 +37,13 @@ ProcessReadFailure classify_process_error(const Error& error) {
 }
 
 bool parse_proc_stat(std::string_view text, ProcessFacts& facts) {
+  const std::size_t open = text.find('(');
   const std::size_t close = text.rfind(')');
-  if (close == std::string_view::npos || close + 2 > text.size()) return false;
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open ||
+      close + 2 > text.size()) {
+    return false;
+  }
+  facts.command = std::string(text.substr(open + 1, close - open - 1));
   // Fields from 3 (state) on, space-separated.
   std::vector<std::string_view> fields = split(text.substr(close + 2), ' ');
   // state=0 ppid=1 ... flags=6 ... starttime=19
@@ -122,11 +127,13 @@ Result<ProcessFacts> PinnedProcess::read_facts() const {
   if (facts.kernel_thread || facts.state == 'Z') return facts;  // nothing more to read
   if (auto status = read("status", 64 * 1024)) facts.innermost_pid = parse_innermost_pid(*status);
   if (auto cgroup = read("cgroup", 64 * 1024)) facts.cgroup = std::move(*cgroup);
-  if (auto cmdline = read("cmdline", 64 * 1024)) {
-    std::string_view argv0(cmdline->c_str());
-    facts.command = std::string(argv0.substr(argv0.rfind('/') + 1));
-    for (char& c : *cmdline) c = c == '\0' ? ' ' : c;
-    facts.arguments = std::string(trim(*cmdline));
+  // cmdline waits for the process's memory lock, which a process stuck in
+  // the kernel may hold for good: read only where stat's name cannot tell.
+  if (facts.command == "catatonit") {
+    if (auto cmdline = read("cmdline", 64 * 1024)) {
+      for (char& c : *cmdline) c = c == '\0' ? ' ' : c;
+      facts.arguments = std::string(trim(*cmdline));
+    }
   }
   for (auto [name, out] : {std::pair{"ns/mnt", &facts.mount_namespace},
                            std::pair{"ns/pid", &facts.pid_namespace}}) {

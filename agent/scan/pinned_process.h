@@ -28,8 +28,8 @@ struct ProcessFacts {
   std::uint64_t start_time = 0;  // clock ticks after boot (stat field 22)
   int innermost_pid = 0;        // the last NSpid value: its PID in its own pid namespace
   std::string cgroup;           // the text of /proc/PID/cgroup
-  std::string command;          // argv[0]'s basename, from cmdline (kernel threads: "")
-  std::string arguments;        // cmdline, NULs turned into spaces
+  std::string command;          // stat's name (comm: the executable's, cut to 15 bytes)
+  std::string arguments;        // cmdline, NULs turned into spaces: read for catatonit only
   std::string mount_namespace;  // "mnt:[4026531841]"; empty when denied
   std::string pid_namespace;    // "pid:[...]"; empty when denied
   ProcessReadFailure namespaces = ProcessReadFailure::none;  // why they are empty

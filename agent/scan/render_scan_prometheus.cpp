@@ -5,7 +5,7 @@
 // (else the short id). Nothing else goes into labels: no messages, paths or
 // versions (one series per container and check, and no more). A container
 // that is gone is simply absent from the next scan's series.
-#include <set>
+#include <map>
 
 #include "agent/report/prometheus_text.h"
 #include "agent/scan/scan_report.h"
@@ -24,10 +24,14 @@ double severity(CheckStatus status) {
   return 3;
 }
 
+// A container name alone says which container only where there are no pods
+// (plain Docker, Podman): a pod's container whose pod could not be named is
+// known by its short id, not confused with another pod's "app".
 PrometheusLabels container_labels(const ContainerIdentity& id) {
+  const bool name_is_enough = !id.container.empty() && (!id.pod.empty() || id.pod_uid.empty());
   return {{"namespace", id.namespace_name},
           {"pod", id.pod},
-          {"container", id.container.empty() ? id.container_id.substr(0, 12) : id.container}};
+          {"container", name_is_enough ? id.container : id.container_id.substr(0, 12)}};
 }
 
 }  // namespace
@@ -36,13 +40,19 @@ std::string render_scan_prometheus(const ScanReport& scan) {
   std::vector<PrometheusSample> success, severities, pending, python;
   // Two containers under the same names (a restart caught mid-way) would make
   // duplicate series, which Prometheus rejects with the whole scrape: the
-  // first in scan order (the older) speaks for them.
-  std::set<PrometheusLabels> seen;
+  // last in scan order (the newest) speaks for them.
+  const auto has_series = [](const ScannedContainer& c) {
+    return c.report.has_value() || c.state == ContainerState::no_python;
+  };
+  std::map<PrometheusLabels, const ScannedContainer*> newest;
   for (const ScannedContainer& c : scan.containers) {
+    if (has_series(c)) newest[container_labels(c.identity)] = &c;
+  }
+  for (const ScannedContainer& c : scan.containers) {
+    if (!has_series(c)) continue;
     const bool has_report = c.report.has_value();
-    if (!has_report && c.state != ContainerState::no_python) continue;
     PrometheusLabels labels = container_labels(c.identity);
-    if (!seen.insert(labels).second) continue;
+    if (newest[labels] != &c) continue;
     python.push_back({labels, has_report ? 1.0 : 0.0});
     if (!has_report) continue;
     for (const ContainerReport::Check& r : c.report->checks) {

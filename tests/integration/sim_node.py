@@ -132,9 +132,12 @@ class Container:
 
     @property
     def metric_labels(self):
-        """namespace, pod, container as the Prometheus series must carry them."""
+        """namespace, pod, container as the Prometheus series must carry them: a
+        pod's container whose pod has no name is known by its short id (its
+        name alone could be another pod's)."""
+        name_is_enough = self.container and (self.pod or not self.pod_uid)
         return {"namespace": self.namespace, "pod": self.pod,
-                "container": self.container or self.container_id[:12]}
+                "container": self.container if name_is_enough else self.container_id[:12]}
 
     def starttime(self):
         return proc_stat(self.pid)[2]

@@ -107,6 +107,11 @@ TEST_CASE("the kubelet's bind mounts give the pod uid and the container name", "
   KubeletMounts hosts = parse_kubelet_mounts("7 1 8:3 /pods/" + kUid + "/etc-hosts /etc/hosts rw - x x rw\n");
   CHECK(hosts.pod_uid == kUid);
   CHECK(hosts.container_name.empty());
+  // A container named "pods": the "/pods/" that a uid follows is the kubelet's.
+  KubeletMounts named_pods = parse_kubelet_mounts(
+      "7 1 8:3 /var/lib/kubelet/pods/" + kUid + "/containers/pods/ffff /dev/termination-log rw - x x rw\n");
+  CHECK(named_pods.pod_uid == kUid);
+  CHECK(named_pods.container_name == "pods");
   // The same tail mounted elsewhere is no termination log.
   CHECK(parse_kubelet_mounts("7 1 8:3 /pods/" + kUid + "/containers/web/ffff /data rw - x x rw\n")
             .pod_uid.empty());

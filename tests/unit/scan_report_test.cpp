@@ -162,6 +162,20 @@ TEST_CASE("two containers under the same names make one set of series, not a rej
   const std::size_t first = m.find(series);
   REQUIRE(first != std::string::npos);
   CHECK(m.find(series, first + 1) == std::string::npos);
+  // The newer one speaks for both: here its python.path fails.
+  scan.containers.back().report->checks[0].status = CheckStatus::fail;
+  CHECK(render_scan_prometheus(scan).find(series + " 0\n") != std::string::npos);
+}
+
+TEST_CASE("a pod's container whose pod is not named is known by its short id", "[scan]") {
+  ScanReport scan = sample_scan();
+  scan.containers[0].identity.pod.clear();
+  scan.containers[0].identity.namespace_name.clear();
+  scan.containers[0].identity.pod_uid = "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0123";
+  const std::string m = render_scan_prometheus(scan);
+  CHECK(m.find("{namespace=\"\",pod=\"\",container=\"aaaaaaaaaaaa\",check=\"python.path\"}") !=
+        std::string::npos);
+  CHECK(m.find("container=\"app\"") == std::string::npos);
 }
 
 TEST_CASE("serve --scan: /readyz tells whether the scanner works, not the containers", "[scan]") {
