@@ -17,6 +17,9 @@ struct ScanScheduler::State {
   bool stop_requested = false;
   bool thread_done = false;
   std::shared_ptr<const Snapshot> latest;
+  std::chrono::steady_clock::time_point published;
+  std::string published_at;                        // RFC 3339, for the overdue message
+  std::shared_ptr<const Snapshot> overdue_latest;  // `latest` marked overdue, made once
   std::shared_ptr<StuckChecks> stuck = std::make_shared<StuckChecks>();
 
   void scan_once() {
@@ -26,6 +29,9 @@ struct ScanScheduler::State {
                                        scan.scanner_error);
     std::lock_guard lock(mutex);
     latest = std::move(snapshot);
+    published = std::chrono::steady_clock::now();
+    published_at = format_rfc3339(std::chrono::system_clock::now());
+    overdue_latest.reset();
   }
 
   void loop() {
@@ -78,9 +84,27 @@ bool ScanScheduler::stop_cleanly(std::chrono::milliseconds grace) {
   return !state_->stuck_threads_left();
 }
 
+bool scan_overdue(std::chrono::steady_clock::time_point published,
+                  std::chrono::steady_clock::time_point now, std::chrono::milliseconds interval,
+                  std::chrono::milliseconds scan_timeout) {
+  constexpr auto kGrace = std::chrono::seconds(5);  // the scan's own give-up grace, and rendering
+  return now - published > interval + scan_timeout + kGrace;
+}
+
 std::shared_ptr<const Snapshot> ScanScheduler::latest() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->latest;
+  State& s = *state_;
+  std::lock_guard lock(s.mutex);
+  if (!s.latest || !scan_overdue(s.published, std::chrono::steady_clock::now(), s.interval,
+                                 s.options.scan_timeout)) {
+    return s.latest;
+  }
+  if (!s.overdue_latest) {
+    s.overdue_latest = make_scan_snapshot(
+        s.latest->report_json, s.latest->metrics,
+        "no scan has completed since " + s.published_at + " (scans are due every " +
+            format_duration(s.interval) + "): the scanner is stuck");
+  }
+  return s.overdue_latest;
 }
 
 std::string ScanScheduler::describe() const {

@@ -3,7 +3,9 @@
 // Each finished scan replaces the snapshot whole, so the series of a
 // container that went away are gone from /metrics after the next scan.
 // Checks stuck in a hung read are remembered by container and not started
-// again while they are stuck (node_scan.h, StuckChecks).
+// again while they are stuck (node_scan.h, StuckChecks). A scanner that has
+// stopped publishing (scan_overdue) serves its last scan with a scanner
+// error, so /readyz turns 503.
 #pragma once
 
 #include <chrono>
@@ -16,6 +18,13 @@
 #include "agent/serve/background_runs.h"
 
 namespace pycheck {
+
+// Pure: a scanner whose latest scan was published at `published` is overdue
+// at `now` when no scan can still be under way since: the next one was due
+// after `interval` and must end within `scan_timeout` and a grace.
+bool scan_overdue(std::chrono::steady_clock::time_point published,
+                  std::chrono::steady_clock::time_point now, std::chrono::milliseconds interval,
+                  std::chrono::milliseconds scan_timeout);
 
 class ScanScheduler : public BackgroundRuns {
  public:

@@ -4,6 +4,7 @@
 
 #include "agent/scan/scan_report.h"
 #include "agent/serve/health_endpoints.h"
+#include "agent/serve/scan_scheduler.h"
 
 using namespace pycheck;
 
@@ -194,4 +195,16 @@ TEST_CASE("serve --scan: /readyz tells whether the scanner works, not the contai
   CHECK(body.status == 200);
   CHECK(json::parse(body.content())["schema"] == "pycheck.scan/v1");
   CHECK(respond(get, nullptr).status == 503);  // before the first scan
+}
+
+TEST_CASE("serve --scan: a scanner that stopped publishing is overdue, not ready", "[scan]") {
+  using std::chrono::milliseconds;
+  const auto published = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+  const milliseconds interval(60'000), scan_timeout(60'000);
+  CHECK_FALSE(scan_overdue(published, published, interval, scan_timeout));
+  // A scan due after the interval may take its whole deadline and grace.
+  CHECK_FALSE(scan_overdue(published, published + interval + scan_timeout + milliseconds(5000),
+                           interval, scan_timeout));
+  CHECK(scan_overdue(published, published + interval + scan_timeout + milliseconds(5001), interval,
+                     scan_timeout));
 }
