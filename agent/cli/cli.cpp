@@ -60,6 +60,18 @@ int exit_code(const Result<int>& code) {
   return kExitUsage;
 }
 
+// Delivers the output. When no worker could start and a thread of ours is
+// stuck in a read, exits here: do not wait for it, do not run destructors under it.
+Result<int> finish(const RunArgs& args, const WorkerOutput& worker) {
+  Result<int> code = deliver(args, worker);
+  if (worker.threads_left_behind) {
+    const int exit = exit_code(code);
+    std::fflush(nullptr);
+    std::_Exit(exit);
+  }
+  return code;
+}
+
 Result<int> run_command(const RunArgs& args) {
   hold_closed_stdio();  // before opening anything: the worker redirects fds 0-2
   auto inputs = build_run(args, RunKind::command);
@@ -109,15 +121,7 @@ Result<int> run_command(const RunArgs& args) {
     report.duration_ms = std::chrono::duration<double, std::milli>(took).count();
     worker = WorkerOutput{1, render(report), verdict_line(report), false};
   }
-  Result<int> code = deliver(args, *worker);
-  if (worker->threads_left_behind) {
-    // No worker could start and a check thread of ours is stuck in a read: do
-    // not wait for it, do not run destructors under it.
-    const int exit = exit_code(code);
-    std::fflush(nullptr);
-    std::_Exit(exit);
-  }
-  return code;
+  return finish(args, *worker);
 }
 
 struct ServeArgs {
@@ -205,13 +209,7 @@ Result<int> scan_command(const RunArgs& args, const ScanArgs& scan_args, const C
     failed.scanner_error = worker.error().message;
     worker = WorkerOutput{1, render(failed), scan_verdict_line(failed), false};
   }
-  Result<int> code = deliver(args, *worker);
-  if (worker->threads_left_behind) {
-    const int exit = exit_code(code);
-    std::fflush(nullptr);
-    std::_Exit(exit);
-  }
-  return code;
+  return finish(args, *worker);
 }
 
 struct ServePlan {

@@ -100,12 +100,16 @@ std::string render_scan_text(const ScanReport& scan, bool color) {
   }
   const ScanTotals t = scan.totals();
   std::vector<std::string> notes;
+  const auto count = [](int n, std::string_view one, std::string_view many) {
+    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+  };
   if (t.other_namespaces > 0)
-    notes.push_back(std::to_string(t.other_namespaces) + " other mount namespaces (no container)");
+    notes.push_back(count(t.other_namespaces, "other mount namespace", "other mount namespaces") +
+                    " (no container)");
   if (t.processes_vanished > 0)
-    notes.push_back(std::to_string(t.processes_vanished) + " processes exited while read");
+    notes.push_back(count(t.processes_vanished, "process", "processes") + " exited while read");
   if (t.processes_denied > 0)
-    notes.push_back(std::to_string(t.processes_denied) + " processes pycheck may not read");
+    notes.push_back(count(t.processes_denied, "process", "processes") + " pycheck may not read");
   char took[32];
   std::snprintf(took, sizeof took, "%.0f ms", scan.duration_ms);
   notes.push_back(std::string("scan took ") + took + " with " + std::to_string(scan.jobs) +

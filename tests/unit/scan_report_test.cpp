@@ -97,7 +97,7 @@ TEST_CASE("the scan's text: the verdict first, one line per container", "[scan]"
         std::string::npos);
   CHECK(text.find("  NO-PYTHON  shop/db-0/postgres  containerd dddddddddddd  because\n") !=
         std::string::npos);
-  CHECK(text.find("1 processes pycheck may not read") != std::string::npos);
+  CHECK(text.find("1 process pycheck may not read") != std::string::npos);
   CHECK(text.find('\033') == std::string::npos);
 }
 
