@@ -158,9 +158,10 @@ KubeletMounts parse_kubelet_mounts(std::string_view mountinfo) {
     std::vector<std::string_view> tail;
     for (std::size_t at = root.find("/pods/"); at != std::string_view::npos;
          at = root.find("/pods/", at + 1)) {
-      tail = split(root.substr(at + 6), '/');
-      if (!pod_uid(tail[0]).empty()) break;
-      tail.clear();
+      std::string_view rest = root.substr(at + 6);
+      if (pod_uid(rest.substr(0, rest.find('/'))).empty()) continue;
+      tail = split(rest, '/');
+      break;
     }
     if (tail.empty()) continue;
     if (mount_point == "/dev/termination-log" && tail.size() == 4 && tail[1] == "containers") {
