@@ -21,14 +21,9 @@ std::string display_name(const ContainerIdentity& id) {
   return short_id(id.container_id);
 }
 
-std::string status_word(const ScanReport& scan, const ScannedContainer& c) {
-  if (c.state == ContainerState::checked || c.state == ContainerState::stale) {
-    std::string word(to_string(c.report->overall));
-    for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    (void)scan;
-    return word;
-  }
-  std::string word(to_string(c.state));
+// The report's verdict for a checked (or stale) container, else its state.
+std::string status_word(const ScannedContainer& c) {
+  std::string word(c.report ? to_string(c.report->overall) : to_string(c.state));
   for (char& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return word;
 }
@@ -83,11 +78,11 @@ std::string render_scan_text(const ScanReport& scan, bool color) {
   std::string out = scan_verdict_line(scan) + "\n";
   std::size_t status_width = 0, name_width = 0;
   for (const ScannedContainer& c : scan.containers) {
-    status_width = std::max(status_width, status_word(scan, c).size());
+    status_width = std::max(status_width, status_word(c).size());
     name_width = std::max(name_width, display_name(c.identity).size());
   }
   for (const ScannedContainer& c : scan.containers) {
-    const std::string word = status_word(scan, c);
+    const std::string word = status_word(c);
     const std::string name = display_name(c.identity);
     std::string line = "  ";
     line += color ? std::string(color_of(word)) + word + "\033[0m" : word;
