@@ -653,6 +653,11 @@ def reported_files(mountpoint, content_file, *names):
 
     threading.Thread(target=wait_for_release, daemon=True).start()
 
+    def tell(line):
+        # One write per line: print() from several FUSE threads can interleave
+        # one line's text with another's newline; a pipe write this short is atomic.
+        os.write(sys.stdout.fileno(), f"{line}\n".encode())
+
     class Reported(fusepy.Operations):
         def getattr(self, path, fh=None):
             if path == "/":
@@ -671,7 +676,7 @@ def reported_files(mountpoint, content_file, *names):
         def read(self, path, size, offset, fh):
             reader = fusepy.fuse_get_context()[2]  # 0: not in our pid namespace
             if reader != 0:
-                print(f"READ {path[1:]} {reader}", flush=True)
+                tell(f"READ {path[1:]} {reader}")
                 if path.startswith("/stuck-"):
                     released.wait()
             with open(content_file, "rb") as f:
@@ -680,7 +685,7 @@ def reported_files(mountpoint, content_file, *names):
 
     def announce():
         wait_for("the FUSE mount", lambda: os.path.ismount(mountpoint))
-        print("MOUNTED", flush=True)
+        tell("MOUNTED")
 
     threading.Thread(target=announce, daemon=True).start()
     # Multithreaded: a stuck read must not hold the other files' reads.
