@@ -220,13 +220,10 @@ std::string parse_undescribed(std::shared_ptr<const std::string> der, Certificat
   return reason;
 }
 
-// A certificate block's verdict from its base64 text.
-DerParseMemo::Parsed parse_block(std::string_view base64_body) {
+// A certificate block's verdict from its decoded bytes.
+DerParseMemo::Parsed parse_decoded(std::shared_ptr<const std::string> decoded) {
   DerParseMemo::Parsed parsed;
-  const auto der = decode_pem_base64(base64_body);
-  parsed.reason =
-      der ? parse_undescribed(std::make_shared<const std::string>(std::move(*der)), parsed.cert)
-          : "invalid base64";
+  parsed.reason = parse_undescribed(std::move(decoded), parsed.cert);
   return parsed;
 }
 
@@ -262,9 +259,11 @@ void describe_certificate(Certificate& cert) {
   cert.sha256 = sha256_hex(bytes, der.size());
 }
 
-const DerParseMemo::Parsed& DerParseMemo::parse(std::string_view base64_body) {
-  if (auto it = parsed_.find(base64_body); it != parsed_.end()) return it->second;
-  return parsed_.emplace(std::string(base64_body), parse_block(base64_body)).first->second;
+const DerParseMemo::Parsed& DerParseMemo::parse(std::shared_ptr<const std::string> decoded) {
+  if (auto it = parsed_.find(*decoded); it != parsed_.end()) return it->second.parsed;
+  const std::string_view key = *decoded;
+  Entry entry{decoded, parse_decoded(decoded)};
+  return parsed_.emplace(key, std::move(entry)).first->second.parsed;
 }
 
 PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo, CertificateDetail detail) {
@@ -317,10 +316,15 @@ PemBundle parse_pem_bundle(std::string_view text, DerParseMemo* memo, Certificat
       ++bundle.other_blocks;
       continue;
     }
-    const std::string_view body = text.substr(body_start, line_start - body_start);
+    auto decoded = decode_pem_base64(text.substr(body_start, line_start - body_start));
+    if (!decoded) {
+      garbage(open_line, "invalid base64");
+      continue;
+    }
+    auto der = std::make_shared<const std::string>(std::move(*decoded));
     DerParseMemo::Parsed unmemoized;
-    if (memo == nullptr) unmemoized = parse_block(body);
-    const DerParseMemo::Parsed& parsed = memo != nullptr ? memo->parse(body) : unmemoized;
+    if (memo == nullptr) unmemoized = parse_decoded(std::move(der));
+    const DerParseMemo::Parsed& parsed = memo != nullptr ? memo->parse(std::move(der)) : unmemoized;
     if (!parsed.reason.empty()) {
       garbage(open_line, parsed.reason);
       continue;

@@ -62,10 +62,10 @@ struct PemBundle {
   std::size_t other_blocks = 0;  // complete PEM blocks of other types
 };
 
-// What parse_pem_bundle concluded about each distinct certificate block, so
-// a certificate met twice (a CA bundle and the hashed directory beside it hold
-// the same ones) is decoded and parsed once. Keyed by the block's base64 text
-// (the lines between BEGIN and END): a hit is the same input, so the same
+// What parse_pem_bundle concluded about each distinct certificate, so a
+// certificate met twice (a CA bundle and the hashed directory beside it hold
+// the same ones) is parsed once. Keyed by the block's decoded bytes, which the
+// memo keeps (a certificate's DER is kept anyway): equal bytes, the same
 // answer. Not thread-safe: one per run of a check.
 class DerParseMemo {
  public:
@@ -73,10 +73,14 @@ class DerParseMemo {
     std::string reason;  // why the block is garbage; empty for a certificate
     Certificate cert;    // dates and DER, not described (block and line are the caller's)
   };
-  const Parsed& parse(std::string_view base64_body);
+  const Parsed& parse(std::shared_ptr<const std::string> decoded);
 
  private:
-  std::map<std::string, Parsed, std::less<>> parsed_;
+  struct Entry {
+    std::shared_ptr<const std::string> decoded;  // what the key views
+    Parsed parsed;
+  };
+  std::map<std::string_view, Entry> parsed_;
 };
 
 // What parse_pem_bundle fills in each Certificate.
