@@ -52,6 +52,10 @@ std::vector<int> list_pids(int proc_fd, std::optional<Error>& error) {
   return pids;
 }
 
+void unreadable(Discovery& discovery, const std::string& error) {
+  if (discovery.processes_unreadable++ == 0) discovery.unreadable_error = error;
+}
+
 struct Member {
   ProcessFacts facts;
   std::shared_ptr<const PinnedProcess> process;
@@ -108,9 +112,11 @@ Discovery discover_containers(const RootFs* node_files) {
     auto pinned = PinnedProcess::pin(proc_fd, pid);
     auto facts = pinned ? pinned->read_facts() : Result<ProcessFacts>(pinned.error());
     if (!facts) {
-      (classify_process_error(facts.error()) == ProcessReadFailure::denied
-           ? discovery.processes_denied
-           : discovery.processes_vanished)++;
+      switch (classify_process_error(facts.error())) {
+        case ProcessReadFailure::vanished: ++discovery.processes_vanished; break;
+        case ProcessReadFailure::denied: ++discovery.processes_denied; break;
+        default: unreadable(discovery, facts.error().message); break;
+      }
       continue;
     }
     if (facts->kernel_thread || facts->state == 'Z' || facts->state == 'X') continue;
@@ -124,6 +130,9 @@ Discovery discover_containers(const RootFs* node_files) {
       key = member.facts.mount_namespace;
     } else if (member.facts.namespaces == ProcessReadFailure::vanished) {
       ++discovery.processes_vanished;
+      continue;
+    } else if (member.facts.namespaces == ProcessReadFailure::other) {
+      unreadable(discovery, member.facts.namespace_error);
       continue;
     } else if (member.cgroup.is_container()) {
       key = "cgroup:" + member.cgroup.container_id;

@@ -54,6 +54,10 @@ struct Discovery {
   int processes_vanished = 0;  // exited while being read
   int processes_denied = 0;    // unreadable, and in no container's cgroup
   int processes_read = 0;      // whose mount namespace could be read
+  // Processes that could not be read for another reason (out of descriptors
+  // or memory, a malformed /proc file): the scan may miss their containers.
+  int processes_unreadable = 0;
+  std::string unreadable_error;  // the first such failure
   std::optional<Error> error;  // /proc could not be read at all
 };
 

@@ -230,7 +230,14 @@ ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stu
   scan.other_namespaces = discovery.other_namespaces;
   scan.processes_vanished = discovery.processes_vanished;
   scan.processes_denied = discovery.processes_denied;
-  if (discovery.error) scan.scanner_error = "cannot list processes: " + discovery.error->message;
+  if (discovery.error) {
+    scan.scanner_error = "cannot list processes: " + discovery.error->message;
+  } else if (discovery.processes_unreadable > 0) {
+    // Not exited, not denied: the scan cannot tell what it missed, so it did not work.
+    scan.scanner_error = "could not read " + std::to_string(discovery.processes_unreadable) +
+                         (discovery.processes_unreadable == 1 ? " process" : " processes") +
+                         " (" + discovery.unreadable_error + "): containers may be missing";
+  }
 
   auto state = std::make_shared<ScanState>();
   state->options = options;

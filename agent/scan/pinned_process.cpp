@@ -125,8 +125,14 @@ Result<ProcessFacts> PinnedProcess::read_facts() const {
   if (!parse_proc_stat(*stat, facts))
     return Error{"/proc/" + std::to_string(pid_) + "/stat: unexpected format", EINVAL};
   if (facts.kernel_thread || facts.state == 'Z') return facts;  // nothing more to read
-  if (auto status = read("status", 64 * 1024)) facts.innermost_pid = parse_innermost_pid(*status);
-  if (auto cgroup = read("cgroup", 64 * 1024)) facts.cgroup = std::move(*cgroup);
+  // Both world-readable: a failure is the process gone, or the scan out of
+  // descriptors or memory, never a fact to go on without.
+  auto status = read("status", 64 * 1024);
+  if (!status) return status.error();
+  facts.innermost_pid = parse_innermost_pid(*status);
+  auto cgroup = read("cgroup", 64 * 1024);
+  if (!cgroup) return cgroup.error();
+  facts.cgroup = std::move(*cgroup);
   // cmdline waits for the process's memory lock, which a process stuck in
   // the kernel may hold for good: read only where stat's name cannot tell.
   if (facts.command == "catatonit") {
@@ -140,7 +146,9 @@ Result<ProcessFacts> PinnedProcess::read_facts() const {
     char link[64];
     ssize_t n = ::readlinkat(fd_, name, link, sizeof link - 1);
     if (n < 0) {
-      facts.namespaces = classify_process_error(process_error(pid_, name, errno));
+      const Error error = process_error(pid_, name, errno);
+      facts.namespaces = classify_process_error(error);
+      facts.namespace_error = error.message;
       out->clear();
       continue;
     }

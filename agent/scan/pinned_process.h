@@ -15,7 +15,8 @@ namespace pycheck {
 
 // How a read of a process failed, in the scan's terms.
 enum class ProcessReadFailure { none, vanished, denied, other };
-// ESRCH/ENOENT: the process exited; EACCES/EPERM: not allowed to read it.
+// ESRCH/ENOENT: the process exited; EACCES/EPERM: not allowed to read it;
+// anything else (EMFILE, ENOMEM, a malformed file) is other: the scan could not tell.
 ProcessReadFailure classify_process_error(const Error& error);
 
 // What /proc/PID/stat, status, cgroup and ns say of a process; all but the
@@ -33,6 +34,7 @@ struct ProcessFacts {
   std::string mount_namespace;  // "mnt:[4026531841]"; empty when denied
   std::string pid_namespace;    // "pid:[...]"; empty when denied
   ProcessReadFailure namespaces = ProcessReadFailure::none;  // why they are empty
+  std::string namespace_error;  // the failed read, when namespaces is not none
 };
 
 class PinnedProcess {
@@ -48,8 +50,8 @@ class PinnedProcess {
   int pid() const { return pid_; }
   int fd() const { return fd_; }
 
-  // stat, status, cgroup, cmdline and the ns links. Fails when stat cannot be
-  // read (vanished, denied); a namespace that cannot be read is left empty.
+  // stat, status, cgroup, cmdline and the ns links. Fails when stat, status or
+  // cgroup cannot be read; a namespace that cannot be read is left empty.
   Result<ProcessFacts> read_facts() const;
   // A file under /proc/PID (environ, mountinfo), at most `max_bytes`.
   Result<std::string> read(const char* name, std::size_t max_bytes) const;

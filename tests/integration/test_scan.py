@@ -381,6 +381,20 @@ class ScanOfSimulatedNode(unittest.TestCase):
         self.assertEqual(doc["totals"]["checked"], 0)
         self.assertGreaterEqual(doc["totals"]["denied"], len(self.c) - 2)
 
+    def test_out_of_descriptors_is_a_scanner_error_not_processes_that_exited(self):
+        # The scan holds a descriptor of every container process while it groups
+        # them: with room for a few only, the others cannot be read. The scan
+        # did not work then; counting them as exited would hide containers.
+        members = sum(len(c.members) for c in self.c.values())
+        self.assertGreater(members, 12)
+        rc, out, err = scan(self.node, "--format", "json", wrapper=["prlimit", "--nofile=16:16"])
+        self.assertEqual(rc, 1, err)
+        doc = json.loads(out)
+        SCAN_VALIDATOR.validate(doc)
+        self.assertFalse(doc["scanner_ok"])
+        self.assertIn("could not read", doc["scanner_error"])
+        self.assertIn("Too many open files", doc["scanner_error"])
+
     def test_relative_cgroup_paths_under_a_cgroup_namespace(self):
         # The scanner in a cgroup two levels down, made its namespace's root: every
         # path it reads starts with /../..
