@@ -146,9 +146,11 @@ Result<ProcessFacts> PinnedProcess::read_facts() const {
     char link[64];
     ssize_t n = ::readlinkat(fd_, name, link, sizeof link - 1);
     if (n < 0) {
-      const Error error = process_error(pid_, name, errno);
-      facts.namespaces = classify_process_error(error);
-      facts.namespace_error = error.message;
+      if (facts.namespaces == ProcessReadFailure::none) {  // the first failure says why
+        const Error error = process_error(pid_, name, errno);
+        facts.namespaces = classify_process_error(error);
+        facts.namespace_error = error.message;
+      }
       out->clear();
       continue;
     }

@@ -65,8 +65,8 @@ struct PemBundle {
 // What parse_pem_bundle concluded about each distinct certificate, so a
 // certificate met twice (a CA bundle and the hashed directory beside it hold
 // the same ones) is parsed once. Keyed by the block's decoded bytes, which the
-// memo keeps (a certificate's DER is kept anyway): equal bytes, the same
-// answer. Not thread-safe: one per run of a check.
+// memo keeps (for a certificate without trailing bytes, the same string as its
+// `der`): equal bytes, the same answer. Not thread-safe: one per run of a check.
 class DerParseMemo {
  public:
   struct Parsed {
