@@ -56,7 +56,7 @@ struct ScanState {
   std::size_t next = 0;  // the next container to take
   struct Job {
     std::size_t index;
-    Clock::time_point started;
+    Clock::time_point deadline;  // its container's: the run's timeout, within the scan's
     std::shared_ptr<std::atomic<bool>> running;
     std::shared_ptr<std::atomic<bool>> given_up;  // by the supervisor: start no checks
   };
@@ -174,13 +174,12 @@ void run_jobs(std::shared_ptr<ScanState> state) {
   std::unique_lock lock(state->mutex);
   while (state->next < state->containers.size()) {
     const std::size_t index = state->next++;
-    const auto started = Clock::now();
+    const auto deadline = std::min(Clock::now() + state->options.timeout, state->scan_deadline);
     auto running = std::make_shared<std::atomic<bool>>(true);
     auto given_up = std::make_shared<std::atomic<bool>>(false);
-    state->jobs.push_back({index, started, running, given_up});
+    state->jobs.push_back({index, deadline, running, given_up});
     state->changed.notify_all();  // the supervisor times this job from now
     lock.unlock();
-    const auto deadline = std::min(started + state->options.timeout, state->scan_deadline);
     int abandoned = 0;
     ScannedContainer result =
         check_container(*state, state->containers[index], deadline, *given_up, abandoned);
@@ -259,12 +258,20 @@ ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stu
       return std::all_of(state->results.begin(), state->results.end(),
                          [](const auto& r) { return r.has_value(); });
     };
+    // A job stuck past its deadline: it starts no checks, and its container is not
+    // started again while it runs.
+    const auto give_up = [&](const ScanState::Job& job) {
+      job.given_up->store(true);
+      remember_stuck(state->stuck.get(), state->containers[job.index].identity.mount_namespace,
+                     {AbandonedCheck{"(scan)", std::chrono::system_clock::now(), job.running}});
+      ++state->lost_jobs;
+    };
     while (!all_done()) {
       // Past the scan's deadline and its grace, whatever is not done is given up.
       const auto last = state->scan_deadline + kGrace;
       auto wake = last;
       for (const ScanState::Job& job : state->jobs) {
-        wake = std::min(wake, std::min(job.started + options.timeout, state->scan_deadline) + kGrace);
+        wake = std::min(wake, job.deadline + kGrace);
       }
       state->changed.wait_until(lock, wake);
       const auto now = Clock::now();
@@ -277,29 +284,20 @@ ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stu
                                           "the scan's deadline (--scan-timeout) passed first");
         }
         for (const ScanState::Job& job : state->jobs) {
-          if (!job.running->load()) continue;
-          job.given_up->store(true);
-          remember_stuck(state->stuck.get(), state->containers[job.index].identity.mount_namespace,
-                         {AbandonedCheck{"(scan)", std::chrono::system_clock::now(), job.running}});
-          ++state->lost_jobs;
+          if (job.running->load()) give_up(job);
         }
         break;
       }
       for (auto it = state->jobs.begin(); it != state->jobs.end();) {
-        const auto given_up_at = std::min(it->started + options.timeout, state->scan_deadline) + kGrace;
         // A job that just finished (not running) is waiting for the lock with its result.
-        if (now < given_up_at || state->results[it->index] || !it->running->load()) {
+        if (now < it->deadline + kGrace || state->results[it->index] || !it->running->load()) {
           ++it;
           continue;
         }
-        it->given_up->store(true);
-        const ContainerIdentity& id = state->containers[it->index].identity;
+        give_up(*it);
         state->results[it->index] = not_checked(
-            id, ContainerState::not_checked,
+            state->containers[it->index].identity, ContainerState::not_checked,
             "stuck in a read past its deadline (a hung filesystem?): given up");
-        remember_stuck(state->stuck.get(), id.mount_namespace,
-                       {AbandonedCheck{"(scan)", std::chrono::system_clock::now(), it->running}});
-        ++state->lost_jobs;
         it = state->jobs.erase(it);
         std::thread(run_jobs, state).detach();  // the slot is replaced
       }
@@ -316,10 +314,6 @@ ScanReport run_scan(const ScanOptions& options, std::shared_ptr<StuckChecks> stu
       std::chrono::duration<double, std::milli>(Clock::now() - steady_started).count();
   return scan;
 }
-
-}  // namespace pycheck
-
-namespace pycheck {
 
 bool StuckChecks::any_running() {
   std::lock_guard lock(mutex);
